@@ -1,0 +1,67 @@
+# minit5: the two commands a user needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# Stamps record which extras are installed; they are redone when pyproject.toml changes.
+STAMP  := $(VENV)/.stamp
+
+.PHONY: demo test golden book book-check bench grade fixtures clean help
+
+help:
+	@echo "make demo    - set up .venv and run the main job (pre-train, fine-tune, compare) on a CPU"
+	@echo "make test    - set up .venv with the test extras and run the test suite"
+	@echo "make golden  - live cross-check against transformers (installs torch CPU + transformers)"
+	@echo "make book    - execute every chapter and build the book offline"
+	@echo "make bench   - benchmarks against PyTorch (results in benchmarks/)"
+	@echo "make grade EX=4.2 - grade one exercise"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP)-base: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(STAMP)-test: pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[test]"
+	touch $@
+
+# torch==2.13.0 first: on these machines that pin takes the local CPU wheel, and then
+# transformers' own torch requirement is already satisfied (no multi-GB CUDA download).
+$(STAMP)-golden: pyproject.toml $(STAMP)-test
+	$(PIP) install -q "torch==2.13.0"
+	$(PIP) install -q -e ".[test,golden]"
+	touch $@
+
+$(STAMP)-book: pyproject.toml $(STAMP)-test
+	$(PIP) install -q -e ".[test,book]"
+	touch $@
+
+demo: $(STAMP)-base
+	$(PY) -m minit5.demo
+
+test: $(STAMP)-test
+	$(PY) -m pytest -q -p no:cacheprovider tests exercises/graders/test_graders_selfcheck.py
+
+golden: $(STAMP)-golden
+	$(PY) -m pytest -q -p no:cacheprovider -m golden_live tests/golden --run-golden-live
+
+fixtures: $(STAMP)-golden
+	$(PY) tests/golden/make_fixtures.py
+
+book: $(STAMP)-book
+	$(PY) book/build.py
+
+book-check: book
+	$(PY) book/check_render.py
+
+bench: $(STAMP)-golden
+	$(PY) benchmarks/run.py
+
+grade: $(STAMP)-test
+	$(PY) -m minit5.cli grade $(EX)
+
+clean:
+	rm -rf $(VENV) book/_build .pytest_cache .hypothesis

@@ -1,0 +1,290 @@
+"""`Tensor`, `Function` and reverse-mode differentiation.
+
+A `Tensor` wraps an array (`.data`, NumPy or CuPy) and, when it takes part in a computation that
+needs gradients, remembers the `Function` that made it. `backward()` walks that graph once in
+reverse topological order, so a node used twice (`b = a + a; c = b * b`) has collected the
+gradient from every use before it passes its own gradient on.
+
+The walk is iterative (an explicit stack instead of recursion), so a chain of 10,000 ops works.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from minit5 import backend
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "grad_enabled", True)
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Within this block no graph is recorded: results have requires_grad=False."""
+    previous = is_grad_enabled()
+    _state.grad_enabled = False
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+def _as_array(value, dtype=None):
+    """Array from a Tensor, array or Python value. Python lists and scalars become float32."""
+    if isinstance(value, Tensor):
+        return value.data
+    xp = backend.get_array_module(value)
+    if isinstance(value, xp.ndarray):
+        return value if dtype is None else value.astype(dtype, copy=False)
+    array = np.asarray(value)
+    if dtype is not None:
+        return array.astype(dtype)
+    if array.dtype == np.float64 or array.dtype.kind == "f":
+        return array.astype(np.float32)
+    return array
+
+
+class Tensor:
+    """An array with an optional gradient.
+
+    Tensor(data, requires_grad=False, dtype=None). NumPy/CuPy arrays keep their dtype (float64
+    stays float64); Python lists and scalars become float32, minit5's default.
+    """
+
+    __array_priority__ = 1000  # so `ndarray * Tensor` defers to Tensor.__rmul__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype "
+                            f"{self.data.dtype}; convert first, e.g. Tensor(x.astype('float32'))")
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self._ctx = None          # the Function that produced this tensor (None for leaves)
+        self._graph_freed = False
+
+    # ---- basic properties -------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({backend.to_numpy(self.data)!r}{grad})"
+
+    def numpy(self) -> np.ndarray:
+        """A NumPy copy of the data (from the GPU too)."""
+        return np.array(backend.to_numpy(self.data), copy=True)
+
+    def item(self):
+        return self.data.item()
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph."""
+        return Tensor(self.data, requires_grad=False)
+
+    def astype(self, dtype) -> "Tensor":
+        from minit5.autograd import ops
+        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def zero_grad(self):
+        self.grad = None
+
+    # ---- backward ---------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph: bool = False):
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` that requires grad.
+
+        `grad` is the gradient flowing in from above; it may be left out only for a
+        one-element tensor (the usual loss), where it is 1.
+        """
+        if self._graph_freed:
+            raise RuntimeError("backward() was already called through this graph and its saved "
+                               "values were freed; pass retain_graph=True to the first call "
+                               "to go through it twice")
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: none of its "
+                               "inputs had requires_grad=True (or it was made under no_grad())")
+        xp = backend.get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() on a non-scalar tensor of shape {self.shape} needs "
+                                   "a gradient argument of the same shape; call .sum() or "
+                                   ".mean() first to make a scalar loss")
+            grad = xp.ones_like(self.data)
+        else:
+            grad = _as_array(grad, self.data.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(grad): grad has shape {grad.shape} but the tensor "
+                                 f"has shape {self.shape}")
+
+        order = _topological_order(self)
+        grads = {id(self): grad}
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._ctx is None:                     # a leaf: keep its gradient
+                node.grad = g if node.grad is None else node.grad + g
+                continue
+            ctx = node._ctx
+            in_grads = ctx.backward(g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for parent, pg in zip(ctx.parents, in_grads):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.shape:
+                    raise RuntimeError(f"internal: {type(ctx).__name__}.backward returned a "
+                                       f"gradient of shape {pg.shape} for an input of shape "
+                                       f"{parent.shape}")
+                key = id(parent)
+                grads[key] = pg if key not in grads else grads[key] + pg
+            if not retain_graph:
+                node._ctx = None
+                node._graph_freed = True
+
+    # ---- operators (defined in ops.py, bound below) -------------------------------------
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().sub(self, other)
+    def __rsub__(self, other): return _ops().sub(other, self)
+    def __mul__(self, other): return _ops().mul(self, other)
+    def __rmul__(self, other): return _ops().mul(other, self)
+    def __truediv__(self, other): return _ops().div(self, other)
+    def __rtruediv__(self, other): return _ops().div(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __pow__(self, exponent): return _ops().pow(self, exponent)
+    def __neg__(self): return _ops().neg(self)
+    def __getitem__(self, index): return _ops().getitem(self, index)
+
+    def sum(self, axis=None, keepdims=False): return _ops().sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
+    def exp(self): return _ops().exp(self)
+    def log(self): return _ops().log(self)
+    def sqrt(self): return _ops().sqrt(self)
+    def rsqrt(self): return _ops().rsqrt(self)
+    def tanh(self): return _ops().tanh(self)
+    def relu(self): return _ops().relu(self)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops().reshape(self, shape)
+
+    def transpose(self, *axes):
+        """NumPy semantics: a permutation of all axes (none given: reverse them)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops().transpose(self, axes or None)
+
+    permute = transpose
+
+    def swapaxes(self, axis1, axis2):
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return _ops().transpose(self, tuple(axes))
+
+    @property
+    def T(self):
+        return _ops().transpose(self, None)
+
+    def masked_fill(self, mask, value): return _ops().masked_fill(self, mask, value)
+
+
+def _ops():
+    from minit5.autograd import ops
+    return ops
+
+
+def _topological_order(root: Tensor) -> list:
+    """Every node that leads to `root` and needs a gradient, each after all of its inputs.
+
+    Iterative depth-first search: a node is appended once all of its parents are done.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for parent in node._ctx.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+class Function:
+    """One differentiable operation: `forward` on arrays, `backward` on the output's gradient.
+
+    Subclasses implement `forward(self, *arrays, **options) -> array` and
+    `backward(self, grad) -> gradient or tuple of gradients (None where not needed)`, one per
+    Tensor input, each shaped like that input. Use `self.save_for_backward(...)` and
+    `self.saved` for what backward needs; `self.needs_input_grad[i]` tells which inputs need one.
+    """
+
+    def save_for_backward(self, *values):
+        self.saved = values
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        dtype = next((t.data.dtype for t in inputs
+                      if isinstance(t, Tensor) and t.data.dtype.kind == "f"), None)
+        tensors = [t if isinstance(t, Tensor) else Tensor(_as_array(t, _scalar_dtype(t, dtype)))
+                   for t in inputs]
+        ctx = cls()
+        ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        out = Tensor(ctx.forward(*[t.data for t in tensors], **options))
+        if is_grad_enabled() and any(ctx.needs_input_grad):
+            out.requires_grad = True
+            out._ctx = ctx
+            ctx.parents = tensors
+        return out
+
+    def forward(self, *arrays, **options):  # pragma: no cover - every subclass defines it
+        raise TypeError(f"{type(self).__name__} must define forward()")
+
+    def backward(self, grad):  # pragma: no cover - every subclass defines it
+        raise TypeError(f"{type(self).__name__} must define backward()")
+
+
+def _scalar_dtype(value, tensor_dtype):
+    """Python numbers mixed with a float tensor take the tensor's dtype (float32 stays float32)."""
+    if isinstance(value, (bool, int, float)) and tensor_dtype is not None:
+        return tensor_dtype
+    return None

@@ -1,0 +1,70 @@
+"""The four layers T5 is made of: Linear (no bias), Embedding, T5LayerNorm (RMS norm), Dropout."""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5 import functional as F
+from minit5.nn.module import Module, Parameter
+
+
+def _normal(rng, shape, std, dtype):
+    return (rng.standard_normal(shape) * std).astype(dtype)
+
+
+class Linear(Module):
+    """y = x W^T with W of shape [out_features, in_features], as in PyTorch checkpoints."""
+
+    def __init__(self, in_features, out_features, rng=None, std=1.0, dtype=np.float32):
+        super().__init__()
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(_normal(rng, (out_features, in_features), std, dtype))
+
+    def forward(self, x):
+        return F.linear(x, self.weight)
+
+    def __repr__(self):
+        return f"Linear(in={self.in_features}, out={self.out_features})"
+
+
+class Embedding(Module):
+    def __init__(self, num_embeddings, embedding_dim, rng=None, std=1.0, dtype=np.float32):
+        super().__init__()
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.weight = Parameter(_normal(rng, (num_embeddings, embedding_dim), std, dtype))
+
+    def forward(self, ids):
+        return F.embedding(self.weight, ids)
+
+
+class T5LayerNorm(Module):
+    """RMS norm with a learned scale and no bias or mean subtraction (T5_FACTS: Model)."""
+
+    def __init__(self, hidden_size, eps=1e-6, dtype=np.float32):
+        super().__init__()
+        self.weight = Parameter(np.ones(hidden_size, dtype=dtype))
+        self.variance_epsilon = eps
+
+    def forward(self, x):
+        return F.rms_norm(x, self.weight, self.variance_epsilon)
+
+
+class Dropout(Module):
+    """Dropout whose randomness comes from an explicit Generator shared by the whole model
+    (`Module.set_dropout_rng`), so a run can be replayed and resumed bit for bit."""
+
+    uses_dropout_rng = True
+
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = float(p)
+        self.rng = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        if self.rng is None:
+            raise RuntimeError("dropout is active (training mode, p > 0) but has no random "
+                               "generator: call model.set_dropout_rng(np.random.default_rng(seed)) "
+                               "or model.eval()")
+        return F.dropout(x, self.p, self.rng, training=True)
