@@ -62,6 +62,38 @@ class GeluNew(Function):
         return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
 
 
+class GeluExact(Function):
+    """gelu(x) = x * Phi(x), with the normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
+
+    def forward(self, x):
+        self.x = x
+        self.cdf = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
+        return x * self.cdf
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        pdf = xp.exp(-0.5 * self.x * self.x) / math.sqrt(2.0 * math.pi)
+        return g * (self.cdf + self.x * pdf)
+
+
+def _erf(x):
+    xp = get_array_module(x)
+    if xp is np:  # NumPy has no erf ufunc; math.erf is exact to double precision
+        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    from cupyx.scipy.special import erf
+    return erf(x)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.out = 0.5 * (1.0 + xp.tanh(0.5 * x))   # stable for large |x|
+        return self.out
+
+    def backward(self, g):
+        return g * self.out * (1.0 - self.out)
+
+
 # ---- normalisation -----------------------------------------------------------------------
 
 
@@ -210,7 +242,21 @@ def gelu_new(x):
     return GeluNew.apply(x)
 
 
-ACTIVATIONS = {"relu": relu, "gelu_new": gelu_new, "gelu": gelu_new}
+def gelu(x):
+    """The exact (erf) GELU, HF's "gelu"."""
+    return GeluExact.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+# feed_forward_proj activation names, as HF's ACT2FN spells them.
+ACTIVATIONS = {"relu": relu, "gelu_new": gelu_new, "gelu": gelu, "silu": silu, "swish": silu}
 
 
 def rms_norm(x, weight, eps=1e-6):

@@ -1,0 +1,114 @@
+"""T5 attention (paper §2.1): multi-head, no biases, NO 1/sqrt(d_kv) scaling, relative bias.
+
+    scores = q k^T + position_bias          # (B, H, Lq, Lk); position_bias already holds the mask
+    out    = o(merge_heads(dropout(softmax(scores)) v))
+
+The scaling is not lost: it is folded into q's initialisation (std (d_model*d_kv)^-1/2).
+Only block 0 of each stack owns `relative_attention_bias`; the bias it computes (plus the
+additive mask) is handed to every later block of the stack. Cross-attention has no relative
+bias: its "position bias" is zeros plus the encoder mask.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5 import functional as F
+from minit5.autograd import ops
+from minit5.autograd.tensor import Tensor
+from minit5.backend import get_array_module
+from minit5.nn import Dropout, Embedding, Linear, Module
+from minit5.t5.position import relative_position_bucket, relative_positions
+
+
+class T5Attention(Module):
+    def __init__(self, config, has_relative_attention_bias=False, is_decoder=False,
+                 rng=None, dtype=np.float32):
+        super().__init__()
+        rng = rng if rng is not None else np.random.default_rng(0)
+        d, inner, f = config.d_model, config.inner_dim, config.initializer_factor
+        self.is_decoder = is_decoder
+        self.has_relative_attention_bias = has_relative_attention_bias
+        self.n_heads, self.d_kv = config.num_heads, config.d_kv
+        self.num_buckets = config.relative_attention_num_buckets
+        self.max_distance = config.relative_attention_max_distance
+        self.q = Linear(d, inner, rng, std=f * (d * config.d_kv) ** -0.5, dtype=dtype)
+        self.k = Linear(d, inner, rng, std=f * d ** -0.5, dtype=dtype)
+        self.v = Linear(d, inner, rng, std=f * d ** -0.5, dtype=dtype)
+        self.o = Linear(inner, d, rng, std=f * inner ** -0.5, dtype=dtype)
+        if has_relative_attention_bias:
+            self.relative_attention_bias = Embedding(self.num_buckets, self.n_heads, rng,
+                                                     std=f * d ** -0.5, dtype=dtype)
+        self.dropout = Dropout(config.dropout_rate)
+
+    def compute_bias(self, query_length, key_length, query_offset=0,
+                     query_positions=None, key_positions=None):
+        """The learned bias, (1, H, Lq, Lk); or (B, H, Lq, Lk) for per-example positions
+        (packed sequences, where each segment restarts at position 0)."""
+        if query_positions is None:
+            rp = relative_positions(query_length, key_length, query_offset)        # (Lq, Lk)
+        else:
+            rp = key_positions[:, None, :] - query_positions[:, :, None]         # (B, Lq, Lk)
+        xp = get_array_module(self.relative_attention_bias.weight.data)
+        bucket = xp.asarray(relative_position_bucket(
+            _host(rp), bidirectional=not self.is_decoder, num_buckets=self.num_buckets,
+            max_distance=self.max_distance))
+        values = F.embedding(self.relative_attention_bias.weight, bucket)      # (..., Lq, Lk, H)
+        if values.ndim == 3:
+            return values.transpose(2, 0, 1).reshape(1, self.n_heads, query_length, key_length)
+        return values.transpose(0, 3, 1, 2)                                    # (B, H, Lq, Lk)
+
+    def _split_heads(self, x):
+        b, length, _ = x.shape
+        return x.reshape(b, length, self.n_heads, self.d_kv).transpose(0, 2, 1, 3)  # (B,H,L,dk)
+
+    def forward(self, hidden_states, position_bias, key_value_states=None, cache=None):
+        """hidden_states (B, Lq, d); position_bias (1|B, H, Lq, Lk) with the mask folded in.
+
+        key_value_states: the encoder output for cross-attention. cache: a dict this layer
+        reads and extends during generation (self-attention: keys/values so far;
+        cross-attention: the encoder's keys/values, computed once).
+        """
+        b, lq, _ = hidden_states.shape
+        q = self._split_heads(self.q(hidden_states))                          # (B, H, Lq, dk)
+        if key_value_states is None:                                          # self-attention
+            k = self._split_heads(self.k(hidden_states))                      # (B, H, Lq, dk)
+            v = self._split_heads(self.v(hidden_states))
+            if cache is not None:
+                if "k" in cache:
+                    k = ops.concatenate([cache["k"], k], axis=2)              # (B, H, Lk, dk)
+                    v = ops.concatenate([cache["v"], v], axis=2)
+                cache["k"], cache["v"] = k.detach(), v.detach()
+        elif cache is not None and "k" in cache:                              # cross, cached
+            k, v = cache["k"], cache["v"]
+        else:                                                                 # cross-attention
+            k = self._split_heads(self.k(key_value_states))                   # (B, H, Lk, dk)
+            v = self._split_heads(self.v(key_value_states))
+            if cache is not None:
+                cache["k"], cache["v"] = k.detach(), v.detach()
+
+        scores = q @ k.swapaxes(-1, -2)                                       # (B, H, Lq, Lk)
+        weights = F.softmax(scores + position_bias, axis=-1)
+        weights = self.dropout(weights)
+        context = weights @ v                                                 # (B, H, Lq, dk)
+        context = context.transpose(0, 2, 1, 3).reshape(b, lq, self.n_heads * self.d_kv)
+        return self.o(context)                                                # (B, Lq, d)
+
+
+def _host(array):
+    """Bucket maths runs on the host in NumPy (it is tiny and integer-only)."""
+    from minit5.backend import to_numpy
+    return to_numpy(array)
+
+
+def additive_mask(keep, dtype):
+    """Boolean `keep` (True = attend) -> 0 where kept, the dtype's most negative value where not.
+
+    Adding finfo.min (not -inf) keeps a fully masked row finite, as the reference does.
+    """
+    xp = get_array_module(keep)
+    return xp.where(keep, dtype.type(0), np.finfo(dtype).min).astype(dtype)
+
+
+def zeros_bias(n_heads, query_length, key_length, dtype, xp=np):
+    """Cross-attention's position bias before the mask: zeros, (1, H, Lq, Lk)."""
+    return Tensor(xp.zeros((1, n_heads, query_length, key_length), dtype=dtype))
