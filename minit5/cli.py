@@ -1,0 +1,53 @@
+"""`minit5 train | generate | eval | grade | bench | tokenizer`.
+
+Each sub-command lives in `minit5/commands/<name>.py` with `add_parser(subparsers)` and
+`run(args) -> int`; they are imported only when used, so `minit5 --help` is fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "train": "pre-train or fine-tune a T5 (minit5 train pretrain|finetune ...)",
+    "eval": "evaluate a checkpoint on the synthetic tasks",
+    "generate": "generate text from a checkpoint and a tokenizer",
+    "grade": "grade the exercises (minit5 grade 4.2)",
+    "bench": "run the benchmarks against PyTorch",
+    "tokenizer": "train or use a SentencePiece tokenizer with T5's conventions",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minit5", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"minit5.commands.{name}")
+        except ImportError as e:  # a command whose optional dependency is missing
+            p = sub.add_parser(name, help=f"{help_text} (unavailable: {e})")
+            p.set_defaults(_unavailable=str(e))
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if getattr(args, "_unavailable", None):
+        print(f"minit5 {args.command} is unavailable: {args._unavailable}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except (FileNotFoundError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        print(f"minit5 {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
