@@ -11,6 +11,7 @@ leaves either the old checkpoint or the new one, never a mixture or a half-writt
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -131,19 +132,35 @@ def load_pretrained(cls, path, dtype="float32", device="cpu", seed=0):
 
 
 # ---- writing ----------------------------------------------------------------------------
-def save_pretrained(model, path):
+def write_model_files(model, directory: pathlib.Path):
+    """config.json + model.safetensors into an existing directory (not atomic by itself)."""
     from safetensors.numpy import save_file
 
+    state = {name: np.ascontiguousarray(array) for name, array in model.state_dict().items()}
+    save_file(state, str(directory / SAFETENSORS), metadata={"format": "pt"})
+    with open(directory / "config.json", "w", encoding="utf-8") as f:
+        f.write(model.config.to_json_string())
+
+
+def save_pretrained(model, path):
+    with atomic_directory(path) as staging:
+        write_model_files(model, staging)
+
+
+@contextlib.contextmanager
+def atomic_directory(path):
+    """Yield an empty staging directory; on success it replaces `path` in one step.
+
+    On an exception (or a kill) `path` is untouched and the staging directory is removed
+    (a kill may leave a hidden `.<name>.tmp-*` folder beside it, never a broken `path`).
+    """
     target = pathlib.Path(path).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
-        state = {name: np.ascontiguousarray(array) for name, array in model.state_dict().items()}
-        save_file(state, str(staging / SAFETENSORS), metadata={"format": "pt"})
-        with open(staging / "config.json", "w", encoding="utf-8") as f:
-            f.write(model.config.to_json_string())
-        for name in (SAFETENSORS, "config.json"):
-            _fsync(staging / name)
+        yield staging
+        for item in staging.iterdir():
+            _fsync(item)
         _fsync(staging)
         replace_directory(staging, target)
     finally:

@@ -1,0 +1,186 @@
+"""Multi-task mixing (paper §3.5.2): how often each task's examples are drawn.
+
+Training on several tasks at once means choosing, at each step, which task the next example comes
+from. The paper compares three ways of setting the rate r_m of task m, given its number of
+examples e_m:
+
+  * examples-proportional with an artificial limit K:  r_m = min(e_m, K) / sum_n min(e_n, K).
+    Without the limit, a huge data set (C4 for the unsupervised task) would swamp the rest;
+    K caps how large a data set may look.
+  * temperature-scaled: take the K-limited proportional rates, raise each to the power 1/T and
+    renormalise. T = 1 is examples-proportional; as T grows the rates approach equal mixing.
+    (The paper applies the limit K here too, with a large K.)
+  * equal: r_m = 1 / M for M tasks, whatever their sizes.
+
+`MixtureSampler` then draws (task, example) pairs at those rates, reproducibly, and can save and
+restore its position so a resumed run sees exactly the data it would have seen.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+STRATEGIES = ("proportional", "temperature", "equal")
+
+
+def mixing_rates(sizes: Mapping[str, int], strategy: str = "proportional",
+                 K: int | None = None, temperature: float = 1.0) -> dict[str, float]:
+    """Mixing rates r_m for tasks with `sizes` = {name: number of examples} (§3.5.2).
+
+    strategy: "proportional" (examples-proportional, limited by K when K is given),
+              "temperature" (K-limited proportional rates ** (1 / temperature), renormalised),
+              or "equal" (1 / number of tasks; sizes are ignored).
+    Returns {name: rate}, the rates summing to 1, in the order of `sizes`.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"mixing_rates: unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    if not sizes:
+        raise ValueError("mixing_rates: sizes is empty; pass {task_name: number_of_examples}")
+    for name, size in sizes.items():
+        if not isinstance(size, (int, np.integer)) or size < 0:
+            raise ValueError(f"mixing_rates: size of {name!r} must be a whole number >= 0, "
+                             f"got {size!r}")
+    if K is not None and K <= 0:
+        raise ValueError(f"mixing_rates: K must be positive (or None for no limit), got {K}")
+    if not temperature > 0:
+        raise ValueError(f"mixing_rates: temperature must be > 0, got {temperature}")
+    names = list(sizes)
+    if strategy == "equal":
+        return {name: 1.0 / len(names) for name in names}
+    limited = np.array([sizes[n] if K is None else min(sizes[n], K) for n in names],
+                       dtype=np.float64)
+    if limited.sum() == 0:
+        raise ValueError("mixing_rates: every task has 0 examples; nothing to mix")
+    rates = limited / limited.sum()
+    if strategy == "temperature":
+        rates = rates ** (1.0 / temperature)
+        rates = rates / rates.sum()
+    return {name: float(rate) for name, rate in zip(names, rates)}
+
+
+class _Source:
+    """Where one task's examples come from, and how far along it is."""
+
+    def __init__(self, name: str, task: Any, seed: int, index: int):
+        self.name = name
+        self.task = task
+        self.seed, self.index = seed, index
+        self.generates = hasattr(task, "make_examples")
+        if self.generates:
+            # Each generated task has its own stream, so one task's examples do not depend on
+            # how often the others were drawn.
+            self.rng = np.random.default_rng([seed, index])
+        else:
+            if len(task) == 0:
+                raise ValueError(f"MixtureSampler: task {name!r} has no examples")
+            self.epoch, self.position = 0, 0
+            self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        # A fresh shuffle per epoch, fixed by (seed, task index, epoch): nothing to save but ints.
+        rng = np.random.default_rng([self.seed, self.index, self.epoch])
+        return rng.permutation(len(self.task))
+
+    def next(self):
+        if self.generates:
+            return self.task.make_examples(1, self.rng)[0]
+        if self.position == len(self.order):
+            self.epoch, self.position = self.epoch + 1, 0
+            self.order = self._order()
+        example = self.task[int(self.order[self.position])]
+        self.position += 1
+        return example
+
+    def state(self) -> dict:
+        if self.generates:
+            return {"rng": copy.deepcopy(self.rng.bit_generator.state)}
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load(self, state: dict) -> None:
+        # The caller sets self.seed first: a sequence's shuffles depend on it.
+        if self.generates:
+            self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+        else:
+            self.epoch, self.position = int(state["epoch"]), int(state["position"])
+            self.order = self._order()
+
+
+class MixtureSampler:
+    """An endless, reproducible stream of (task_name, example) pairs drawn at `rates`.
+
+    tasks: {name: source}; a source is either a `Task` (anything with `make_examples(n, rng)`),
+        whose examples are generated on the fly, or a sequence of examples, read in a fresh
+        shuffled order each epoch.
+    rates: {name: rate}, e.g. from `mixing_rates`; normalised here. Same keys as `tasks`.
+    rng: a numpy Generator; it picks the task for each draw, and seeds every source.
+
+    `state_dict()` captures the position; `load_state_dict()` on a sampler built with the same
+    tasks and rates continues exactly where the saved one was.
+    """
+
+    def __init__(self, tasks: Mapping[str, Any], rates: Mapping[str, float],
+                 rng: np.random.Generator):
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"MixtureSampler: rng must be a numpy.random.Generator, e.g. "
+                            f"numpy.random.default_rng(0); got {type(rng).__name__}")
+        if set(tasks) != set(rates):
+            raise ValueError(f"MixtureSampler: tasks and rates must name the same tasks; "
+                             f"tasks has {sorted(tasks)}, rates has {sorted(rates)}")
+        if not tasks:
+            raise ValueError("MixtureSampler: no tasks given")
+        self.names = list(tasks)
+        probs = np.array([rates[n] for n in self.names], dtype=np.float64)
+        if np.any(probs < 0) or not np.isfinite(probs).all() or probs.sum() <= 0:
+            raise ValueError(f"MixtureSampler: rates must be finite, >= 0 and not all 0; got "
+                             f"{dict(rates)}")
+        self.rates = probs / probs.sum()
+        self.rng = rng
+        self.seed = int(rng.integers(2**63))
+        self.sources = [_Source(n, tasks[n], self.seed, i) for i, n in enumerate(self.names)]
+        self.num_drawn = 0
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return self
+
+    def __next__(self) -> tuple[str, Any]:
+        i = int(self.rng.choice(len(self.names), p=self.rates))
+        self.num_drawn += 1
+        return self.names[i], self.sources[i].next()
+
+    def take(self, n: int) -> list[tuple[str, Any]]:
+        """The next `n` draws."""
+        return [next(self) for _ in range(n)]
+
+    def state_dict(self) -> dict:
+        """The sampler's position: picklable and JSON-friendly (ints, strings, lists)."""
+        return {"names": list(self.names),
+                "rates": [float(r) for r in self.rates],
+                "rng": copy.deepcopy(self.rng.bit_generator.state),
+                "seed": self.seed,
+                "sources": {s.name: s.state() for s in self.sources},
+                "num_drawn": self.num_drawn}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Move to a position saved by `state_dict` (same tasks and rates required)."""
+        if list(state["names"]) != self.names:
+            raise ValueError(f"MixtureSampler.load_state_dict: saved tasks {state['names']} differ "
+                             f"from this sampler's {self.names}; build it with the same tasks")
+        if not np.allclose(state["rates"], self.rates, rtol=0, atol=1e-12):
+            raise ValueError("MixtureSampler.load_state_dict: saved rates differ from this "
+                             "sampler's; build it with the same rates")
+        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+        self.seed = int(state["seed"])
+        for source in self.sources:
+            source.seed = self.seed
+            source.load(state["sources"][source.name])
+        self.num_drawn = int(state["num_drawn"])
+
+
+def empirical_rates(draws: Sequence[tuple[str, Any]], names: Sequence[str]) -> dict[str, float]:
+    """Fraction of `draws` that came from each task in `names` (to compare with the rates)."""
+    counts = dict.fromkeys(names, 0)
+    for name, _ in draws:
+        counts[name] += 1
+    return {name: count / max(len(draws), 1) for name, count in counts.items()}

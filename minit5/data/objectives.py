@@ -1,0 +1,272 @@
+"""Unsupervised pre-training objectives (paper §3.1.4 and §3.3), as in the t5 library.
+
+Each objective turns one unlabeled token sequence into an (inputs, targets) pair of 1-D
+integer arrays, both ending in EOS. All randomness comes from the `numpy.random.Generator`
+passed in: the same generator state gives the same pair.
+
+The baseline (§3.1.4) and the final T5 models (§3.3.4, "span corruption") drop 15% of the
+tokens in spans of mean length 3 and replace each span with its own sentinel:
+
+    tokens  = Thank you for inviting me to your party last week .
+    inputs  = Thank you <X> me to your party <Y> week . </s>
+    targets = <X> for inviting <Y> last </s>
+
+(`<X>` = `<extra_id_0>` = vocab_size - 1, `<Y>` = `<extra_id_1>` = vocab_size - 2. The paper's
+Figure 2 ends the targets with one more sentinel; the released code does not, and neither do we.)
+
+§3.3.1 compares this with prefix LM (`prefix_lm`), BERT-style masking (`bert_style`) and
+deshuffling (`deshuffle`); §3.3.2 with MASS-style masking (`mass_style`), replacing i.i.d.
+corrupted spans (`iid_replace_spans`) and dropping corrupted tokens (`drop_tokens`).
+
+Naming: objectives that write sentinels take `(tokens, vocab_size, rng, ...)`, the others
+`(tokens, rng, ...)`. `vocab_size` counts the sentinels (pieces + 100; 32,100 for T5).
+"""
+import numpy as np
+
+from minit5.data.tokenizer import DEFAULT_EXTRA_IDS, EOS_ID
+
+
+# ---- argument checks ---------------------------------------------------------------------------
+
+def _check_rng(rng, name):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} needs rng=numpy.random.Generator (e.g. np.random.default_rng(0)); "
+                        f"got {type(rng).__name__}. minit5 never uses a global random state.")
+
+
+def _as_tokens(tokens, name):
+    tokens = np.asarray(tokens)
+    if tokens.ndim != 1 or not (np.issubdtype(tokens.dtype, np.integer) or tokens.size == 0):
+        raise ValueError(f"{name} takes tokens as a 1-D integer array, got shape {tokens.shape} "
+                         f"dtype {tokens.dtype}; pass one example at a time")
+    return tokens.astype(np.int64)
+
+
+def _with_eos(tokens, eos_id):
+    if eos_id is None:
+        return tokens
+    return np.concatenate([tokens, np.array([eos_id], dtype=tokens.dtype)])
+
+
+# ---- span corruption (§3.1.4, §3.3.4) ----------------------------------------------------------
+
+def _random_segmentation(num_items, num_segments, rng):
+    """Split `num_items` into `num_segments` positive lengths, uniformly over all such splits.
+
+    Mark `num_segments - 1` of the `num_items - 1` gaps between items as segment starts, in a
+    random order; the lengths between the marks are the segment lengths.
+    """
+    starts = np.arange(num_items - 1) < num_segments - 1         # (num_items - 1,)
+    starts = rng.permutation(starts)
+    first_in_segment = np.concatenate([[0], starts.astype(np.int64)])
+    segment_id = np.cumsum(first_in_segment)                     # (num_items,) in 0..S-1
+    return np.bincount(segment_id, minlength=num_segments)       # (num_segments,)
+
+
+def random_spans_noise_mask(length, noise_density=0.15, mean_noise_span_length=3.0, rng=None):
+    """Boolean mask of `length` with about `noise_density` of it True, in spans (§3.3.4).
+
+    The counts are fixed; only the span boundaries are random:
+      L = max(length, 2)
+      num_noise = clip(round(L * noise_density), 1, L - 1)     (round half to even)
+      num_spans = max(round(num_noise / mean_noise_span_length), 1)
+    The noise tokens and the non-noise tokens are each split into `num_spans` positive
+    lengths, and the spans alternate starting with non-noise, so the mask starts False and
+    (before truncation to `length`) ends True.
+
+    Example: length 10, density 0.3, mean 1.5 -> 3 noise tokens in 2 spans, e.g.
+    [F F F F F T F F T T] (rng=np.random.default_rng(0)).
+    """
+    _check_rng(rng, "random_spans_noise_mask")
+    if not 0.0 < noise_density < 1.0:
+        raise ValueError(f"noise_density must be in (0, 1), got {noise_density}")
+    if mean_noise_span_length < 1:
+        raise ValueError(f"mean_noise_span_length must be >= 1 (a span has at least one token), "
+                         f"got {mean_noise_span_length}")
+    orig_length = int(length)
+    if orig_length < 0:
+        raise ValueError(f"length must be >= 0, got {length}")
+    length = max(orig_length, 2)
+    num_noise = int(np.clip(round(length * noise_density), 1, length - 1))
+    num_spans = max(int(round(num_noise / mean_noise_span_length)), 1)
+    num_nonnoise = length - num_noise
+    if num_nonnoise < num_spans:
+        raise ValueError(
+            f"cannot make {num_spans} noise spans with only {num_nonnoise} non-noise tokens "
+            f"between them (length={orig_length}, noise_density={noise_density}, "
+            f"mean_noise_span_length={mean_noise_span_length}); lower noise_density or raise "
+            f"mean_noise_span_length")
+    noise_lengths = _random_segmentation(num_noise, num_spans, rng)          # (S,)
+    nonnoise_lengths = _random_segmentation(num_nonnoise, num_spans, rng)    # (S,)
+    interleaved = np.stack([nonnoise_lengths, noise_lengths], axis=1).reshape(-1)  # (2S,)
+    span_index = np.repeat(np.arange(2 * num_spans), interleaved)            # (L,)
+    is_noise = span_index % 2 == 1
+    return is_noise[:orig_length]
+
+
+def random_spans_helper(inputs_length, noise_density=0.15, mean_noise_span_length=3.0):
+    """How many raw tokens to cut so span corruption fills exactly `inputs_length` (§3.3.4).
+
+    Corrupting `n` tokens leaves `n - num_noise` tokens plus one sentinel per span plus EOS in
+    the inputs, and `num_noise` tokens plus one sentinel per span plus EOS in the targets. This
+    returns the largest `tokens_length` whose inputs fit, and the targets length it gives:
+    512 -> (568, 114); 128 -> (141, 29); 256 -> (284, 58); 1024 -> (1137, 229).
+    """
+    if int(inputs_length) < 2:
+        raise ValueError(f"inputs_length must be >= 2 (a token and EOS), got {inputs_length}")
+
+    def lengths(tokens_length):
+        num_noise = int(round(tokens_length * noise_density))
+        num_nonnoise = tokens_length - num_noise
+        num_spans = int(round(num_noise / mean_noise_span_length))
+        return num_nonnoise + num_spans + 1, num_noise + num_spans + 1   # (inputs, targets)
+
+    tokens_length = int(inputs_length) - 1
+    while lengths(tokens_length + 1)[0] <= inputs_length:
+        tokens_length += 1
+    _, targets_length = lengths(tokens_length)
+    # The t5 library's special case: at density 0.5 keep targets no longer than inputs.
+    if noise_density == 0.5 and targets_length > inputs_length:
+        tokens_length -= 1
+        targets_length -= 1
+    return tokens_length, targets_length
+
+
+def noise_span_to_unique_sentinel(tokens, noise_mask, vocab_size, extra_ids=DEFAULT_EXTRA_IDS):
+    """Replace each noise span by one sentinel: the first by `<extra_id_0>` (vocab_size - 1),
+    the next by `<extra_id_1>`, and so on; the rest of each span is dropped.
+
+    Example (vocab_size 100): tokens [5 6 7 8 9], mask [F T T F T] -> [5 99 8 98].
+    """
+    tokens = _as_tokens(tokens, "noise_span_to_unique_sentinel")
+    noise_mask = np.asarray(noise_mask, dtype=bool)
+    if noise_mask.shape != tokens.shape:
+        raise ValueError(f"noise_mask has shape {noise_mask.shape} but tokens {tokens.shape}; "
+                         f"they must match")
+    prev_is_noise = np.concatenate([[False], noise_mask[:-1]])
+    first_noise = noise_mask & ~prev_is_noise         # span starts
+    later_noise = noise_mask & prev_is_noise          # dropped
+    num_spans = int(first_noise.sum())
+    if num_spans > extra_ids:
+        raise ValueError(f"{num_spans} noise spans need {num_spans} sentinels but there are "
+                         f"{extra_ids}; use shorter sequences or fewer spans")
+    sentinel = vocab_size - np.cumsum(first_noise)    # vocab_size - 1 for span 1, then down
+    out = np.where(first_noise, sentinel, tokens)
+    return out[~later_noise]
+
+
+def nonnoise_span_to_unique_sentinel(tokens, noise_mask, vocab_size, extra_ids=DEFAULT_EXTRA_IDS):
+    """The targets' side: replace each non-noise span by a sentinel (keeping the noise).
+
+    Example (vocab_size 100): tokens [5 6 7 8 9], mask [F T T F T] -> [99 6 7 98 9].
+    """
+    return noise_span_to_unique_sentinel(tokens, ~np.asarray(noise_mask, dtype=bool),
+                                         vocab_size, extra_ids)
+
+
+def span_corruption(tokens, vocab_size, rng, noise_density=0.15, mean_noise_span_length=3.0,
+                    eos_id=EOS_ID):
+    """T5's pre-training objective (§3.3.4): spans of mean length 3 -> unique sentinels.
+
+    Returns (inputs, targets), 1-D int64, each ending in `eos_id` (None: no EOS). With
+    `len(tokens) = random_spans_helper(n)[0]` the inputs have exactly n ids.
+    See the module docstring for an example.
+    """
+    tokens = _as_tokens(tokens, "span_corruption")
+    _check_rng(rng, "span_corruption")
+    mask = random_spans_noise_mask(len(tokens), noise_density, mean_noise_span_length, rng)
+    inputs = noise_span_to_unique_sentinel(tokens, mask, vocab_size)
+    targets = nonnoise_span_to_unique_sentinel(tokens, mask, vocab_size)
+    return _with_eos(inputs, eos_id), _with_eos(targets, eos_id)
+
+
+# ---- the other objectives of §3.3 --------------------------------------------------------------
+
+def iid_noise_mask(length, noise_density, rng):
+    """Each token is noise independently with probability `noise_density` (§3.3.2)."""
+    _check_rng(rng, "iid_noise_mask")
+    return rng.random(int(length)) < noise_density
+
+
+def prefix_lm(tokens, rng, eos_id=EOS_ID):
+    """Prefix language modeling (§3.3.1): split at a uniformly random point; inputs are the
+    prefix, targets the rest. Both parts are non-empty, so `tokens` needs length >= 2.
+
+    Example: [5 6 7 8] -> inputs [5 6 </s>], targets [7 8 </s>] (split point 2).
+    """
+    tokens = _as_tokens(tokens, "prefix_lm")
+    _check_rng(rng, "prefix_lm")
+    if len(tokens) < 2:
+        raise ValueError(f"prefix_lm needs at least 2 tokens to split, got {len(tokens)}")
+    split = int(rng.integers(1, len(tokens)))          # in [1, len - 1]
+    return _with_eos(tokens[:split], eos_id), _with_eos(tokens[split:], eos_id)
+
+
+def bert_style(tokens, vocab_size, rng, noise_density=0.15, random_token_prob=0.1,
+               eos_id=EOS_ID):
+    """BERT-style masked LM as a text-to-text task (§3.3.1, Devlin et al. 2018).
+
+    Corrupt 15% of tokens (i.i.d.); of those, 90% become the mask token (the t5 library uses
+    the first sentinel, vocab_size - 1) and 10% a random id from [0, vocab_size) (as the t5
+    library does; BERT's "keep unchanged" case is left out, as in the paper). The target is the
+    original, uncorrupted sequence.
+
+    Example (vocab_size 100): [5 6 7 8] -> inputs [5 99 7 8 </s>], targets [5 6 7 8 </s>].
+    """
+    tokens = _as_tokens(tokens, "bert_style")
+    _check_rng(rng, "bert_style")
+    noise = iid_noise_mask(len(tokens), noise_density, rng)
+    use_random = rng.random(len(tokens)) < random_token_prob
+    random_tokens = rng.integers(0, vocab_size, size=len(tokens))
+    replacement = np.where(use_random, random_tokens, vocab_size - 1)
+    inputs = np.where(noise, replacement, tokens)
+    return _with_eos(inputs, eos_id), _with_eos(tokens, eos_id)
+
+
+def mass_style(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
+    """MASS-style (§3.3.2, Song et al. 2019): like BERT-style without the random tokens:
+    every corrupted token becomes the mask token (vocab_size - 1); target = original.
+
+    Example (vocab_size 100): [5 6 7 8] -> inputs [5 99 99 8 </s>], targets [5 6 7 8 </s>].
+    """
+    return bert_style(tokens, vocab_size, rng, noise_density, random_token_prob=0.0,
+                      eos_id=eos_id)
+
+
+def iid_replace_spans(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
+    """Replace corrupted spans (§3.3.2; the §3.1.4 baseline): tokens are corrupted i.i.d.,
+    each run of consecutive corrupted tokens becomes one unique sentinel, and the target is
+    the dropped runs, each after its sentinel.
+
+    Example (vocab_size 100): [5 6 7 8 9], noise at 6 7 and 9
+      -> inputs [5 99 8 98 </s>], targets [99 6 7 98 9 </s>].
+    """
+    tokens = _as_tokens(tokens, "iid_replace_spans")
+    _check_rng(rng, "iid_replace_spans")
+    noise = iid_noise_mask(len(tokens), noise_density, rng)
+    inputs = noise_span_to_unique_sentinel(tokens, noise, vocab_size)
+    targets = nonnoise_span_to_unique_sentinel(tokens, noise, vocab_size)
+    return _with_eos(inputs, eos_id), _with_eos(targets, eos_id)
+
+
+def drop_tokens(tokens, rng, noise_density=0.15, eos_id=EOS_ID):
+    """Drop corrupted tokens (§3.3.2): the corrupted tokens (i.i.d.) vanish from the inputs,
+    with no sentinel, and the target is the dropped tokens in order.
+
+    Example: [5 6 7 8 9], noise at 6 and 9 -> inputs [5 7 8 </s>], targets [6 9 </s>].
+    """
+    tokens = _as_tokens(tokens, "drop_tokens")
+    _check_rng(rng, "drop_tokens")
+    noise = iid_noise_mask(len(tokens), noise_density, rng)
+    return _with_eos(tokens[~noise], eos_id), _with_eos(tokens[noise], eos_id)
+
+
+def deshuffle(tokens, rng, eos_id=EOS_ID):
+    """Deshuffling (§3.3.1, Liu et al. 2019): inputs are the tokens in a random order, the
+    target is the original order.
+
+    Example: [5 6 7 8] -> inputs [7 5 8 6 </s>], targets [5 6 7 8 </s>].
+    """
+    tokens = _as_tokens(tokens, "deshuffle")
+    _check_rng(rng, "deshuffle")
+    return _with_eos(rng.permutation(tokens), eos_id), _with_eos(tokens, eos_id)
