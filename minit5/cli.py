@@ -1,7 +1,8 @@
 """`minit5 train | generate | eval | grade | bench | tokenizer`.
 
-Each sub-command lives in `minit5/commands/<name>.py` with `add_parser(subparsers)` and
-`run(args) -> int`; they are imported only when used, so `minit5 --help` is fast.
+Each sub-command lives in `minit5/commands/<name>.py` with `add_parser(subparsers)` (which
+sets `func=run` on its parser) and `run(args) -> int`. Commands import the heavy parts of the
+library inside `run`, so `minit5 --help` is fast.
 """
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if getattr(args, "accepts_overrides", False):
+        args.overrides = unknown              # --key=value settings, checked by the command
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help()
         return 2
@@ -43,7 +48,7 @@ def main(argv=None) -> int:
         print(f"minit5 {args.command} is unavailable: {args._unavailable}", file=sys.stderr)
         return 2
     try:
-        return int(args.run(args) or 0)
+        return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError, KeyError, TypeError, RuntimeError) as e:
         print(f"minit5 {args.command}: error: {e}", file=sys.stderr)
         return 1

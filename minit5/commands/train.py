@@ -1,0 +1,65 @@
+"""minit5 train pretrain|finetune --run DIR [--preset tiny] [--resume] [--key=value ...]
+
+Settings are the fields of minit5.train.config.TrainConfig, e.g. --steps=500 --lr=0.001.
+The final model is written to DIR/model (HF format, with the tokenizer beside it).
+"""
+from __future__ import annotations
+
+import pathlib
+import shutil
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("train", help="pre-train or fine-tune a T5",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("phase", choices=["pretrain", "finetune"])
+    p.add_argument("--run", required=True, help="run directory (checkpoints, log, plot)")
+    p.add_argument("--preset", default="tiny", help="tiny (CPU) | small | base (GPU)")
+    p.add_argument("--tokenizer", help="spiece.model to use (pretrain trains one if absent)")
+    p.add_argument("--vocab-size", type=int, default=2000,
+                   help="pieces for a new tokenizer (100 sentinels are added)")
+    p.add_argument("--corpus", help=".txt or .jsonl corpus (default: the built-in one)")
+    p.add_argument("--init", help="finetune: start from this model directory "
+                                  "(default: random weights)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run, accepts_overrides=True)
+    return p
+
+
+def run(args):
+    from minit5.data.tokenizer import Tokenizer
+    from minit5.t5 import T5ForConditionalGeneration
+    from minit5.train import pipeline
+    from minit5.train.config import TrainConfig, apply_overrides
+
+    cfg = apply_overrides(TrainConfig.preset(args.preset), args.overrides)
+    run_dir = pathlib.Path(args.run)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    progress = not args.no_progress
+    if args.tokenizer:
+        tokenizer = Tokenizer(args.tokenizer)
+    elif args.phase == "pretrain":
+        tokenizer = None
+    else:
+        raise ValueError("finetune needs --tokenizer (the spiece.model the model was trained "
+                         "with, e.g. RUN/model/spiece.model)")
+    if args.phase == "pretrain":
+        pages = pipeline.load_corpus(args.corpus)
+        if tokenizer is None:
+            tokenizer = pipeline.make_tokenizer(pages, run_dir / "spiece.model", args.vocab_size,
+                                                cfg.seed, pipeline.default_tasks()[0])
+        model, trainer = pipeline.pretrain(cfg, run_dir, tokenizer, pages, args.resume, progress)
+    else:
+        model = None
+        if args.init:
+            model = T5ForConditionalGeneration.from_pretrained(args.init, dtype=cfg.dtype,
+                                                               device=cfg.device)
+        model, trainer = pipeline.finetune(cfg, run_dir, tokenizer, model, args.resume, progress)
+        for row in trainer.evals[-1:]:
+            print("evaluation:", row)
+    model.save_pretrained(run_dir / "model")
+    shutil.copyfile(tokenizer.path, run_dir / "model" / "spiece.model")
+    print(f"model written to {run_dir / 'model'}; log {trainer.log_path}; "
+          f"plot {run_dir / 'loss.png'}")
+    return 0

@@ -1,0 +1,106 @@
+"""Training data as a pure function of (seed, step).
+
+The batch for step s is drawn from `numpy.random.default_rng([seed, s, stream])` and nothing
+else, so the "data position" of a run is just its step: resuming at step s replays exactly the
+batches an uninterrupted run would have seen, with no iterator state to save.
+
+  SpanCorruptionStream   pre-training (§3.1.4): pieces of documents, span-corrupted, packed.
+  TaskMixtureStream      fine-tuning (§3.5.2): synthetic tasks mixed at given rates, padded.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5.data.batching import collate, pack
+from minit5.data.objectives import random_spans_helper, span_corruption
+
+PRETRAIN, FINETUNE, EVAL, DROPOUT = 0, 1, 2, 3   # stream ids inside the seed
+
+
+def step_rng(seed: int, step: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, step, stream])
+
+
+class SpanCorruptionStream:
+    """Documents are tokenized (no EOS; span corruption appends it) and cut into pieces of at
+    most `tokens_length`, the length whose corrupted inputs exactly fill `inputs_length`
+    (`random_spans_helper`). Each step samples pieces uniformly with replacement."""
+
+    def __init__(self, documents_ids, vocab_size, inputs_length, batch_size, seed,
+                 noise_density=0.15, mean_noise_span_length=3.0, pack_rows=True,
+                 min_piece=8):
+        self.tokens_length, self.targets_length = random_spans_helper(
+            inputs_length, noise_density, mean_noise_span_length)
+        self.pieces = []
+        for ids in documents_ids:
+            ids = np.asarray(ids, dtype=np.int64)
+            for start in range(0, len(ids), self.tokens_length):
+                piece = ids[start:start + self.tokens_length]
+                if len(piece) >= min_piece:
+                    self.pieces.append(piece)
+        if not self.pieces:
+            raise ValueError("the corpus gave no pieces of at least "
+                             f"{min_piece} tokens: give it more text")
+        self.vocab_size, self.inputs_length = vocab_size, inputs_length
+        self.batch_size, self.seed, self.pack_rows = batch_size, seed, pack_rows
+        self.noise = dict(noise_density=noise_density,
+                          mean_noise_span_length=mean_noise_span_length)
+
+    def __len__(self):
+        return len(self.pieces)
+
+    def _example(self, rng):
+        piece = self.pieces[int(rng.integers(len(self.pieces)))]
+        return span_corruption(piece, self.vocab_size, rng, **self.noise)
+
+    def batch(self, step: int):
+        rng = step_rng(self.seed, step, PRETRAIN)
+        if not self.pack_rows:
+            examples = [self._example(rng) for _ in range(self.batch_size)]
+            return collate(examples, self.inputs_length, self.targets_length)
+        examples, tokens = [], 0
+        budget = self.batch_size * self.inputs_length
+        while True:
+            while tokens < budget:                       # roughly enough to fill the rows
+                examples.append(self._example(rng))
+                tokens += len(examples[-1][0])
+            packed = pack(examples, self.inputs_length, self.targets_length)
+            if len(packed) >= self.batch_size:
+                return packed[:self.batch_size]
+            budget += self.inputs_length * (self.batch_size - len(packed))
+
+
+class TaskMixtureStream:
+    """Each row picks a task by the mixing rates, then draws one example of it. Inputs that
+    occur in the evaluation set are drawn again, so evaluation measures generalisation."""
+
+    def __init__(self, tasks: dict, rates: dict, tokenizer, batch_size, seed,
+                 held_out=frozenset()):
+        self.names = list(tasks)
+        self.tasks, self.tokenizer = tasks, tokenizer
+        self.probs = np.array([rates[n] for n in self.names], dtype=np.float64)
+        self.probs /= self.probs.sum()
+        self.batch_size, self.seed, self.held_out = batch_size, seed, held_out
+
+    def examples(self, step: int):
+        rng = step_rng(self.seed, step, FINETUNE)
+        out = []
+        for _ in range(self.batch_size):
+            task = self.tasks[self.names[int(rng.choice(len(self.names), p=self.probs))]]
+            for _attempt in range(100):
+                source, target = task.make_example(rng)
+                if source not in self.held_out:
+                    break
+            out.append((source, target))
+        return out
+
+    def batch(self, step: int):
+        encoded = [(self.tokenizer.encode(s), self.tokenizer.encode(t))
+                   for s, t in self.examples(step)]
+        return collate(encoded)
+
+
+def eval_sets(tasks: dict, n: int, seed: int) -> dict:
+    """A fixed evaluation set per task: name -> list of (input_text, target_text)."""
+    return {name: task.make_examples(n, step_rng(seed, i, EVAL))
+            for i, (name, task) in enumerate(tasks.items())}

@@ -1,0 +1,186 @@
+"""The training loop: one step = batch(step) -> loss -> backward -> optimizer, and bookkeeping
+that never loses work.
+
+- Progress bar with loss, learning rate, tokens/s and ETA (tqdm).
+- Every `log_every` steps a JSON line in <run>/log.jsonl; at the end a loss-curve PNG.
+- Every `eval_every` steps the evaluation callback (task metrics, or validation loss).
+- Every `checkpoint_every` steps an atomic checkpoint; the last `keep_last` are kept.
+- `resume=True` continues from the newest checkpoint bit for bit: batches and dropout masks are
+  functions of (seed, step), and model and optimizer state are restored exactly.
+- A NaN or infinite loss stops the run before the bad update, with a message; the last good
+  checkpoint stays the newest one.
+- Ctrl-C finishes the current step, saves a checkpoint and exits cleanly (a second Ctrl-C
+  stops at once; checkpoints are atomic, so nothing half-written is left either way).
+"""
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import signal
+import time
+
+import numpy as np
+
+from minit5.optim import clip_grad_norm
+from minit5.train import checkpoint as ckpt
+from minit5.train.streams import DROPOUT, step_rng
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+def make_schedule(name: str, peak: float, warmup: int, total: int):
+    """step -> learning rate; `peak` is the largest rate in every schedule.
+
+    inverse_sqrt (§3.1.2): peak * sqrt(warmup / max(step, warmup)); with peak 0.01 and warm-up
+    10^4 this is T5's 1/sqrt(max(step, 10^4)). constant (§3.1.3, fine-tuning): peak.
+    linear: warm up linearly to peak, then decay linearly to 0 at `total`.
+    """
+    from minit5.optim import linear_warmup_decay
+    if name == "inverse_sqrt":
+        return lambda step: peak * math.sqrt(warmup / max(step, warmup))
+    if name == "constant":
+        return lambda step: peak
+    if name == "linear":
+        return lambda step: linear_warmup_decay(step, peak, warmup, total)
+    raise ValueError(f"unknown schedule {name!r}: use inverse_sqrt, constant or linear")
+
+
+class Trainer:
+    def __init__(self, model, optimizer, stream, config, run_dir, evaluate=None,
+                 progress=True, name="train"):
+        self.model, self.optimizer, self.stream = model, optimizer, stream
+        self.config, self.evaluate, self.progress, self.name = config, evaluate, progress, name
+        self.run_dir = pathlib.Path(run_dir)
+        self.schedule = make_schedule(config.schedule, config.lr, config.warmup_steps,
+                                      config.steps)
+        self.history = []          # one dict per logged step
+        self.evals = []            # one dict per evaluation
+        self.step = 0
+        self._stop_requested = False
+
+    # ---- state ------------------------------------------------------------------------
+    def _trainer_state(self):
+        return {"config": self.config.to_dict(), "history": self.history, "evals": self.evals}
+
+    def save(self):
+        return ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.optimizer,
+                                    self._trainer_state(), self.config.keep_last)
+
+    def resume(self) -> bool:
+        """Load the newest checkpoint of this run; False when there is none."""
+        latest = ckpt.latest_checkpoint(self.run_dir)
+        if latest is None:
+            return False
+        from minit5.t5.checkpoint import read_weights
+        state = ckpt.load_trainer_state(latest)
+        self.model.load_state_dict(read_weights(latest), strict=True)
+        self.optimizer.load_state_dict(ckpt.load_optimizer_state(latest))
+        self.step, self.history, self.evals = state["step"], state["history"], state["evals"]
+        self._rewrite_log()        # drop log lines written after this checkpoint
+        return True
+
+    # ---- the loop -----------------------------------------------------------------------
+    def train_step(self, step):
+        batch = self.stream.batch(step)
+        self.optimizer.lr = self.schedule(step)
+        self.model.train()
+        self.model.set_dropout_rng(step_rng(self.config.seed, step, DROPOUT))
+        out = self.model(**batch.model_kwargs())
+        loss = float(out.loss.item())
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(
+                f"the loss became {loss} at step {step}: training stopped before applying this "
+                "update. The newest checkpoint is the last good state; resume from it with a "
+                "lower learning rate (--lr=...) or gradient clipping (--clip_grad_norm=1.0)")
+        self.model.zero_grad()
+        out.loss.backward()
+        grad_norm = None
+        if self.config.clip_grad_norm > 0:
+            grad_norm = float(clip_grad_norm(self.model.parameters(), self.config.clip_grad_norm))
+        self.optimizer.step()
+        tokens = int((batch.attention_mask != 0).sum() + (batch.labels != -100).sum())
+        return loss, tokens, grad_norm
+
+    def train(self, resume=False):
+        """Run to config.steps. Returns "done", "interrupted" or raises NonFiniteLoss."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if resume and not self.resume():
+            print(f"[{self.name}] no checkpoint in {self.run_dir} to resume from: starting fresh")
+        cfg = self.config
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        bar = self._progress_bar()
+        status = "done"
+        tokens_seen, started = 0, time.perf_counter()
+        try:
+            while self.step < cfg.steps:
+                step = self.step + 1
+                loss, tokens, grad_norm = self.train_step(step)
+                self.step = step
+                tokens_seen += tokens
+                rate = tokens_seen / max(time.perf_counter() - started, 1e-9)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.3f}", lr=f"{self.optimizer.lr:.2e}",
+                                    tok_s=f"{rate:,.0f}")
+                if step % cfg.log_every == 0 or step == cfg.steps:
+                    self._log({"step": step, "loss": loss, "lr": self.optimizer.lr,
+                               "tokens_per_s": rate, "grad_norm": grad_norm})
+                if self.evaluate is not None and (step % cfg.eval_every == 0
+                                                  or step == cfg.steps):
+                    self.evals.append({"step": step, **self.evaluate(self.model)})
+                    self._log({"step": step, "eval": self.evals[-1]})
+                if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                    self.save()
+                if self._stop_requested:
+                    if step % cfg.checkpoint_every != 0 and step != cfg.steps:
+                        self.save()
+                    print(f"\n[{self.name}] interrupted: saved step {step} to "
+                          f"{ckpt.checkpoint_dir(self.run_dir, step)}; continue with --resume")
+                    status = "interrupted"
+                    break
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            if bar is not None:
+                bar.close()
+            self.plot()
+        return status
+
+    def _on_sigint(self, signum, frame):
+        if self._stop_requested:            # second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self._stop_requested = True
+        print(f"\n[{self.name}] Ctrl-C: finishing this step and saving (Ctrl-C again to abort)")
+
+    def _progress_bar(self):
+        if not self.progress:
+            return None
+        from tqdm import tqdm
+        return tqdm(total=self.config.steps, initial=self.step, desc=self.name, unit="step",
+                    dynamic_ncols=True)
+
+    # ---- logs and plots -----------------------------------------------------------------
+    @property
+    def log_path(self):
+        return self.run_dir / "log.jsonl"
+
+    def _log(self, record):
+        if "eval" not in record:
+            self.history.append(record)
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def _rewrite_log(self):
+        records = [*self.history, *({"step": e["step"], "eval": e} for e in self.evals)]
+        records.sort(key=lambda r: (r["step"], "eval" in r))
+        tmp = self.log_path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+        tmp.replace(self.log_path)
+
+    def plot(self, path=None):
+        if not self.history:
+            return None
+        from minit5.train.plot import plot_loss
+        return plot_loss({self.name: self.history}, path or self.run_dir / "loss.png")
