@@ -46,7 +46,7 @@ test: $(STAMP)-test
 	$(PY) -m pytest -q -p no:cacheprovider tests exercises/graders/test_graders_selfcheck.py
 
 golden: $(STAMP)-golden
-	$(PY) -m pytest -q -p no:cacheprovider -m golden_live tests/golden --run-golden-live
+	$(PY) -m pytest -q -p no:cacheprovider -m golden_live --run-golden-live tests
 
 fixtures: $(STAMP)-golden
 	$(PY) tests/golden/make_fixtures.py
@@ -55,6 +55,7 @@ book: $(STAMP)-book
 	$(PY) book/build.py
 
 book-check: book
+	bash book/ensure_chromium.sh
 	$(PY) book/check_render.py
 
 bench: $(STAMP)-golden
