@@ -172,7 +172,7 @@ class Maximum(Function):
 
     def backward(self, g):
         a, b = self.saved
-        share_a = (a > b) + 0.5 * (a == b)
+        share_a = ((a > b) + 0.5 * (a == b)).astype(g.dtype)   # 0.5 * bool is float64
         return (unbroadcast(g * share_a, a.shape),
                 unbroadcast(g * (1 - share_a), b.shape))
 
@@ -210,10 +210,10 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a          # (..., M, K)
         b2 = b[:, None] if b.ndim == 1 else b          # (..., K, N)
         g2 = g
+        if b.ndim == 1:                                # restore N first: 1-D @ 1-D gives 0-d g
+            g2 = xp.expand_dims(g2, -1)
         if a.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)                # (..., M, N)
+            g2 = xp.expand_dims(g2, -2)                # (..., M, N)
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = unbroadcast(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
@@ -255,7 +255,7 @@ class Max(Function):
     def backward(self, g):
         (a,) = self.saved
         is_max = a == self.out
-        count = is_max.sum(axis=self.axis, keepdims=True)
+        count = is_max.sum(axis=self.axis, keepdims=True).astype(g.dtype)  # int would upcast
         g = _expand_reduced(g, a.shape, self.axis, self.keepdims)
         return g * is_max / count
 

@@ -41,6 +41,8 @@ def _as_array(value, dtype=None):
     xp = backend.get_array_module(value)
     if isinstance(value, xp.ndarray):
         return value if dtype is None else value.astype(dtype, copy=False)
+    if isinstance(value, np.generic):   # a NumPy scalar, as from a full reduction: keep dtype
+        return np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
     array = np.asarray(value)
     if dtype is not None:
         return array.astype(dtype)
@@ -152,7 +154,12 @@ class Tensor:
             if g is None:
                 continue
             if node._ctx is None:                     # a leaf: keep its gradient
-                node.grad = g if node.grad is None else node.grad + g
+                if node._graph_freed:
+                    raise RuntimeError("backward() reached a tensor whose graph was freed by an "
+                                       "earlier backward(); pass retain_graph=True to that call "
+                                       "to go through the shared part of the graph twice")
+                # A copy: g may be the caller's array or be shared with another input (a + b).
+                node.grad = g.copy() if node.grad is None else node.grad + g
                 continue
             ctx = node._ctx
             in_grads = ctx.backward(g)
@@ -265,7 +272,11 @@ class Function:
     def apply(cls, *inputs, **options):
         dtype = next((t.data.dtype for t in inputs
                       if isinstance(t, Tensor) and t.data.dtype.kind == "f"), None)
-        tensors = [t if isinstance(t, Tensor) else Tensor(_as_array(t, _scalar_dtype(t, dtype)))
+        # Numbers (and arrays) given beside CuPy tensors go to the GPU: CuPy refuses a NumPy
+        # array, even a 0-d one, as an operand (`h * 0.5` would fail there).
+        xp = backend.get_array_module(*inputs)
+        tensors = [t if isinstance(t, Tensor)
+                   else Tensor(xp.asarray(_as_array(t, _scalar_dtype(t, dtype))))
                    for t in inputs]
         ctx = cls()
         ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)

@@ -1,0 +1,256 @@
+"""The autograd engine itself: graph walking, accumulation, no_grad, dtypes, and errors."""
+import numpy as np
+import pytest
+from hypothesis import given
+
+from minit5.autograd import Function, Tensor, is_grad_enabled, no_grad
+from minit5.testing import assert_close, grad_check
+from tests.strategies import arrays, broadcastable_shapes, shapes
+
+
+def leaf(values, dtype=np.float64):
+    return Tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+# ---- the graph ---------------------------------------------------------------------------
+def test_reused_node_collects_every_use_before_passing_on():
+    # b = 2a is used twice by c = b * b = 4a^2, so dc/da = 8a: b must hold the gradient from
+    # both uses before it passes its own on (reverse topological order).
+    a = leaf([1.0, -2.0, 3.0])
+    b = a + a
+    c = b * b
+    c.backward(np.ones(3))
+    assert_close(a.grad, 8 * a.data, name="dc/da")
+
+
+def test_diamond_graph():
+    a = leaf([0.5, 2.0])
+    b = a * 3.0
+    c = b.exp() + b.tanh() * b          # b reaches c along three paths
+    c.sum().backward()
+    b_ = 3 * a.data
+    expected = 3 * (np.exp(b_) + (1 - np.tanh(b_) ** 2) * b_ + np.tanh(b_))
+    assert_close(a.grad, expected, rtol=1e-12, name="da")
+
+
+def test_deep_chain_backward_has_no_recursion_limit():
+    a = leaf([1.0])
+    x = a
+    for _ in range(10_000):
+        x = x * 1.0001
+    x.sum().backward()
+    assert_close(a.grad, [1.0001 ** 10_000], rtol=1e-9, name="d(chain)/da")
+    del x   # dropping a deep graph must not recurse either
+
+
+def test_gradients_accumulate_across_backward_calls():
+    a = leaf([1.0, 2.0])
+    (a * 3.0).sum().backward()
+    (a * a).sum().backward()            # a fresh graph: grads add to the first
+    assert_close(a.grad, 3.0 + 2 * a.data, name="accumulated grad")
+    a.zero_grad()
+    assert a.grad is None
+
+
+def test_leaf_grad_is_its_own_array():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    g = np.array([1.0, -1.0])
+    (a + b).backward(g)
+    assert a.grad is not b.grad and a.grad is not g
+    g[:] = 0
+    a.grad += 1                         # an in-place update (an optimizer's) stays local
+    assert_close(b.grad, [1.0, -1.0], name="b.grad")
+
+
+def test_only_needed_gradients_are_computed():
+    a, c = leaf([1.0, 2.0]), Tensor(np.array([3.0, 4.0]))
+    (a * c).sum().backward()
+    assert c.grad is None and not c.requires_grad
+    assert_close(a.grad, c.data, name="da")
+
+
+def test_non_leaf_holds_no_grad_and_leaf_flags():
+    a = leaf([1.0])
+    b = a * 2.0
+    assert a.is_leaf and not b.is_leaf and b.requires_grad
+    b.sum().backward()
+    assert b.grad is None
+
+
+@given(pair=broadcastable_shapes(2))
+def test_broadcast_gradients_are_summed_back_to_each_input_shape(pair):
+    shape_a, shape_b = pair.input_shapes
+    a = leaf(np.ones(shape_a))
+    b = leaf(np.full(shape_b, 2.0))
+    (a * b).backward(np.ones(pair.result_shape))
+    assert a.grad.shape == shape_a and b.grad.shape == shape_b
+    # each element of a meets (result size / a size) elements of b, each equal to 2
+    assert_close(a.grad, np.full(shape_a, 2.0 * np.prod(pair.result_shape) / max(a.size, 1)),
+                 name="a.grad")
+    assert_close(b.grad, np.full(shape_b, np.prod(pair.result_shape) / max(b.size, 1)),
+                 name="b.grad")
+
+
+@given(x=arrays(shapes(min_dims=1), layout="noncontiguous"))
+def test_grad_check_accepts_noncontiguous_input_and_leaves_it_unchanged(x):
+    before = x.copy()
+    grad_check(lambda t: (t * t).tanh(), x)
+    assert np.array_equal(x, before) and not (x.size > 1 and x.flags.c_contiguous)
+
+
+def test_grad_check_reports_the_input_index_and_values():
+    class WrongSquare(Function):
+        def forward(self, a):
+            self.a = a
+            return a * a
+
+        def backward(self, g):
+            return g * 2.1 * self.a             # should be 2 a
+
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    y = np.array([0.5, 0.5])
+    with pytest.raises(AssertionError, match=r"input 1 \(shape \(2, 2\)\) at index \(\d, \d\): "
+                                             r"analytic .* vs numeric .*relative error"):
+        grad_check(lambda b, a: b + WrongSquare.apply(a), y, x)
+
+
+def test_grad_check_floor_for_tiny_gradients():
+    # 1e-9 analytic vs 0 numeric is far off relatively, but within atol = 1e-8.
+    class Tiny(Function):
+        def forward(self, a):
+            return a * 0.0
+
+        def backward(self, g):
+            return g * 1e-9
+
+    assert grad_check(Tiny.apply, np.array([1.0, 2.0])) <= 1e-6
+
+
+# ---- no_grad -------------------------------------------------------------------------------
+def test_no_grad_records_no_graph():
+    a = leaf([1.0, 2.0])
+    with no_grad():
+        assert not is_grad_enabled()
+        b = a * 2.0 + 1.0
+    assert is_grad_enabled()
+    assert not b.requires_grad and b.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        b.sum().backward()
+
+
+def test_no_grad_restores_the_state_after_an_exception():
+    with pytest.raises(ZeroDivisionError):
+        with no_grad():
+            1 / 0
+    assert is_grad_enabled()
+    with no_grad():
+        with no_grad():
+            pass
+        assert not is_grad_enabled()    # nested blocks restore what was there, not True
+    assert is_grad_enabled()
+
+
+# ---- dtypes --------------------------------------------------------------------------------
+def test_float32_stays_float32_through_forward_and_backward():
+    a = leaf([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    w = leaf([[0.5], [0.25]], dtype=np.float32)
+    loss = ((a @ w).tanh() * 2.0 + 1).exp().mean() / 3 - 0.5
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert a.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+def test_float64_stays_float64_including_full_reductions():
+    # A full reduction gives a NumPy scalar, not an array; it must keep float64.
+    a = leaf([1.0, 2.0, 3.0])
+    for out in (a.sum(), a.mean(), a.max(), a @ a, (a.sum() * 2.0).exp()):
+        assert out.dtype == np.float64, out
+    (a @ a).backward()
+    assert a.grad.dtype == np.float64
+    assert_close(a.grad, 2 * a.data, name="d(a.a)/da")
+
+
+def test_python_scalars_take_the_tensor_dtype():
+    a = Tensor(np.ones(2, dtype=np.float32))
+    for out in (a + 1, 1 + a, a * 2.5, 2.5 * a, a - 1e-3, 1e-3 - a, a / 3, 3 / a, a ** 2,
+                a * np.float64(2.0)):
+        assert out.dtype == np.float32, out
+
+
+def test_python_lists_become_float32_and_integer_tensors_refuse_grad():
+    assert Tensor([1.0, 2.0]).dtype == np.float32
+    assert Tensor(np.array([1.0])).dtype == np.float64
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor(np.array([1, 2]), requires_grad=True)
+
+
+def test_backward_grad_argument_is_cast_to_the_tensor_dtype():
+    a = leaf([1.0, 2.0], dtype=np.float32)
+    (a * 2.0).backward(np.array([1.0, 1.0]))           # a float64 gradient flowing in
+    assert a.grad.dtype == np.float32
+
+
+# ---- misuse gives clear errors -------------------------------------------------------------
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(2, 3\) @ \(4, 5\)"):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 5)))
+    with pytest.raises(ValueError, match=r"\(2, 3\) @ \(4,\)"):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones(4))
+
+
+def test_backward_on_non_scalar_needs_a_gradient():
+    a = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"non-scalar tensor of shape \(2,\).*gradient"):
+        (a * 2.0).backward()
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\) but the tensor has shape \(2,\)"):
+        (a * 2.0).backward(np.ones(3))
+
+
+def test_backward_twice_without_retain_graph_says_so():
+    a = leaf([1.0, 2.0])
+    loss = (a * a).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+
+
+def test_backward_through_a_freed_shared_node_says_so():
+    # b's graph is freed by the first backward; a second graph through b must not treat b as
+    # a leaf (that would leave a.grad silently wrong).
+    a = leaf([1.0, 2.0])
+    b = a * 2.0
+    b.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        (b * 3.0).sum().backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    a = leaf([1.0, 2.0])
+    loss = (a * a).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert_close(a.grad, 4 * a.data, name="twice 2a")
+
+
+def test_pow_with_a_tensor_exponent_is_refused():
+    with pytest.raises(TypeError, match="constant exponent"):
+        leaf([1.0]) ** leaf([2.0])
+
+
+# ---- numpy() and detach() ------------------------------------------------------------------
+def test_numpy_returns_a_copy():
+    a = Tensor(np.array([1.0, 2.0]))
+    n = a.numpy()
+    n[0] = 100.0
+    assert a.data[0] == 1.0
+    assert isinstance(n, np.ndarray) and n.dtype == np.float64
+
+
+def test_detach_cuts_the_graph_and_keeps_values_and_dtype():
+    a = leaf([1.0, 2.0], dtype=np.float32)
+    b = a * 2.0
+    d = b.detach()
+    assert not d.requires_grad and d.is_leaf and d.dtype == np.float32
+    np.testing.assert_array_equal(d.data, b.data)
+    (d * a).sum().backward()            # only the path through a counts
+    assert_close(a.grad, d.data, name="grad without the detached path")

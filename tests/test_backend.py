@@ -1,0 +1,160 @@
+"""Device choice (MINIT5_DEVICE), the array module, moving arrays, and dtypes.
+
+Whether this machine has a GPU must not matter to these tests: where it would, `gpu_available`
+(or the CuPy import itself) is monkeypatched, so the no-GPU paths are tested everywhere.
+"""
+import numpy as np
+import pytest
+
+from minit5 import backend
+from minit5.autograd import Tensor
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    monkeypatch.setattr(backend, "gpu_available", lambda: False)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    monkeypatch.setattr(backend, "gpu_available", lambda: True)
+
+
+# ---- MINIT5_DEVICE -------------------------------------------------------------------------
+def test_default_device_is_cpu(monkeypatch):
+    monkeypatch.delenv("MINIT5_DEVICE", raising=False)
+    assert backend.resolve_device() == "cpu"
+    assert backend.resolve_device(None) == "cpu"
+
+
+@pytest.mark.parametrize("value", ["cpu", "CPU", "Cpu"])
+def test_env_cpu(monkeypatch, value):
+    monkeypatch.setenv("MINIT5_DEVICE", value)
+    assert backend.resolve_device() == "cpu"
+
+
+@pytest.mark.parametrize("value", ["gpu", "GPU", "cuda"])
+def test_env_gpu_with_a_gpu(monkeypatch, fake_gpu, value):
+    monkeypatch.setenv("MINIT5_DEVICE", value)
+    assert backend.resolve_device() == "gpu"
+
+
+def test_auto_uses_the_gpu_when_there_is_one(monkeypatch, fake_gpu):
+    monkeypatch.setenv("MINIT5_DEVICE", "auto")
+    assert backend.resolve_device() == "gpu"
+
+
+def test_auto_falls_back_to_numpy_without_a_gpu(monkeypatch, no_gpu):
+    monkeypatch.setenv("MINIT5_DEVICE", "auto")
+    assert backend.resolve_device() == "cpu"
+    assert backend.xp_for() is np
+    assert backend.xp_for("auto") is np
+
+
+def test_an_explicit_argument_wins_over_the_environment(monkeypatch, no_gpu):
+    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+    assert backend.resolve_device("cpu") == "cpu"
+
+
+@pytest.mark.parametrize("value", ["tpu", "", "gpu0", "mps"])
+def test_unknown_device_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("MINIT5_DEVICE", value)
+    with pytest.raises(ValueError, match=r"unknown device .*'cpu', 'gpu', 'auto'.*MINIT5_DEVICE"):
+        backend.resolve_device()
+    with pytest.raises(ValueError, match="unknown device"):
+        backend.resolve_device(value)
+
+
+def test_gpu_without_a_gpu_is_a_clear_error(monkeypatch, no_gpu):
+    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+    with pytest.raises(RuntimeError, match=r"(?s)no GPU can be used.*CuPy"):
+        backend.resolve_device()
+    with pytest.raises(RuntimeError, match="GPU"):
+        backend.xp_for("gpu")
+
+
+def test_gpu_error_says_how_to_install_cupy_when_it_is_missing(monkeypatch, no_gpu):
+    monkeypatch.setattr(backend, "_import_cupy", lambda: None)
+    with pytest.raises(RuntimeError, match=r"CuPy is not installed.*pip install"):
+        backend.resolve_device("gpu")
+
+
+def test_gpu_error_says_cupy_sees_no_device(monkeypatch, no_gpu):
+    monkeypatch.setattr(backend, "_import_cupy", lambda: object())   # CuPy present, no device
+    with pytest.raises(RuntimeError, match="sees no CUDA device"):
+        backend.resolve_device("gpu")
+
+
+def test_gpu_available_is_false_without_cupy_or_when_cupy_fails(monkeypatch):
+    monkeypatch.setattr(backend, "_import_cupy", lambda: None)
+    assert backend.gpu_available() is False
+
+    class BrokenCuPy:
+        @staticmethod
+        def is_available():
+            raise RuntimeError("CUDA driver version is insufficient")
+
+    monkeypatch.setattr(backend, "_import_cupy", lambda: BrokenCuPy)
+    assert backend.gpu_available() is False
+
+
+# ---- array module and moving arrays ---------------------------------------------------------
+def test_get_array_module_on_cpu_values():
+    x = np.ones(3)
+    assert backend.get_array_module(x) is np
+    assert backend.get_array_module(Tensor(x)) is np
+    assert backend.get_array_module(1.0, [1, 2], None) is np
+    assert backend.get_array_module() is np
+    assert backend.device_of(x) == "cpu" and Tensor(x).device == "cpu"
+
+
+def test_to_device_cpu_and_to_numpy_round_trip():
+    x = np.arange(6.0).reshape(2, 3)
+    assert backend.to_device(x, "cpu") is x           # already there: no copy
+    assert backend.to_numpy(x) is x
+    y = backend.to_numpy([[1, 2], [3, 4]])
+    assert isinstance(y, np.ndarray) and y.shape == (2, 2)
+
+
+def test_to_device_gpu_without_a_gpu_is_a_clear_error(no_gpu):
+    with pytest.raises(RuntimeError, match="GPU"):
+        backend.to_device(np.ones(2), "gpu")
+
+
+@pytest.mark.gpu
+def test_gpu_round_trip_keeps_values_and_dtype():
+    import cupy
+    for dtype in (np.float32, np.float64, np.int64):
+        x = np.arange(12).reshape(3, 4).astype(dtype)[:, ::2]     # non-contiguous too
+        d = backend.to_device(x, "gpu")
+        assert isinstance(d, cupy.ndarray) and d.dtype == dtype
+        assert backend.get_array_module(d) is cupy
+        assert backend.get_array_module(np.ones(1), Tensor(d)) is cupy   # any CuPy array wins
+        assert backend.device_of(d) == "gpu" and Tensor(d).device == "gpu"
+        assert backend.to_device(d, "gpu") is d                    # already there: no copy
+        back = backend.to_numpy(d)
+        assert isinstance(back, np.ndarray)
+        np.testing.assert_array_equal(back, x)
+        np.testing.assert_array_equal(backend.to_device(d, "cpu"), x)
+    assert backend.xp_for("gpu") is cupy
+
+
+# ---- dtypes --------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, expected", [
+    (None, np.float32), ("float32", np.float32), ("float64", np.float64),
+    (np.float32, np.float32), (np.float64, np.float64), (np.dtype("float64"), np.float64),
+])
+def test_resolve_dtype(value, expected):
+    assert backend.resolve_dtype(value) == np.dtype(expected)
+
+
+@pytest.mark.parametrize("value", ["float16", "bfloat16", "int32", "double", "fp32"])
+def test_resolve_dtype_rejects_unsupported_names(value):
+    with pytest.raises(ValueError, match=rf"unsupported dtype '{value}'.*float32"):
+        backend.resolve_dtype(value)
+
+
+@pytest.mark.parametrize("value", [np.float16, np.int32, np.int64, bool, np.complex64])
+def test_resolve_dtype_rejects_unsupported_numpy_dtypes(value):
+    with pytest.raises(ValueError, match=r"unsupported dtype .*float32.*float64"):
+        backend.resolve_dtype(value)
