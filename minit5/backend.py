@@ -25,6 +25,10 @@ def _import_cupy():
     global _cupy, _cupy_checked
     if not _cupy_checked:
         _cupy_checked = True
+        if os.environ.get("MINIT5_TF32", "0").strip() == "1":
+            # TF32 float32 matmuls (see minit5/kernels: Precision); CuPy reads this variable
+            # when the first float32 matmul picks its compute type. An explicit value wins.
+            os.environ.setdefault("CUPY_TF32", "1")
         try:
             import cupy
             _cupy = cupy
@@ -75,11 +79,14 @@ def xp_for(device: str | None = None):
 
 
 def get_array_module(*arrays):
-    """numpy or cupy, whichever holds the given arrays (numpy for plain Python values)."""
+    """numpy or cupy, whichever holds the given arrays or Tensors (numpy for Python values)."""
     cupy = _import_cupy()
     if cupy is not None:
         for a in arrays:
-            a = getattr(a, "data", a) if not isinstance(a, np.ndarray) else a
+            # A Tensor: look at its array; but not inside a CuPy array, whose .data is a
+            # MemoryPointer (that made every raw CuPy array look like NumPy).
+            if not isinstance(a, (np.ndarray, cupy.ndarray)):
+                a = getattr(a, "data", a)
             if isinstance(a, cupy.ndarray):
                 return cupy
     return np

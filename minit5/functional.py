@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from minit5 import kernels
+from minit5.autograd.ops import unbroadcast
 from minit5.autograd.tensor import Function, Tensor
 from minit5.backend import get_array_module
 
@@ -222,11 +224,93 @@ class CrossEntropy(Function):
         return grad.reshape(self.shape), None
 
 
+# ---- fused GPU kernels (minit5/kernels) --------------------------------------------------
+# Used for CuPy arrays only (`kernels.use_kernels`), by attention_softmax, rms_norm,
+# cross_entropy and gated_gelu below. Each kernel equals the composed maths above, which stays
+# the NumPy path, untouched.
+
+
+class AttentionSoftmax(Function):
+    """softmax(scores + position_bias) over the last axis in one kernel. The bias broadcasts to
+    the scores; its gradient is summed back over the broadcast axes."""
+
+    def forward(self, scores, position_bias):
+        self.shapes = (scores.shape, position_bias.shape)
+        self.out = kernels.attention_softmax.forward(scores, position_bias)
+        return self.out
+
+    def backward(self, g):
+        dx = kernels.attention_softmax.backward(self.out, g)
+        return (unbroadcast(dx, self.shapes[0]) if self.needs_input_grad[0] else None,
+                unbroadcast(dx, self.shapes[1]) if self.needs_input_grad[1] else None)
+
+
+class FusedRMSNorm(Function):
+    """RMSNorm by the kernels: keeps x and 1/rms per row instead of xhat."""
+
+    def forward(self, x, weight, eps=1e-6):
+        self.x, self.weight = x, weight
+        y, self.rstd = kernels.rms_norm.forward(x, weight, eps)
+        return y
+
+    def backward(self, g):
+        gx, gw = kernels.rms_norm.backward(g, self.x, self.weight, self.rstd)
+        return (gx if self.needs_input_grad[0] else None,
+                gw if self.needs_input_grad[1] else None)
+
+
+class FusedCrossEntropy(Function):
+    """CrossEntropy by the kernels: a loss and a log-sum-exp per row forward, one pass back."""
+
+    def forward(self, logits, labels, ignore_index=-100):
+        xp = get_array_module(logits)
+        self.shape, self.ignore_index = logits.shape, ignore_index
+        self.z = logits.reshape(-1, logits.shape[-1])                           # (N, V)
+        self.y = labels.reshape(-1)                                             # (N,)
+        loss, self.lse = kernels.cross_entropy.forward(self.z, self.y, ignore_index)
+        self.count = int((self.y != ignore_index).sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return xp.asarray(loss.sum() / self.count if self.count else xp.nan,
+                              dtype=logits.dtype)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        if self.count == 0:
+            return xp.zeros(self.shape, dtype=self.z.dtype), None
+        grad = kernels.cross_entropy.backward(self.z, self.y, self.lse, g / self.count,
+                                              self.ignore_index)
+        return grad.reshape(self.shape), None
+
+
+class GatedGelu(Function):
+    """gelu_new(a) * b in one kernel; backward gives da and db in one pass from a and b."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return kernels.gated_gelu.forward(a, b)
+
+    def backward(self, g):
+        da, db = kernels.gated_gelu.backward(g, self.a, self.b)
+        return (unbroadcast(da, self.a.shape) if self.needs_input_grad[0] else None,
+                unbroadcast(db, self.b.shape) if self.needs_input_grad[1] else None)
+
+
 # ---- the functional API ------------------------------------------------------------------
 
 
 def softmax(x, axis=-1):
     return Softmax.apply(x, axis=axis)
+
+
+def attention_softmax(scores, position_bias):
+    """T5's attention weights: softmax(scores + position_bias) over the keys (last) axis.
+
+    scores (B, H, Lq, Lk); position_bias (1|B, H, Lq, Lk), the relative bias with the additive
+    mask folded in. One fused kernel on a GPU, softmax(scores + position_bias) otherwise.
+    """
+    if kernels.use_kernels(scores):
+        return AttentionSoftmax.apply(scores, position_bias)
+    return softmax(scores + position_bias, axis=-1)
 
 
 def log_softmax(x, axis=-1):
@@ -240,6 +324,14 @@ def relu(x):
 
 def gelu_new(x):
     return GeluNew.apply(x)
+
+
+def gated_gelu(a, b):
+    """gelu_new(a) * b: T5 v1.1's gated FFN hidden layer (a = wi_0 x, b = wi_1 x). One fused
+    kernel on a GPU for same-shaped inputs, composed otherwise."""
+    if kernels.use_kernels(a) and tuple(a.shape) == tuple(b.shape):
+        return GatedGelu.apply(a, b)
+    return gelu_new(a) * b
 
 
 def gelu(x):
@@ -260,6 +352,8 @@ ACTIVATIONS = {"relu": relu, "gelu_new": gelu_new, "gelu": gelu, "silu": silu, "
 
 
 def rms_norm(x, weight, eps=1e-6):
+    if kernels.use_kernels(x):
+        return FusedRMSNorm.apply(x, weight, eps=eps)
     return RMSNorm.apply(x, weight, eps=eps)
 
 
@@ -301,4 +395,5 @@ def cross_entropy(logits, labels, ignore_index=-100):
     if labels.shape != tuple(logits.shape[:-1]):
         raise ValueError(f"cross_entropy: labels of shape {labels.shape} do not match logits of "
                          f"shape {tuple(logits.shape)} (labels must be logits.shape[:-1])")
-    return CrossEntropy.apply(logits, labels, ignore_index=ignore_index)
+    loss = FusedCrossEntropy if kernels.use_kernels(logits) else CrossEntropy
+    return loss.apply(logits, labels, ignore_index=ignore_index)

@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 
 from minit5.backend import get_array_module
+from minit5.kernels import adafactor_update as fused
 from minit5.optim.optimizer import Optimizer
 
 
@@ -205,6 +206,13 @@ class Adafactor(Optimizer):
         if self.scale_parameter:
             lr = xp.maximum(eps2, _rms(p.data, xp)) * lr         # alpha_t, a 0-d array
         beta2t = 1.0 - math.pow(t, self.decay_rate)
+
+        row, col = state.get("exp_avg_sq_row"), state.get("exp_avg_sq_col")
+        if self.beta1 is None and row is not None and fused.kernel_applies(p.data, grad, row, col):
+            # A factored 2-D weight on the GPU: this same step in three kernels (minit5/kernels)
+            fused.update(p.data, grad, row, col, lr, beta2t, eps1, self.clip_threshold,
+                         self.weight_decay)
+            return
 
         sq = grad * grad + eps1                                  # G^2 + eps1
         axes = factored_axes(p.data.shape, self.min_dim_size_to_factor)

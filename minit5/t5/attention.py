@@ -87,7 +87,7 @@ class T5Attention(Module):
                 cache["k"], cache["v"] = k.detach(), v.detach()
 
         scores = q @ k.swapaxes(-1, -2)                                       # (B, H, Lq, Lk)
-        weights = F.softmax(scores + position_bias, axis=-1)
+        weights = F.attention_softmax(scores, position_bias)                  # (B, H, Lq, Lk)
         weights = self.dropout(weights)
         context = weights @ v                                                 # (B, H, Lq, dk)
         context = context.transpose(0, 2, 1, 3).reshape(b, lq, self.n_heads * self.d_kv)

@@ -39,5 +39,8 @@ class T5DenseGatedActDense(Module):
         self.act = F.ACTIVATIONS[config.dense_act_fn]
 
     def forward(self, x):                                    # (B, L, d) -> (B, L, d)
-        gate = self.act(self.wi_0(x))                        # (B, L, d_ff)
-        return self.wo(self.dropout(gate * self.wi_1(x)))
+        if self.act is F.gelu_new:                           # one fused kernel on a GPU
+            hidden = F.gated_gelu(self.wi_0(x), self.wi_1(x))  # (B, L, d_ff)
+        else:
+            hidden = self.act(self.wi_0(x)) * self.wi_1(x)
+        return self.wo(self.dropout(hidden))
