@@ -1,0 +1,58 @@
+"""Fused GPU kernels, each beside the NumPy reference it must equal (llm.c's kernel lab).
+
+One file per fused op. Each holds
+    reference_forward / reference_backward (or reference_update)   pure xp maths, equal to
+        what minit5.functional (or the optimizer) computes; runs on NumPy and CuPy alike;
+    a CUDA source of template kernels (float and double), compiled with NVRTC on first use;
+    forward / backward (or update)   entry points: the kernel for CuPy arrays it supports, the
+        reference otherwise (NumPy arrays, other dtypes, shapes the kernel does not cover).
+
+    attention_softmax   softmax(scores + position_bias) over the keys; backward y (g - sum g y)
+    rms_norm            T5's LayerNorm; forward saves 1/rms per row; backward dx and dweight
+    cross_entropy       log-softmax + NLL with ignore_index; per-row loss and lse
+    gated_gelu          gelu_new(a) * b, T5 v1.1's gated FFN
+    adafactor_update    Adafactor's factored step for a 2-D weight
+
+`minit5.functional` (attention_softmax, rms_norm, cross_entropy, gated_gelu) and
+`minit5.optim.Adafactor` call them when `use_kernels(array)` is True: for CuPy arrays, unless
+the environment sets MINIT5_KERNELS=0 (then CuPy runs the same composed ops NumPy does, which is
+how `benchmarks/kernels_lab.py` and a suspicious user compare the two). On NumPy nothing here
+is used by the model: the CPU path is the composed maths in functional.py, unchanged.
+
+Precision
+---------
+- float32 is the default everywhere (parameters, activations, optimizer state); reductions in
+  the kernels accumulate in the element type (float32 for float32), like the composed ops on a
+  GPU. Expect kernel vs reference differences of a few float32 ulps (relative ~1e-6 to 1e-5),
+  not bitwise equality: a block reduction adds in a different order than NumPy's pairwise sum,
+  CuPy compiles every kernel with -ftz=true (float32 denormals flushed to zero), and the CUDA
+  exp/tanh/log differ from glibc's in the last bit.
+- float64 works end to end (`from_pretrained(..., dtype="float64", device="gpu")`): every kernel
+  is instantiated for double too, and the gradient checks run in float64 on the GPU. It is
+  slow on consumer GPUs (1/32 or 1/64 of the float32 rate) and fine on an H100/A100.
+- TF32 matmuls (NVIDIA Ampere and newer) are off by default. CuPy switches cuBLAS to TF32 for
+  float32 matmuls when the environment variable CUPY_TF32=1 is set: CuPy reads it the first time
+  a float32 matmul picks its compute type (cupy._core._routines_linalg.get_compute_type) and
+  keeps that choice for the process, so it must be set before the first float32 matmul; setting
+  it before CuPy is imported is the safe rule. minit5 offers MINIT5_TF32=1, which
+  minit5.backend turns into CUPY_TF32=1 just before it imports CuPy (an explicit CUPY_TF32 in
+  the environment wins). TF32 keeps float32's range but rounds the matmul inputs to a 10-bit
+  mantissa (relative ~5e-4 per product): logits then no longer match the golden references at
+  1e-4, so the GPU golden test runs without it. Elementwise ops and these kernels are unaffected.
+- bfloat16 is not supported. NumPy has no bfloat16 type (so there is no CPU reference to test
+  against), CuPy's bfloat16 is experimental (it needs the optional ml_dtypes package, and
+  cuBLAS/elementwise coverage is partial), and these kernels are instantiated for float and
+  double only. T5 was trained in bfloat16 and its weights load fine into float32 (every
+  bfloat16 value is exactly a float32), so: use float32. float16 is not supported either (T5
+  overflows in float16, see T5_FACTS).
+"""
+from minit5.kernels import (adafactor_update, attention_softmax, cross_entropy, gated_gelu,
+                            rms_norm)
+from minit5.kernels._cuda import use_kernels
+
+KERNELS = {"attention_softmax": attention_softmax, "rms_norm": rms_norm,
+           "cross_entropy": cross_entropy, "gated_gelu": gated_gelu,
+           "adafactor_update": adafactor_update}
+
+__all__ = ["use_kernels", "KERNELS", "attention_softmax", "rms_norm", "cross_entropy",
+           "gated_gelu", "adafactor_update"]

@@ -1,0 +1,127 @@
+"""Fused attention softmax: softmax(scores + position_bias) over the keys, one block per row.
+
+T5's attention weights are softmax(q k^T + position_bias) (paper §2.1), where position_bias,
+(1|B, H, Lq, Lk), already holds the additive mask (minit5/t5/attention.py). Composed from array
+ops, over a (B, H, Lq, Lk) array:
+    x = scores + bias        2 reads, 1 write
+    m = max(x)               1 read
+    e = exp(x - m)           2 reads, 2 writes (the temporary x - m, then e)
+    y = e / sum(e)           2 reads, 1 write
+that is 7 reads and 4 writes of the full array, and a (1, H, Lq, Lk) bias is expanded to
+(B, H, Lq, Lk) on the way. The kernel gives each row (b, h, q) one block: it reads the scores
+row and the bias row (the bias through broadcast strides, never expanded), keeps the row's max
+and sum in shared memory, and writes y: about 2 reads and 1 write of the array, plus a re-read
+of y by the thread that wrote it (from cache) to normalise in place.
+
+Backward: dx = y * (g - sum(g * y)) per row, one block per row: 2 reads, 1 write, where the
+composed version makes g*y, its sum, g - s and the product (5 reads, 3 writes). The gradient
+of the bias is dx summed over the axes the bias was broadcast along; the caller does that with
+an ordinary (deterministic) reduction.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5.backend import get_array_module
+from minit5.kernels import _cuda
+
+SOURCE = r"""
+template <typename T>
+__global__ void attention_softmax_forward(
+        const T* __restrict__ scores,    // (rows, L), rows = B*H*Q, C-contiguous
+        const T* __restrict__ bias,      // broadcast view of (B, H, Q, L), strides in elements
+        T* __restrict__ out,             // (rows, L)
+        const int L, const int H, const int Q,
+        const long long sb, const long long sh, const long long sq, const long long sk) {
+    __shared__ T scratch[32];
+    const long long row = blockIdx.x;
+    const long long q = row % Q, h = (row / Q) % H, b = row / ((long long)Q * H);
+    const T* s = scores + row * L;
+    const T* pb = bias + b * sb + h * sh + q * sq;
+    T* y = out + row * L;
+
+    T m = neg_inf<T>();
+    for (int j = threadIdx.x; j < L; j += blockDim.x) {
+        const T x = s[j] + pb[j * sk];
+        m = x > m ? x : m;
+    }
+    m = block_max(m, scratch);
+
+    T total = T(0);
+    for (int j = threadIdx.x; j < L; j += blockDim.x) {
+        const T e = exp(s[j] + pb[j * sk] - m);
+        y[j] = e;                        // unnormalised; the same thread rescales it below
+        total += e;
+    }
+    total = block_sum(total, scratch);
+    for (int j = threadIdx.x; j < L; j += blockDim.x) y[j] = y[j] / total;
+}
+
+template <typename T>
+__global__ void attention_softmax_backward(
+        const T* __restrict__ y, const T* __restrict__ g, T* __restrict__ dx, const int L) {
+    __shared__ T scratch[32];
+    const long long offset = (long long)blockIdx.x * L;
+    T dot = T(0);
+    for (int j = threadIdx.x; j < L; j += blockDim.x) dot += g[offset + j] * y[offset + j];
+    dot = block_sum(dot, scratch);
+    for (int j = threadIdx.x; j < L; j += blockDim.x)
+        dx[offset + j] = y[offset + j] * (g[offset + j] - dot);
+}
+"""
+
+CUDA = _cuda.CudaSource(SOURCE, ["attention_softmax_forward", "attention_softmax_backward"])
+
+
+# ---- the NumPy reference (functional.softmax(scores + position_bias, axis=-1)) ------------
+def reference_forward(scores, position_bias):
+    """softmax(scores + position_bias) over the last axis. (..., Lk) -> (..., Lk)."""
+    xp = get_array_module(scores)
+    x = scores + position_bias
+    e = xp.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def reference_backward(y, g):
+    """Gradient of the softmax input x = scores + bias, from the output y and its gradient g."""
+    return y * (g - (g * y).sum(axis=-1, keepdims=True))
+
+
+# ---- entry points: the kernel for CuPy arrays it supports, the reference otherwise ---------
+def _kernel_applies(scores, position_bias) -> bool:
+    return (_cuda.use_kernels(scores) and scores.dtype in _cuda.CTYPES
+            and position_bias.dtype == scores.dtype and 1 <= scores.ndim <= 4
+            and position_bias.ndim <= scores.ndim and scores.size > 0
+            and np.broadcast_shapes(scores.shape, position_bias.shape) == scores.shape)
+
+
+def forward(scores, position_bias):
+    """softmax(scores + position_bias) over the last axis; position_bias broadcasts to scores."""
+    if not _kernel_applies(scores, position_bias):
+        return reference_forward(scores, position_bias)
+    import cupy
+    shape4 = (1,) * (4 - scores.ndim) + scores.shape                      # (B, H, Q, L)
+    b, h, q, length = shape4
+    s = cupy.ascontiguousarray(scores)
+    bias4 = position_bias.reshape((1,) * (4 - position_bias.ndim) + position_bias.shape)
+    bias4 = cupy.broadcast_to(bias4, shape4)              # a view: broadcast axes have stride 0
+    strides = [st // bias4.itemsize for st in bias4.strides]
+    out = cupy.empty_like(s)
+    CUDA.launch("attention_softmax_forward", s.dtype, b * h * q, _cuda.threads_for(length),
+                s, bias4, out, np.int32(length), np.int32(h), np.int32(q),
+                *[np.int64(st) for st in strides])
+    return out
+
+
+def backward(y, g):
+    """d(loss)/d(scores + bias) from the softmax output y and the gradient g of the loss in y."""
+    if not (_cuda.use_kernels(y) and y.dtype in _cuda.CTYPES and g.dtype == y.dtype
+            and g.shape == y.shape and y.size > 0):
+        return reference_backward(y, g)
+    import cupy
+    length = y.shape[-1]
+    y, g = cupy.ascontiguousarray(y), cupy.ascontiguousarray(g)
+    dx = cupy.empty_like(y)
+    CUDA.launch("attention_softmax_backward", y.dtype, y.size // length,
+                _cuda.threads_for(length), y, g, dx, np.int32(length))
+    return dx

@@ -1,0 +1,137 @@
+"""Fused cross entropy: log-softmax and the negative log-likelihood of the label, per row.
+
+The loss of T5 (paper §3.1.4) is the mean over counted positions of lse(z) - z[label], with
+lse(z) = log sum_j exp(z_j) and positions whose label is ignore_index (-100) left out. The logits
+are the biggest array of the model, (N, V) with V = 32128, so every pass over them counts.
+Composed: max (1 read), z - m (1 read, 1 write), exp (1 read, 1 write), sum (1 read), and the
+gather of z[label]; backward builds softmax = exp(z - lse) (1 read, 1 write), subtracts the one-hot
+and scales (2 more read/write pairs).
+
+Forward kernel, one block per row: the row max and sum of exp(z - max) in shared memory, then
+lse and the row's loss (0 for an ignored row): 2 reads of the row (the second mostly from L2),
+and only two numbers per row written: `loss` (N,) and `lse` (N,). Nothing (N, V) is kept.
+Backward kernel, one block per row: dz = (exp(z - lse) - onehot(label)) * scale, scale =
+g / count for counted rows and 0 otherwise: 1 read and 1 write of (N, V), the softmax computed
+once, in registers, never stored.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5.backend import get_array_module
+from minit5.kernels import _cuda
+
+SOURCE = r"""
+template <typename T>
+__global__ void cross_entropy_forward(
+        const T* __restrict__ z, const long long* __restrict__ labels,   // (rows, V), (rows,)
+        T* __restrict__ loss, T* __restrict__ lse,                       // (rows,), (rows,)
+        const int V, const long long ignore_index) {
+    __shared__ T scratch[32];
+    const long long offset = (long long)blockIdx.x * V;
+    T m = neg_inf<T>();
+    for (int j = threadIdx.x; j < V; j += blockDim.x) {
+        const T v = z[offset + j];
+        m = v > m ? v : m;
+    }
+    m = block_max(m, scratch);
+    T total = T(0);
+    for (int j = threadIdx.x; j < V; j += blockDim.x) total += exp(z[offset + j] - m);
+    total = block_sum(total, scratch);
+    if (threadIdx.x == 0) {
+        const T row_lse = m + log(total);
+        const long long y = labels[blockIdx.x];
+        const bool counted = y != ignore_index && y >= 0 && y < V;   // range: checked by caller
+        lse[blockIdx.x] = row_lse;
+        loss[blockIdx.x] = counted ? row_lse - z[offset + y] : T(0);
+    }
+}
+
+template <typename T>
+__global__ void cross_entropy_backward(
+        const T* __restrict__ z, const long long* __restrict__ labels,
+        const T* __restrict__ lse, const T* __restrict__ scale,         // (rows,), (1,): g/count
+        T* __restrict__ dz, const int V, const long long ignore_index) {
+    const long long row = blockIdx.x, offset = row * V;
+    const long long y = labels[row];
+    const T s = y != ignore_index ? scale[0] : T(0);
+    const T row_lse = lse[row];
+    for (int j = threadIdx.x; j < V; j += blockDim.x) {
+        T p = exp(z[offset + j] - row_lse);                  // softmax, never stored
+        if (j == y) p -= T(1);
+        dz[offset + j] = p * s;
+    }
+}
+"""
+
+CUDA = _cuda.CudaSource(SOURCE, ["cross_entropy_forward", "cross_entropy_backward"])
+
+
+# ---- the NumPy reference (functional.CrossEntropy) -----------------------------------------
+def reference_forward(logits, labels, ignore_index=-100):
+    """(loss, lse), each (N,), for logits (N, V) and integer labels (N,); loss is 0 where
+    labels == ignore_index. The mean loss is loss.sum() / (labels != ignore_index).sum()."""
+    xp = get_array_module(logits)
+    counted = labels != ignore_index
+    safe = xp.where(counted, labels, 0)
+    m = logits.max(axis=1, keepdims=True)                                        # (N, 1)
+    lse = m + xp.log(xp.exp(logits - m).sum(axis=1, keepdims=True))              # (N, 1)
+    picked = logits[xp.arange(logits.shape[0]), safe]                            # (N,)
+    return (lse[:, 0] - picked) * counted, lse[:, 0]
+
+
+def reference_backward(logits, labels, lse, scale, ignore_index=-100):
+    """d(loss)/d(logits), (N, V): (softmax - onehot(label)) * scale on counted rows, 0 on
+    ignored ones. `scale` is the upstream gradient over the count (g / count)."""
+    xp = get_array_module(logits)
+    counted = labels != ignore_index
+    safe = xp.where(counted, labels, 0)
+    grad = xp.exp(logits - lse[:, None])                                         # (N, V)
+    grad[xp.arange(grad.shape[0]), safe] -= 1.0
+    grad *= (counted[:, None] * scale).astype(grad.dtype)
+    return grad
+
+
+# ---- entry points -----------------------------------------------------------------------------
+def _check_labels(labels, vocab_size, ignore_index):
+    bad = (labels != ignore_index) & ((labels < 0) | (labels >= vocab_size))
+    if bool(bad.any()):
+        first = int(labels[bad][0])
+        raise IndexError(f"cross_entropy: label {first} is outside [0, {vocab_size}) and is not "
+                         f"ignore_index={ignore_index}")
+
+
+def _kernel_applies(logits, labels) -> bool:
+    return (_cuda.use_kernels(logits) and logits.dtype in _cuda.CTYPES and logits.ndim == 2
+            and labels.shape == logits.shape[:1] and logits.size > 0)
+
+
+def forward(logits, labels, ignore_index=-100):
+    """(loss, lse) per row, as reference_forward; labels out of range raise IndexError."""
+    _check_labels(labels, logits.shape[-1], ignore_index)
+    if not _kernel_applies(logits, labels):
+        return reference_forward(logits, labels, ignore_index)
+    import cupy
+    rows, vocab = logits.shape
+    z = cupy.ascontiguousarray(logits)
+    y = cupy.ascontiguousarray(labels, dtype=cupy.int64)
+    loss = cupy.empty(rows, dtype=z.dtype)
+    lse = cupy.empty(rows, dtype=z.dtype)
+    CUDA.launch("cross_entropy_forward", z.dtype, rows, _cuda.threads_for(vocab, most=512),
+                z, y, loss, lse, np.int32(vocab), np.int64(ignore_index))
+    return loss, lse
+
+
+def backward(logits, labels, lse, scale, ignore_index=-100):
+    """d(loss)/d(logits) as reference_backward; `scale` a float or a 0-d array (g / count)."""
+    if not (_kernel_applies(logits, labels) and lse.dtype == logits.dtype):
+        return reference_backward(logits, labels, lse, scale, ignore_index)
+    import cupy
+    rows, vocab = logits.shape
+    z = cupy.ascontiguousarray(logits)
+    dz = cupy.empty_like(z)
+    CUDA.launch("cross_entropy_backward", z.dtype, rows, _cuda.threads_for(vocab, most=512),
+                z, cupy.ascontiguousarray(labels, dtype=cupy.int64),
+                cupy.ascontiguousarray(lse), _cuda.device_scalar(scale, z.dtype), dz,
+                np.int32(vocab), np.int64(ignore_index))
+    return dz

@@ -1,0 +1,139 @@
+"""Fused RMS norm (T5's LayerNorm): y = w * x / sqrt(mean(x^2) + eps) over the last axis.
+
+Composed from array ops, over an (N, d) activation:
+    v = mean(x * x)          1 read, 1 write (the square), 1 read
+    r = 1 / sqrt(v + eps)    (N,) only
+    xhat = x * r             1 read, 1 write
+    y = w * xhat             1 read, 1 write
+that is 4 reads and 3 writes, and xhat is kept for backward (another (N, d) array alive). The
+forward kernel, one block per row, reads x once for the sum of squares and once more (from
+cache) to write y: 1 read and 1 write, and saves only r, one number per row (`rstd`).
+
+Backward, with xhat = x * r recomputed on the fly and gxhat = g * w:
+    dx = r * (gxhat - xhat * mean(gxhat * xhat))      a row reduction, then elementwise
+    dw = sum over rows of g * xhat                    a column reduction
+Composed: about 10 passes. The kernel runs a fixed number of blocks, each looping over rows
+(row = block, block + gridDim, ...): per row it reduces mean(gxhat * xhat) in shared memory and
+writes dx, and every thread adds g * xhat into its own columns of the block's partial dw row.
+The (blocks, d) partials are then summed by one reduction: no atomics, so dw is the same on
+every run.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5.backend import get_array_module
+from minit5.kernels import _cuda
+
+PARTIAL_BLOCKS = 512   # backward: blocks (and rows of dw partial sums), enough to fill a GPU
+
+SOURCE = r"""
+template <typename T>
+__global__ void rms_norm_forward(
+        const T* __restrict__ x, const T* __restrict__ w,    // (rows, d), (d,)
+        T* __restrict__ y, T* __restrict__ rstd,             // (rows, d), (rows,)
+        const int d, const T eps) {
+    __shared__ T scratch[32];
+    const long long offset = (long long)blockIdx.x * d;
+    T sumsq = T(0);
+    for (int j = threadIdx.x; j < d; j += blockDim.x) {
+        const T v = x[offset + j];
+        sumsq += v * v;
+    }
+    sumsq = block_sum(sumsq, scratch);
+    const T r = T(1) / sqrt(sumsq / T(d) + eps);
+    if (threadIdx.x == 0) rstd[blockIdx.x] = r;
+    for (int j = threadIdx.x; j < d; j += blockDim.x) y[offset + j] = w[j] * (x[offset + j] * r);
+}
+
+template <typename T>
+__global__ void rms_norm_backward(
+        const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ rstd,
+        const T* __restrict__ g,                             // (rows, d), (d,), (rows,), (rows, d)
+        T* __restrict__ dx, T* __restrict__ dw_partial,      // (rows, d), (gridDim.x, d)
+        const long long rows, const int d) {
+    __shared__ T scratch[32];
+    T* dwp = dw_partial + (long long)blockIdx.x * d;         // this block's partial dw
+    for (int j = threadIdx.x; j < d; j += blockDim.x) dwp[j] = T(0);
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {   // same count per thread
+        const long long offset = row * d;
+        const T r = rstd[row];
+        T dot = T(0);
+        for (int j = threadIdx.x; j < d; j += blockDim.x) {
+            const T xhat = x[offset + j] * r, gj = g[offset + j];
+            dot += (gj * w[j]) * xhat;
+            dwp[j] += gj * xhat;         // column j of this block belongs to this thread alone
+        }
+        dot = block_sum(dot, scratch) / T(d);                // mean(gxhat * xhat)
+        for (int j = threadIdx.x; j < d; j += blockDim.x) {
+            const T xhat = x[offset + j] * r;
+            dx[offset + j] = r * (g[offset + j] * w[j] - xhat * dot);
+        }
+    }
+}
+"""
+
+CUDA = _cuda.CudaSource(SOURCE, ["rms_norm_forward", "rms_norm_backward"])
+
+
+# ---- the NumPy reference (functional.RMSNorm) ---------------------------------------------
+def reference_forward(x, weight, eps=1e-6):
+    """(y, rstd): y (..., d) and rstd = 1 / sqrt(mean(x^2) + eps), shape x.shape[:-1].
+
+    The mean of squares is accumulated in at least float32, as in functional.RMSNorm.
+    """
+    xp = get_array_module(x)
+    acc = np.promote_types(x.dtype, np.float32)
+    variance = (x.astype(acc, copy=False) ** 2).mean(axis=-1, keepdims=True)   # (..., 1)
+    r = (1.0 / xp.sqrt(variance + eps)).astype(x.dtype, copy=False)            # (..., 1)
+    return weight * (x * r), r[..., 0]
+
+
+def reference_backward(g, x, weight, rstd):
+    """(dx, dweight) from the output gradient g (..., d) and the saved rstd (...)."""
+    r = rstd[..., None]                                                         # (..., 1)
+    xhat = x * r
+    gw = (g * xhat).reshape(-1, xhat.shape[-1]).sum(axis=0)                     # (d,)
+    gxhat = g * weight
+    gx = r * (gxhat - xhat * (gxhat * xhat).mean(axis=-1, keepdims=True))
+    return gx, gw
+
+
+# ---- entry points -----------------------------------------------------------------------------
+def _kernel_applies(x, weight) -> bool:
+    return (_cuda.use_kernels(x) and x.dtype in _cuda.CTYPES and weight.dtype == x.dtype
+            and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.size > 0)
+
+
+def forward(x, weight, eps=1e-6):
+    """(y, rstd) as reference_forward: the kernel for CuPy arrays, the reference otherwise."""
+    if not _kernel_applies(x, weight):
+        return reference_forward(x, weight, eps)
+    import cupy
+    d = x.shape[-1]
+    x2 = cupy.ascontiguousarray(x).reshape(-1, d)                               # (N, d)
+    w = cupy.ascontiguousarray(weight)
+    y = cupy.empty_like(x2)
+    rstd = cupy.empty(x2.shape[0], dtype=x.dtype)                               # (N,)
+    CUDA.launch("rms_norm_forward", x.dtype, x2.shape[0], _cuda.threads_for(d),
+                x2, w, y, rstd, np.int32(d), _cuda.c_scalar(eps, x.dtype))
+    return y.reshape(x.shape), rstd.reshape(x.shape[:-1])
+
+
+def backward(g, x, weight, rstd):
+    """(dx, dweight) as reference_backward."""
+    if not (_kernel_applies(x, weight) and g.dtype == x.dtype and g.shape == x.shape):
+        return reference_backward(g, x, weight, rstd)
+    import cupy
+    d = x.shape[-1]
+    x2 = cupy.ascontiguousarray(x).reshape(-1, d)                               # (N, d)
+    g2 = cupy.ascontiguousarray(g).reshape(-1, d)
+    r = cupy.ascontiguousarray(rstd).reshape(-1)                                # (N,)
+    rows = x2.shape[0]
+    blocks = min(rows, PARTIAL_BLOCKS)
+    dx = cupy.empty_like(x2)
+    partial = cupy.empty((blocks, d), dtype=x.dtype)                            # (P, d)
+    CUDA.launch("rms_norm_backward", x.dtype, blocks, _cuda.threads_for(d),
+                x2, cupy.ascontiguousarray(weight), r, g2, dx, partial,
+                np.int64(rows), np.int32(d))
+    return dx.reshape(x.shape), partial.sum(axis=0)
