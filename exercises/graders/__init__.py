@@ -1,0 +1,1 @@
+"""Graders of the exercises: one pytest marker per exercise (ex4_2), checked against minit5."""

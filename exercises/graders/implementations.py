@@ -1,0 +1,138 @@
+"""Which implementation the graders call: the student's stubs, or the library (the reference).
+
+A grader names its exercise once, at the top of its file,
+
+    shift_right = exercise("4.4")
+
+and calls `shift_right(...)` like any function. Under `--impl=reference` that runs the library's
+answer (`exercises/reference.py`); under `--impl=student` (the default) it runs the function of
+that name in the student's `exNN_topic.py`, read from `--path` (default: this repository's
+`exercises/`). The student's file is imported on the first call, not when pytest collects the
+graders, so a file that does not even parse fails its own exercises with a clear message and
+leaves the others alone.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+
+from exercises.reference import EXERCISES
+
+EXERCISES_DIR = Path(__file__).resolve().parents[1]
+IMPLS = ("student", "reference")
+
+_selected = {"impl": "student", "path": EXERCISES_DIR}
+_modules: dict = {}     # stub file stem -> its imported module, or the GraderStop it raised
+
+
+class GraderStop(BaseException):
+    """Ends a grader at once: the exercise is not written yet, or its file cannot be imported.
+
+    A BaseException, not an Exception, so hypothesis does not search for a smaller example that
+    fails in the same way (every example does). `kind` is "not_done" or "unavailable".
+    """
+
+    def __init__(self, kind: str, summary: str, hint: str):
+        self.kind, self.summary, self.hint = kind, summary, hint
+        super().__init__(f"{summary}\nhint: {hint}")
+
+
+def configure(impl: str, path=None) -> None:
+    """Choose the implementation for this session (called by conftest.py)."""
+    if impl not in IMPLS:
+        raise ValueError(f"--impl must be one of {', '.join(IMPLS)}, got {impl!r}")
+    _selected["impl"] = impl
+    _selected["path"] = Path(path).resolve() if path else EXERCISES_DIR
+    _modules.clear()
+
+
+def selected() -> tuple[str, Path]:
+    return _selected["impl"], _selected["path"]
+
+
+def _import_student_file(stem: str):
+    """Import `stem`.py from the selected folder; a GraderStop says why it could not be."""
+    folder = _selected["path"]
+    path = folder / f"{stem}.py"
+    if not path.is_file():
+        raise GraderStop("unavailable", f"{stem}.py was not found in {folder}",
+                         f"--path must be a folder holding the exercise files ({stem}.py, ...); "
+                         f"copy them from {EXERCISES_DIR}")
+    name = f"_student_{stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as err:
+        del sys.modules[name]
+        line = (err.text or "").strip()
+        raise GraderStop("unavailable",
+                         f"{stem}.py has a syntax error at line {err.lineno}: {err.msg}",
+                         f"fix line {err.lineno} of {path}" + (f": {line!r}" if line else "")
+                         ) from None
+    except Exception as err:                     # an error while the module's code runs
+        del sys.modules[name]
+        frames = [f for f in traceback.extract_tb(err.__traceback__)
+                  if Path(f.filename).resolve() == path.resolve()]
+        at = f" (line {frames[-1].lineno})" if frames else ""
+        raise GraderStop("unavailable",
+                         f"{stem}.py could not be imported: {type(err).__name__}: {err}{at}",
+                         f"run `python {path}` to see the full traceback") from None
+    return module
+
+
+def _student_module(stem: str):
+    if stem not in _modules:
+        try:
+            _modules[stem] = _import_student_file(stem)
+        except GraderStop as stop:
+            _modules[stem] = stop
+    found = _modules[stem]
+    if isinstance(found, GraderStop):
+        raise GraderStop(found.kind, found.summary, found.hint)
+    return found
+
+
+def exercise(exercise_id: str) -> "ExerciseFunction":
+    """The function a grader calls for exercise `exercise_id` ("4.2")."""
+    return ExerciseFunction(exercise_id)
+
+
+class ExerciseFunction:
+    """Calls the selected implementation of one exercise, found at call time."""
+
+    def __init__(self, exercise_id: str):
+        self.info = EXERCISES[exercise_id]
+
+    def __repr__(self):
+        return f"exercise({self.info.id!r}: {self.info.name})"
+
+    def resolve(self):
+        impl, _ = selected()
+        if impl == "reference":
+            return self.info.reference
+        module = _student_module(self.info.module)
+        function = getattr(module, self.info.name, None)
+        if not callable(function):
+            raise GraderStop("unavailable",
+                             f"{self.info.module}.py has no function {self.info.name}",
+                             f"keep the name and signature of the stub for Exercise "
+                             f"{self.info.id}")
+        return function
+
+    def __call__(self, *args, **kwargs):
+        function = self.resolve()
+        try:
+            return function(*args, **kwargs)
+        except NotImplementedError as err:
+            stub = err.args and str(err.args[0]).startswith("Exercise")
+            raise GraderStop(
+                "not_done",
+                f"Exercise {self.info.id} is not done yet: {self.info.name} in "
+                f"{self.info.module}.py raises NotImplementedError"
+                + (f"({str(err.args[0])!r})" if stub else ""),
+                f"replace the `raise NotImplementedError` under `# TODO: Exercise "
+                f"{self.info.id}` with your code") from None

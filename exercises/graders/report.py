@@ -1,0 +1,153 @@
+"""How a grader says what went wrong: what was expected, what came back, and a hint.
+
+Every check raises `GraderFailure` (an AssertionError) whose first line is a one-line summary,
+followed by the call, the expected and the returned value described in words (shape, dtype, the
+values when there are few of them, where the largest difference is), and a hint. `minit5 grade`
+prints the summary and the hint; pytest prints the whole message. (`__tracebackhide__` keeps
+these helpers out of pytest's tracebacks, which then end at the grader's own line.)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5.backend import to_numpy
+
+PREVIEW_ELEMENTS = 24   # arrays up to this size are printed in full
+
+
+class GraderFailure(AssertionError):
+    def __init__(self, summary: str, hint: str, details: str = ""):
+        self.summary, self.hint = summary, hint
+        parts = [summary] + ([details] if details else []) + [f"hint: {hint}"]
+        super().__init__("\n".join(parts))
+
+
+def fail(summary: str, hint: str, details: str = ""):
+    __tracebackhide__ = True
+    raise GraderFailure(summary, hint, details)
+
+
+def check(condition, summary: str, hint: str, details: str = ""):
+    __tracebackhide__ = True
+    if not condition:
+        fail(summary, hint, details)
+
+
+# ---- describing values --------------------------------------------------------------------
+
+def _is_array(value) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def describe(value) -> str:
+    """A value in words: arrays by shape, dtype and (when small) their values."""
+    if _is_array(value):
+        array = to_numpy(value)
+        kind = "array" if type(value) is np.ndarray else f"{type(value).__name__}"
+        head = f"{kind} of shape {tuple(array.shape)}, dtype {array.dtype}"
+        if array.size <= PREVIEW_ELEMENTS:
+            text = np.array2string(np.asarray(array), precision=6, separator=", ",
+                                   max_line_width=10_000)
+            return f"{head}: {text}"
+        return head
+    if isinstance(value, (tuple, list)) and any(_is_array(v) for v in value):
+        inner = "; ".join(describe(v) for v in value)
+        return f"{type(value).__name__} of {len(value)}: ({inner})"
+    text = repr(value)
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
+def describe_call(name: str, inputs: dict | None) -> str:
+    if not inputs:
+        return f"  call:     {name}(...)"
+    args = ", ".join(f"{key}={describe(value)}" for key, value in inputs.items())
+    return f"  call:     {name}({args})"
+
+
+def _lines(name, inputs, expected, got, *extra):
+    return "\n".join([describe_call(name, inputs), f"  expected: {describe(expected)}",
+                      f"  got:      {describe(got)}", *extra])
+
+
+# ---- the checks ---------------------------------------------------------------------------
+
+def check_array(name: str, got, expected, hint: str, inputs: dict | None = None,
+                rtol: float = 1e-7, atol: float = 1e-10, check_dtype: bool = False,
+                what: str = "the result"):
+    """`got` must be an array-like shaped like `expected` with close values (nan matches nan)."""
+    __tracebackhide__ = True
+    if got is None:
+        fail(f"{name} returned None instead of {what}",
+             "did you forget the `return` statement?", _lines(name, inputs, expected, got))
+    if isinstance(got, (tuple, list)) and _is_array(expected):
+        fail(f"{name} returned a {type(got).__name__} where {what} should be one array",
+             hint, _lines(name, inputs, expected, got))
+    got_array = to_numpy(got) if _is_array(got) else np.asarray(got)
+    expected_array = to_numpy(expected)
+    if got_array.shape != expected_array.shape:
+        fail(f"{name}: {what} has shape {got_array.shape}, expected {expected_array.shape}",
+             hint, _lines(name, inputs, expected, got))
+    if check_dtype and got_array.dtype != expected_array.dtype:
+        fail(f"{name}: {what} has dtype {got_array.dtype}, expected {expected_array.dtype}",
+             hint, _lines(name, inputs, expected, got))
+    if got_array.dtype.kind not in "biuf":
+        fail(f"{name}: {what} has dtype {got_array.dtype}, expected numbers "
+             f"({expected_array.dtype})", hint, _lines(name, inputs, expected, got))
+    exp = expected_array.astype(np.float64)
+    val = got_array.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~np.isclose(val, exp, rtol=rtol, atol=atol, equal_nan=True)
+    if not bad.any():
+        return
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(bad, np.abs(val - exp), 0.0)
+    diff = np.where(np.isnan(diff), np.inf, diff)          # nan where a number was due: worst
+    worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+    where = f"at index {tuple(int(i) for i in worst)}" if worst else ""
+    detail = (f"  {int(bad.sum())} of {bad.size} values differ (rtol {rtol:g}, atol {atol:g}); "
+              f"the worst {where}: expected {float(exp[worst])!r}, got {float(val[worst])!r}")
+    fail(f"{name}: wrong values in {what}", hint,
+         _lines(name, inputs, expected, got, detail))
+
+
+def check_equal(name: str, got, expected, hint: str, inputs: dict | None = None,
+                what: str = "the result"):
+    """`got == expected` exactly: strings, numbers, None, booleans, integer arrays."""
+    __tracebackhide__ = True
+    if _is_array(expected):
+        if got is None or np.shape(got) != expected.shape:
+            fail(f"{name}: {what} has shape {np.shape(got) if got is not None else None}, "
+                 f"expected {expected.shape}", hint, _lines(name, inputs, expected, got))
+        got_array = to_numpy(got) if _is_array(got) else np.asarray(got)
+        differ = got_array != to_numpy(expected)
+        if np.any(differ):
+            first = tuple(int(i) for i in np.argwhere(differ)[0])
+            detail = (f"  {int(np.sum(differ))} of {differ.size} entries differ; the first at "
+                      f"index {first}: expected {expected[first]!r}, got {got_array[first]!r}")
+            fail(f"{name}: wrong values in {what}", hint,
+                 _lines(name, inputs, expected, got, detail))
+        return
+    if not _comparable(got, expected) or got != expected:
+        fail(f"{name}: expected {expected!r}, got {got!r}", hint,
+             _lines(name, inputs, expected, got))
+
+
+def _comparable(got, expected) -> bool:
+    """Whether got is the same kind of value as expected (a NumPy scalar counts as a number)."""
+    if isinstance(expected, bool):
+        return isinstance(got, (bool, np.bool_))
+    if isinstance(expected, (int, float)):
+        return isinstance(got, (int, float, np.integer, np.floating)) \
+            and not isinstance(got, (bool, np.bool_))
+    return type(got) is type(expected)
+
+
+def check_pair(name: str, got, expected, parts: tuple[str, str], hint: str,
+               inputs: dict | None = None, **tolerance):
+    """`got` must be a pair of arrays close to the pair `expected`; `parts` name the two."""
+    __tracebackhide__ = True
+    if not (isinstance(got, (tuple, list)) and len(got) == 2):
+        fail(f"{name} must return a pair ({', '.join(parts)}), got {describe(got)}", hint,
+             _lines(name, inputs, tuple(expected), got))
+    for part, got_part, expected_part in zip(parts, got, expected):
+        check_array(name, got_part, expected_part, hint, inputs, what=part, **tolerance)

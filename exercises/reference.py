@@ -1,0 +1,202 @@
+"""The reference solutions: every exercise answered by the library itself.
+
+`EXERCISES` maps an exercise id ("4.2") to where the student's function lives (stub file and
+name), its title and points, and `reference`: a function with the stub's signature that gets its
+answer from minit5. Most are the library's own functions. Where the library's natural form is
+different (a `Function` with a backward, a `Module` with weights), a thin adapter below feeds the
+exercise's inputs to the library and reads the answer out; the maths stays in the library.
+
+The graders (`graders/`) compare a student's function with `reference`; with
+`pytest exercises/graders --impl=reference` they grade the library against itself, which must
+pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from minit5 import functional as F
+from minit5.autograd import ops
+from minit5.autograd.tensor import Tensor, _topological_order
+from minit5.data import cleaning, tasks
+from minit5.nn import Module
+from minit5.t5.attention import T5Attention, additive_mask
+from minit5.t5.config import T5Config
+from minit5.t5.ffn import T5DenseGatedActDense
+from minit5.t5.model import T5ForConditionalGeneration, shift_right
+from minit5.t5.position import relative_position_bucket
+
+
+# ---- chapter 2: autograd ---------------------------------------------------------------------
+# The backward exercises go through the public Tensor API: build the op, call backward, read
+# the leaves' .grad. That is exactly the library's Function.backward at work.
+
+def mul_backward(grad, a, b):
+    ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    (ta * tb).backward(grad)
+    return ta.grad, tb.grad
+
+
+def matmul_backward(grad, a, b):
+    ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    (ta @ tb).backward(grad)
+    return ta.grad, tb.grad
+
+
+def topological_order(root):
+    return _topological_order(root)
+
+
+def softmax_backward(grad, x, axis=-1):
+    tx = Tensor(x, requires_grad=True)
+    F.softmax(tx, axis=axis).backward(grad)
+    return tx.grad
+
+
+def cross_entropy_with_grad(logits, labels, ignore_index=-100):
+    tz = Tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(tz, labels, ignore_index=ignore_index)
+    loss.backward()
+    return loss.data, tz.grad
+
+
+# ---- chapter 4: the model --------------------------------------------------------------------
+
+def rms_norm(x, weight, eps=1e-6):
+    return F.rms_norm(Tensor(x), Tensor(weight), eps).data
+
+
+class _Recorder(Module):
+    """Stands where T5Attention keeps its dropout; remembers what passes through (the attention
+    weights) and hands it on unchanged."""
+
+    def forward(self, x):
+        self.seen = x.data
+        return x
+
+
+def _merge_heads(x):
+    b, h, length, dk = x.shape
+    return x.transpose(0, 2, 1, 3).reshape(b, length, h * dk)         # (B, L, H*dk)
+
+
+def attention_weights(q, k, position_bias, mask):
+    # T5Attention with identity projections computes the weights from exactly this q and k
+    # (cross-attention form, so q and k may differ in length); the weights are read where the
+    # module applies dropout to them. The mask is folded into the bias as T5Stack does.
+    _, h, _, dk = q.shape
+    config = T5Config(vocab_size=2, d_model=h * dk, d_kv=dk, num_heads=h, d_ff=1, num_layers=1,
+                      dropout_rate=0.0)
+    attention = T5Attention(config, is_decoder=True, dtype=q.dtype)
+    for projection in (attention.q, attention.k, attention.v, attention.o):
+        projection.weight.data = np.eye(h * dk, dtype=q.dtype)
+    attention.dropout = _Recorder()
+    bias = position_bias + additive_mask(mask[:, None, None, :], q.dtype)   # (B, H, Lq, Lk)
+    attention(Tensor(_merge_heads(q)), Tensor(bias), key_value_states=Tensor(_merge_heads(k)))
+    return attention.dropout.seen
+
+
+class _FixedOutput(Module):
+    """Stands in for the decoder stack: returns the given hidden states."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.hidden = hidden
+
+    def forward(self, *args, **kwargs):
+        return Tensor(self.hidden)
+
+
+def lm_head_logits(hidden, shared_weight, lm_head_weight=None):
+    # The model's own decode(), with the decoder stack replaced by the given hidden states.
+    vocab, d_model = shared_weight.shape
+    config = T5Config(vocab_size=vocab, d_model=d_model, d_kv=1, num_heads=1, d_ff=1,
+                      num_layers=1, dropout_rate=0.0, eos_token_id=0,
+                      tie_word_embeddings=lm_head_weight is None)
+    model = T5ForConditionalGeneration(config, dtype=np.dtype(shared_weight.dtype))
+    model.shared.weight.data = shared_weight
+    if lm_head_weight is not None:
+        model.lm_head.weight.data = lm_head_weight
+    model.decoder = _FixedOutput(hidden)
+    return model.decode(None, None).data
+
+
+def gated_gelu_ffn(x, wi_0, wi_1, wo):
+    d_ff, d_model = wi_0.shape
+    config = T5Config(vocab_size=2, d_model=d_model, d_ff=d_ff, d_kv=1, num_heads=1,
+                      num_layers=1, dropout_rate=0.0, feed_forward_proj="gated-gelu")
+    ffn = T5DenseGatedActDense(config, np.random.default_rng(0), dtype=x.dtype)
+    ffn.wi_0.weight.data, ffn.wi_1.weight.data, ffn.wo.weight.data = wi_0, wi_1, wo
+    return ffn(Tensor(x)).data
+
+
+# ---- chapter 5: C4 ---------------------------------------------------------------------------
+
+def keep_line(line):
+    return not any(breaks_rule(line) for _, breaks_rule in cleaning.LINE_RULES)
+
+
+def keep_page(lines, bad_words=()):
+    # The page rules in clean_corpus's order (the language and dedup rules are not asked for).
+    text = "\n".join(lines)
+    pattern = cleaning.bad_words_pattern(cleaning.load_bad_words(bad_words))
+    return not (cleaning.has_lorem_ipsum(text) or cleaning.has_curly_bracket(text)
+                or cleaning.has_bad_words(text, pattern) or cleaning.too_few_sentences(lines))
+
+
+# ---- the table -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str                 # "4.2"
+    module: str             # the stub file, without .py
+    name: str               # the function the student writes
+    title: str
+    points: int
+    reference: Callable
+
+    @property
+    def marker(self) -> str:
+        """The pytest marker of its graders: "ex4_2"."""
+        return "ex" + self.id.replace(".", "_")
+
+    @property
+    def chapter(self) -> str:
+        return self.id.split(".")[0]
+
+
+_TABLE = [
+    ("2.1", "ex02_autograd", "unbroadcast", "Sum a gradient back to a broadcast input", 2,
+     ops.unbroadcast),
+    ("2.2", "ex02_autograd", "mul_backward", "Backward of a * b, with broadcasting", 1,
+     mul_backward),
+    ("2.3", "ex02_autograd", "matmul_backward", "Backward of a batched a @ b", 2,
+     matmul_backward),
+    ("2.4", "ex02_autograd", "topological_order", "Topological order of the graph", 2,
+     topological_order),
+    ("2.5", "ex02_autograd", "softmax_backward", "Backward of softmax", 2, softmax_backward),
+    ("2.6", "ex02_autograd", "cross_entropy_with_grad",
+     "Cross entropy and its gradient, with ignore_index", 3, cross_entropy_with_grad),
+    ("3.1", "ex03_gpu", "additive_mask", "An xp-generic additive mask", 1, additive_mask),
+    ("4.1", "ex04_model", "rms_norm", "RMS norm, T5's LayerNorm", 1, rms_norm),
+    ("4.2", "ex04_model", "relative_position_bucket", "Relative position buckets", 3,
+     relative_position_bucket),
+    ("4.3", "ex04_model", "attention_weights", "Attention weights: bias, mask, no scaling", 2,
+     attention_weights),
+    ("4.4", "ex04_model", "shift_right", "shift_right for teacher forcing", 1, shift_right),
+    ("4.5", "ex04_model", "lm_head_logits", "Logits from the tied or untied head", 1,
+     lm_head_logits),
+    ("4.6", "ex04_model", "gated_gelu_ffn", "The gated-GELU feed-forward (v1.1)", 1,
+     gated_gelu_ffn),
+    ("5.1", "ex05_c4", "keep_line", "C4 line rules", 2, keep_line),
+    ("5.2", "ex05_c4", "keep_page", "C4 page rules", 2, keep_page),
+    ("6.1", "ex06_tasks", "stsb_to_string", "STS-B score to text", 1, tasks.stsb_to_string),
+    ("6.2", "ex06_tasks", "string_to_stsb", "Text back to an STS-B score", 1,
+     tasks.string_to_stsb),
+    ("6.3", "ex06_tasks", "glue_format", "GLUE inputs as text, keys sorted", 1,
+     tasks.glue_format),
+]
+
+EXERCISES: Mapping[str, Exercise] = {row[0]: Exercise(*row) for row in _TABLE}
