@@ -1,11 +1,15 @@
 """The array module `xp`: NumPy on a CPU, CuPy on a GPU.
 
 Every op in minit5 is written once against an array module and picks it from its input
-(`xp = get_array_module(x)`), so model code never branches on the device. This file is the only
-place that knows CuPy exists.
+(`xp = get_array_module(x)`), so model code never branches on the device. This file decides
+which module is used and moves arrays between devices; beyond it, CuPy is imported only on
+GPU-only paths (the kernels in minit5/kernels, and a scatter-add and erf that NumPy spells
+differently), and only when they are handed CuPy arrays.
 
-Device choice: `MINIT5_DEVICE=cpu|gpu|auto` (default `cpu`). `auto` uses the GPU when CuPy sees
-one and falls back to NumPy otherwise; `gpu` without a usable GPU is an error that says why.
+Device choice: a `device` argument of 'cpu', 'gpu' or 'auto'; where none is given ('default'
+or None), `MINIT5_DEVICE=cpu|gpu|auto`, and 'cpu' when that is unset. `auto` uses the GPU when
+CuPy sees one and falls back to NumPy otherwise; `gpu` without a usable GPU is an error that
+says why.
 """
 from __future__ import annotations
 
@@ -58,7 +62,7 @@ def _why_no_gpu() -> str:
 
 def resolve_device(device: str | None = None) -> str:
     """Turn 'cpu' | 'gpu' | 'auto' | None (read MINIT5_DEVICE) into 'cpu' or 'gpu'."""
-    if device is None:
+    if device is None or device == "default":
         device = os.environ.get("MINIT5_DEVICE", "cpu")
     device = str(device).lower()
     if device == "cuda":

@@ -55,7 +55,7 @@ class GeluNew(Function):
     def forward(self, x):
         xp = get_array_module(x)
         self.x = x
-        self.t = xp.tanh(_GELU_C * (x + 0.044715 * x ** 3))
+        self.t = xp.tanh(_GELU_C * (x + 0.044715 * x * x * x))
         return 0.5 * x * (1.0 + self.t)
 
     def backward(self, g):

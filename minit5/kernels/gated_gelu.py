@@ -62,14 +62,14 @@ CUDA = _cuda.CudaSource(SOURCE, ["gated_gelu_forward", "gated_gelu_backward"])
 def reference_forward(a, b):
     """gelu_new(a) * b, elementwise (a and b broadcast like any product)."""
     xp = get_array_module(a)
-    t = xp.tanh(GELU_C * (a + 0.044715 * a ** 3))
+    t = xp.tanh(GELU_C * (a + 0.044715 * a * a * a))
     return 0.5 * a * (1.0 + t) * b
 
 
 def reference_backward(g, a, b):
     """(da, db) for h = gelu_new(a) * b with same-shaped a, b and output gradient g."""
     xp = get_array_module(a)
-    t = xp.tanh(GELU_C * (a + 0.044715 * a ** 3))
+    t = xp.tanh(GELU_C * (a + 0.044715 * a * a * a))
     gelu = 0.5 * a * (1.0 + t)
     dinner = GELU_C * (1.0 + 3 * 0.044715 * a * a)
     dgelu = 0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * dinner

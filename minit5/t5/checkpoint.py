@@ -22,6 +22,7 @@ import tempfile
 
 import numpy as np
 
+from minit5 import backend
 from minit5.t5.config import T5Config
 
 SAFETENSORS = "model.safetensors"
@@ -93,7 +94,7 @@ def read_weights(directory) -> dict:
     raise FileNotFoundError(f"no {SAFETENSORS} or {INDEX} in {directory}")
 
 
-def load_pretrained(cls, path, dtype="float32", device="cpu", seed=0):
+def load_pretrained(cls, path, dtype="float32", device=None, seed=0):
     directory = pathlib.Path(path)
     aside = directory.with_name(directory.name + ".old")
     if not directory.is_dir() and aside.is_dir():
@@ -121,14 +122,14 @@ def load_pretrained(cls, path, dtype="float32", device="cpu", seed=0):
     if cls.__name__ == "T5EncoderModel":
         tensors = {k: v for k, v in tensors.items()
                    if k == "shared.weight" or k.startswith("encoder.")}
-    model = cls(config, seed=seed, dtype=dtype)
+    model = cls(config, seed=seed, dtype=dtype, device="cpu")
     try:
         model.load_state_dict(tensors, strict=True)
     except KeyError as e:
         raise KeyError(f"{directory}: the weights do not fit a T5 built from its config.json: "
                        f"{e.args[0]}") from None
     model.eval()
-    return model.to(device)
+    return model if backend.resolve_device(device) == "cpu" else model.to(device)
 
 
 # ---- writing ----------------------------------------------------------------------------

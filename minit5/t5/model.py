@@ -55,14 +55,20 @@ class _T5Base(Module):
                                 std=config.initializer_factor * 1.0, dtype=dtype)
         return rng, dtype
 
+    def _place(self, device):
+        """Weights are drawn on the host (one Generator, same numbers on any device), then
+        moved: device None means MINIT5_DEVICE, or the CPU when it is unset."""
+        if backend.resolve_device(device) != "cpu":
+            self.to(device)
+
     def _prepare(self, name, ids, allow_ignore=False):
         return as_id_array(name, ids, self.config.vocab_size, allow_ignore,
                            xp=backend.get_array_module(self.shared.weight.data))
 
     @classmethod
-    def from_pretrained(cls, path, dtype="float32", device="cpu", seed=0):
+    def from_pretrained(cls, path, dtype="float32", device=None, seed=0):
         """Load config.json + model.safetensors (or a sharded index) written by transformers or
-        by `save_pretrained`. No torch needed."""
+        by `save_pretrained`. No torch needed. device None: MINIT5_DEVICE, else the CPU."""
         from minit5.t5.checkpoint import load_pretrained
         return load_pretrained(cls, path, dtype=dtype, device=device, seed=seed)
 
@@ -73,11 +79,11 @@ class _T5Base(Module):
 
 
 class T5ForConditionalGeneration(_T5Base):
-    """T5ForConditionalGeneration(config, seed=0, dtype="float32"): HF's initialisation scheme,
-    drawn from numpy.random.default_rng(seed). Dropout draws from its own Generator, seeded from
+    """T5ForConditionalGeneration(config, seed=0, dtype="float32", device=None): HF's
+    initialisation scheme, drawn from numpy.random.default_rng(seed). Dropout draws from its own Generator, seeded from
     `seed` too (replace it with `model.set_dropout_rng(rng)`). Starts in training mode, as HF."""
 
-    def __init__(self, config: T5Config, seed: int = 0, dtype="float32"):
+    def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):
         super().__init__()
         rng, dtype = self._setup(config, seed, dtype)
         self.encoder = T5Stack(config, self.shared, False, rng, dtype)
@@ -86,6 +92,7 @@ class T5ForConditionalGeneration(_T5Base):
             self.lm_head = Linear(config.d_model, config.vocab_size, rng,
                                   std=config.initializer_factor * 1.0, dtype=dtype)
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
+        self._place(device)
 
     def encode(self, input_ids, attention_mask=None, segment_ids=None, positions=None):
         ids = self._prepare("input_ids", input_ids)
@@ -167,11 +174,12 @@ class T5ForConditionalGeneration(_T5Base):
 class T5EncoderModel(_T5Base):
     """The encoder alone (shared embedding + encoder stack), e.g. for embeddings."""
 
-    def __init__(self, config: T5Config, seed: int = 0, dtype="float32"):
+    def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):
         super().__init__()
         rng, dtype = self._setup(config, seed, dtype)
         self.encoder = T5Stack(config, self.shared, False, rng, dtype)
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
+        self._place(device)
 
     def forward(self, input_ids, attention_mask=None):
         ids = self._prepare("input_ids", input_ids)

@@ -48,7 +48,7 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     dtype: str = "float32"
-    device: str = "cpu"
+    device: str = "default"          # "default": MINIT5_DEVICE, else the CPU
 
     def __post_init__(self):
         self.validate()
@@ -61,7 +61,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         choices = {"optimizer": ("adafactor", "adamw"),
                    "schedule": ("inverse_sqrt", "constant", "linear"),
-                   "dtype": ("float32", "float64"), "device": ("cpu", "gpu", "auto")}
+                   "dtype": ("float32", "float64"),
+                   "device": ("default", "cpu", "gpu", "auto")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r}: choose one of {allowed}")

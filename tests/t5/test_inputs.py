@@ -98,3 +98,15 @@ def test_shape_mismatch_is_named(tmp_path, model):
     (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="DenseReluDense.wi.weight"):
         T5ForConditionalGeneration.from_pretrained(tmp_path / "m")
+
+
+def test_minit5_device_decides_where_models_live(monkeypatch):
+    from minit5 import backend
+    monkeypatch.setattr(backend, "gpu_available", lambda: False)
+    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+    with pytest.raises(RuntimeError, match="no GPU can be used"):
+        T5ForConditionalGeneration(CFG)
+    monkeypatch.setenv("MINIT5_DEVICE", "auto")          # falls back to NumPy
+    assert T5ForConditionalGeneration(CFG).device == "cpu"
+    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+    assert T5ForConditionalGeneration(CFG, device="cpu").device == "cpu"   # explicit wins
