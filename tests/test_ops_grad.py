@@ -194,6 +194,20 @@ def axis_inputs(draw):
 
 
 @st.composite
+def attention_softmax_inputs(draw):
+    """Scores and a position bias that broadcasts to them, as T5's (1, H, Lq, Lk) bias does."""
+    scores = draw(arrays(shapes(min_dims=1)))
+    return [scores, draw(arrays(draw(shape_broadcasting_to(scores.shape))))], {}
+
+
+@st.composite
+def same_shape_inputs(draw):
+    """Two arrays of one shape (the fused gated GELU's case: wi_0 x and wi_1 x)."""
+    shape = draw(shapes())
+    return [draw(arrays(shape)), draw(arrays(shape))], {}
+
+
+@st.composite
 def rms_norm_inputs(draw):
     # x away from 0 so that mean(x^2) >> eps: near x = 0 the norm is 1/sqrt(eps) = 1000 times
     # steeper and the finite difference itself loses the digits we test for.
@@ -273,7 +287,9 @@ OPS = [
     Op("relu", lambda x: x.relu(), unary("nonzero")),
     Op("softmax", lambda x, axis: F.softmax(x, axis=axis), axis_inputs()),
     Op("log_softmax", lambda x, axis: F.log_softmax(x, axis=axis), axis_inputs()),
+    Op("attention_softmax", F.attention_softmax, attention_softmax_inputs()),
     Op("gelu_new", F.gelu_new, unary()),
+    Op("gated_gelu", F.gated_gelu, same_shape_inputs()),
     Op("gelu", F.gelu, unary()),
     Op("sigmoid", F.sigmoid, unary()),
     Op("silu", F.silu, unary()),

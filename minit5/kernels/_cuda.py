@@ -28,8 +28,10 @@ CUPY_NVRTC_OPTIONS = ("-ftz=true", "--device-as-default-execution-space")
 # 32 (a warp) and at most 1024, every thread of the block calls the function (it synchronises),
 # and `scratch` is a __shared__ array of 32 T. Every thread gets the block's total back.
 REDUCE_SOURCE = r"""
-template <typename T> __device__ __forceinline__ T neg_inf();
-template <> __device__ __forceinline__ float neg_inf<float>() { return __int_as_float(0xff800000); }
+template <typename T> __device__ __forceinline__ T neg_inf();      // -infinity, max's identity
+template <> __device__ __forceinline__ float neg_inf<float>() {
+    return __int_as_float(0xff800000);
+}
 template <> __device__ __forceinline__ double neg_inf<double>() {
     return __longlong_as_double(0xfff0000000000000LL);
 }

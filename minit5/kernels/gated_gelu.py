@@ -91,11 +91,12 @@ def forward(a, b):
     if not _kernel_applies(a, b):
         return reference_forward(a, b)
     import cupy
+    shape = a.shape                      # ascontiguousarray makes a 0-d array 1-d
     a, b = cupy.ascontiguousarray(a), cupy.ascontiguousarray(b)
     h = cupy.empty_like(a)
     CUDA.launch("gated_gelu_forward", a.dtype, _grid(a.size), THREADS, a, b, h,
                 np.int64(a.size))
-    return h
+    return h.reshape(shape)
 
 
 def backward(g, a, b):
@@ -103,8 +104,9 @@ def backward(g, a, b):
     if not (_kernel_applies(a, b) and g.shape == a.shape and g.dtype == a.dtype):
         return reference_backward(g, a, b)
     import cupy
+    shape = a.shape
     a, b, g = cupy.ascontiguousarray(a), cupy.ascontiguousarray(b), cupy.ascontiguousarray(g)
     da, db = cupy.empty_like(a), cupy.empty_like(a)
     CUDA.launch("gated_gelu_backward", a.dtype, _grid(a.size), THREADS, a, b, g, da, db,
                 np.int64(a.size))
-    return da, db
+    return da.reshape(shape), db.reshape(shape)

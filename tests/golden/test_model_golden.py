@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from minit5 import T5ForConditionalGeneration
+from minit5.backend import to_numpy
 from minit5.t5.position import relative_position_bucket
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "model"
@@ -21,9 +22,9 @@ def relative_error(actual, expected):
     return float(np.abs(np.asarray(actual, dtype=np.float64) - expected).max()) / scale
 
 
-def check_against(root: pathlib.Path, name: str, dtype: str):
+def check_against(root: pathlib.Path, name: str, dtype: str, device: str = "cpu"):
     ref = np.load(root / name / f"reference_{dtype}.npz")
-    model = T5ForConditionalGeneration.from_pretrained(root / name, dtype=dtype)
+    model = T5ForConditionalGeneration.from_pretrained(root / name, dtype=dtype, device=device)
     out = model(input_ids=ref["input_ids"], attention_mask=ref["attention_mask"],
                 labels=ref["labels"])
     out.loss.backward()
@@ -35,7 +36,7 @@ def check_against(root: pathlib.Path, name: str, dtype: str):
     grad_keys = [k[len("grad/"):] for k in ref.files if k.startswith("grad/")]
     assert sorted(grad_keys) == sorted(params), "parameter names differ from transformers'"
     for key in grad_keys:
-        errors[f"grad {key}"] = relative_error(params[key].grad, ref[f"grad/{key}"])
+        errors[f"grad {key}"] = relative_error(to_numpy(params[key].grad), ref[f"grad/{key}"])
     worst = max(errors, key=errors.get)
     assert errors[worst] <= TOLERANCE[dtype], (
         f"{name} {dtype}: {worst} differs from transformers by relative error "
