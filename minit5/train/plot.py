@@ -6,11 +6,14 @@ import pathlib
 
 def plot_loss(histories: dict, path, title="training loss"):
     """histories: name -> list of {"step", "loss"} records. Writes `path` and returns it."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure with its own canvas: no pyplot state and no backend switch, so a notebook
+    # that calls this keeps its inline figures.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    fig = Figure(figsize=(6.4, 3.6), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     for name, records in histories.items():
         steps = [r["step"] for r in records if "loss" in r]
         losses = [r["loss"] for r in records if "loss" in r]
@@ -24,6 +27,5 @@ def plot_loss(histories: dict, path, title="training loss"):
     path = pathlib.Path(path)
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)
     fig.savefig(tmp)
-    plt.close(fig)
     tmp.replace(path)
     return path
