@@ -21,11 +21,12 @@ from minit5 import functional as F
 from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor, _topological_order
 from minit5.data import cleaning, tasks
-from minit5.nn import Module
-from minit5.t5.attention import T5Attention, additive_mask
+from minit5.t5 import attention as t5_attention
+from minit5.t5 import model as t5_model
+from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
 from minit5.t5.ffn import T5DenseGatedActDense
-from minit5.t5.model import T5ForConditionalGeneration, shift_right
+from minit5.t5.model import shift_right
 from minit5.t5.position import relative_position_bucket
 
 
@@ -68,59 +69,14 @@ def rms_norm(x, weight, eps=1e-6):
     return F.rms_norm(Tensor(x), Tensor(weight), eps).data
 
 
-class _Recorder(Module):
-    """Stands where T5Attention keeps its dropout; remembers what passes through (the attention
-    weights) and hands it on unchanged."""
-
-    def forward(self, x):
-        self.seen = x.data
-        return x
-
-
-def _merge_heads(x):
-    b, h, length, dk = x.shape
-    return x.transpose(0, 2, 1, 3).reshape(b, length, h * dk)         # (B, L, H*dk)
-
-
 def attention_weights(q, k, position_bias, mask):
-    # T5Attention with identity projections computes the weights from exactly this q and k
-    # (cross-attention form, so q and k may differ in length); the weights are read where the
-    # module applies dropout to them. The mask is folded into the bias as T5Stack does.
-    _, h, _, dk = q.shape
-    config = T5Config(vocab_size=2, d_model=h * dk, d_kv=dk, num_heads=h, d_ff=1, num_layers=1,
-                      dropout_rate=0.0)
-    attention = T5Attention(config, is_decoder=True, dtype=q.dtype)
-    for projection in (attention.q, attention.k, attention.v, attention.o):
-        projection.weight.data = np.eye(h * dk, dtype=q.dtype)
-    attention.dropout = _Recorder()
     bias = position_bias + additive_mask(mask[:, None, None, :], q.dtype)   # (B, H, Lq, Lk)
-    attention(Tensor(_merge_heads(q)), Tensor(bias), key_value_states=Tensor(_merge_heads(k)))
-    return attention.dropout.seen
-
-
-class _FixedOutput(Module):
-    """Stands in for the decoder stack: returns the given hidden states."""
-
-    def __init__(self, hidden):
-        super().__init__()
-        self.hidden = hidden
-
-    def forward(self, *args, **kwargs):
-        return Tensor(self.hidden)
+    return t5_attention.attention_weights(Tensor(q), Tensor(k), Tensor(bias)).data
 
 
 def lm_head_logits(hidden, shared_weight, lm_head_weight=None):
-    # The model's own decode(), with the decoder stack replaced by the given hidden states.
-    vocab, d_model = shared_weight.shape
-    config = T5Config(vocab_size=vocab, d_model=d_model, d_kv=1, num_heads=1, d_ff=1,
-                      num_layers=1, dropout_rate=0.0, eos_token_id=0,
-                      tie_word_embeddings=lm_head_weight is None)
-    model = T5ForConditionalGeneration(config, dtype=np.dtype(shared_weight.dtype))
-    model.shared.weight.data = shared_weight
-    if lm_head_weight is not None:
-        model.lm_head.weight.data = lm_head_weight
-    model.decoder = _FixedOutput(hidden)
-    return model.decode(None, None).data
+    head = None if lm_head_weight is None else Tensor(lm_head_weight)
+    return t5_model.lm_head_logits(Tensor(hidden), Tensor(shared_weight), head).data
 
 
 def gated_gelu_ffn(x, wi_0, wi_1, wo):

@@ -86,12 +86,20 @@ class T5Attention(Module):
             if cache is not None:
                 cache["k"], cache["v"] = k.detach(), v.detach()
 
-        scores = q @ k.swapaxes(-1, -2)                                       # (B, H, Lq, Lk)
-        weights = F.attention_softmax(scores, position_bias)                  # (B, H, Lq, Lk)
-        weights = self.dropout(weights)
+        weights = self.dropout(attention_weights(q, k, position_bias))        # (B, H, Lq, Lk)
         context = weights @ v                                                 # (B, H, Lq, dk)
         context = context.transpose(0, 2, 1, 3).reshape(b, lq, self.n_heads * self.d_kv)
         return self.o(context)                                                # (B, Lq, d)
+
+
+def attention_weights(q, k, position_bias):
+    """softmax(q k^T + position_bias) over the keys, with no 1/sqrt(d_kv) scaling.
+
+    q (B, H, Lq, dk), k (B, H, Lk, dk), position_bias (1|B, H, Lq, Lk) with the additive mask
+    already in it -> weights (B, H, Lq, Lk), each row summing to 1.
+    """
+    scores = q @ k.swapaxes(-1, -2)                                           # (B, H, Lq, Lk)
+    return F.attention_softmax(scores, position_bias)
 
 
 def _host(array):

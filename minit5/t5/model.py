@@ -43,6 +43,20 @@ def shift_right(labels, decoder_start_token_id=0, pad_token_id=0):
     return shifted
 
 
+def lm_head_logits(hidden, shared_weight, lm_head_weight=None, rescale=None):
+    """Logits (B, L, V) from the decoder output (B, L, d).
+
+    Tied (v1.0, lm_head_weight None): (hidden * d_model**-0.5) @ shared^T. The rescaling is in
+    the original code, not the paper; the tied checkpoints need it. Untied (v1.1, Flan):
+    hidden @ lm_head^T, no rescaling. `rescale` overrides the default (a config.json may say).
+    """
+    if rescale is None:
+        rescale = lm_head_weight is None
+    if rescale:
+        hidden = hidden * (shared_weight.shape[1] ** -0.5)
+    return F.linear(hidden, shared_weight if lm_head_weight is None else lm_head_weight)
+
+
 class _T5Base(Module):
     def _setup(self, config, seed, dtype):
         if not isinstance(config, T5Config):
@@ -111,10 +125,9 @@ class T5ForConditionalGeneration(_T5Base):
                          encoder_attention_mask=attention_mask,
                          segment_ids=decoder_segment_ids, positions=decoder_positions,
                          encoder_segment_ids=encoder_segment_ids, cache=cache)
-        if self.config.scales_decoder_output:
-            h = h * (self.config.d_model ** -0.5)   # the tied head's rescaling (v1.0)
-        head = self.shared.weight if self.config.tie_word_embeddings else self.lm_head.weight
-        return F.linear(h, head)                    # (B, L_dec, V)
+        untied = None if self.config.tie_word_embeddings else self.lm_head.weight
+        return lm_head_logits(h, self.shared.weight, untied,
+                              rescale=self.config.scales_decoder_output)
 
     def forward(self, input_ids=None, attention_mask=None, decoder_input_ids=None,
                 decoder_attention_mask=None, labels=None, encoder_outputs=None,
