@@ -89,6 +89,13 @@ class T5Config:
         if self.relative_attention_num_buckets < 4:
             raise ValueError("T5Config.relative_attention_num_buckets must be >= 4 (the "
                              "bidirectional buckets split in half twice)")
+        if self.relative_attention_max_distance <= self.relative_attention_num_buckets // 2:
+            raise ValueError(
+                f"T5Config.relative_attention_max_distance={self.relative_attention_max_distance}"
+                f" must exceed relative_attention_num_buckets // 2 = "
+                f"{self.relative_attention_num_buckets // 2}: the decoder's logarithmic buckets "
+                "span the distances between the two, so that range must not be empty "
+                "(T5 uses 32 buckets and max_distance 128)")
         for name in ("pad_token_id", "eos_token_id", "decoder_start_token_id"):
             value = getattr(self, name)
             if not isinstance(value, int) or not 0 <= value < self.vocab_size:

@@ -54,6 +54,7 @@ def test_minus_100_labels_are_allowed_and_ignored(model):
     ("feed_forward_proj", "a-b-c", ["feed_forward_proj"]),
     ("dropout_rate", 1.0, ["dropout_rate"]),
     ("eos_token_id", 50, ["eos_token_id", "vocab_size"]),
+    ("relative_attention_max_distance", 16, ["max_distance", "// 2 = 16"]),
 ])
 def test_bad_config_is_named(field, value, words):
     with pytest.raises(ValueError) as info:
