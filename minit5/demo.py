@@ -26,10 +26,10 @@ from minit5.train.plot import plot_loss
 from minit5.train.streams import eval_sets
 
 # The demo's budget (CPU, 2 cores): pre-training steps, then fine-tuning steps for each arm.
-PRETRAIN = dict(steps=400, batch_size=32, inputs_length=64, lr=0.01, warmup_steps=100,
-                eval_every=100, checkpoint_every=100, log_every=10)
-FINETUNE = dict(steps=300, batch_size=32, schedule="constant", lr=0.003, warmup_steps=1,
-                eval_every=150, checkpoint_every=150, log_every=10, eval_examples=64)
+PRETRAIN = dict(steps=1000, batch_size=32, inputs_length=64, lr=0.01, warmup_steps=100,
+                eval_every=250, checkpoint_every=250, log_every=10)
+FINETUNE = dict(steps=800, batch_size=32, schedule="constant", lr=0.003, warmup_steps=1,
+                eval_every=400, checkpoint_every=400, log_every=10, eval_examples=64)
 VOCAB = 2000
 PRIMARY = {"polarity": "accuracy", "similarity": "pearson", "reverse": "exact_match",
            "pig_latin": "exact_match", "lookup": "exact_match"}
@@ -80,6 +80,9 @@ def main(argv=None):
     table = comparison_table({k: v for k, v in ft.evals[-1].items() if k != "step"},
                              {k: v for k, v in scratch.evals[-1].items() if k != "step"})
     print("\nHeld-out scores after fine-tuning (cf. Table 1, 'no pre-training'):\n" + table)
+    if "nan" in table:
+        print("(nan: the model gave the same answer to every input, so the correlation is "
+              "undefined)")
 
     print("\nExamples (pre-trained model, held-out inputs):")
     examples = eval_sets(tasks, 2, ft_cfg.seed)
