@@ -21,17 +21,12 @@ import os
 import statistics
 import sys
 import tempfile
-import time
+
+from timing import timed
 
 CONFIG = dict(vocab_size=32128, d_model=512, d_ff=2048, num_heads=8, d_kv=64, num_layers=6,
               feed_forward_proj="relu", dropout_rate=0.0, decoder_start_token_id=0)
 BATCH, INPUT_LENGTH, NEW_TOKENS = 4, 64, 32
-
-
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main(argv=None):

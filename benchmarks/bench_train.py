@@ -18,9 +18,10 @@ import argparse
 import os
 import statistics
 import tempfile
-import time
 
 import numpy as np
+
+from timing import timed
 
 CONFIG = dict(vocab_size=8192, d_model=256, d_ff=1024, num_heads=4, d_kv=64, num_layers=4,
               feed_forward_proj="relu", dropout_rate=0.0, decoder_start_token_id=0)
@@ -28,12 +29,6 @@ BATCH, INPUTS, TARGETS = 8, 128, 32
 GPU_SHAPES = {"t5-small": dict(d_model=512, d_ff=2048, num_heads=8, d_kv=64, num_layers=6),
               "t5-base": dict(d_model=768, d_ff=3072, num_heads=12, d_kv=64, num_layers=12)}
 GPU_INPUTS, GPU_TARGETS = 512, 114      # T5's pre-training lengths (512 -> 114 targets)
-
-
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main(argv=None):

@@ -96,6 +96,11 @@ def _student_module(stem: str):
     return found
 
 
+def reference(exercise_id: str):
+    """The library's answer to an exercise (what the student's function is compared with)."""
+    return EXERCISES[exercise_id].reference
+
+
 def exercise(exercise_id: str) -> "ExerciseFunction":
     """The function a grader calls for exercise `exercise_id` ("4.2")."""
     return ExerciseFunction(exercise_id)

@@ -6,17 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exercises.graders.implementations import exercise
+from exercises.graders.implementations import exercise, reference
 from exercises.graders.report import check_equal
-from exercises.reference import EXERCISES
 
 stsb_to_string = exercise("6.1")
 string_to_stsb = exercise("6.2")
 glue_format = exercise("6.3")
 
-
-def reference(exercise_id):
-    return EXERCISES[exercise_id].reference
 
 
 # ---- 6.1 STS-B score to text ----------------------------------------------------------------
