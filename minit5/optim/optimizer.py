@@ -75,10 +75,10 @@ class Optimizer:
             p.grad = None
 
     def _update(self, p, state):  # pragma: no cover - every subclass overrides it
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define _update()")
 
     def _state_shapes(self, p) -> dict:  # pragma: no cover - every subclass overrides it
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define _state_shapes()")
 
     @staticmethod
     def _state_dtype(p):
