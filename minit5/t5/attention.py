@@ -14,7 +14,6 @@ import numpy as np
 
 from minit5 import functional as F
 from minit5.autograd import ops
-from minit5.autograd.tensor import Tensor
 from minit5.backend import get_array_module
 from minit5.nn import Dropout, Embedding, Linear, Module
 from minit5.t5.position import relative_position_bucket, relative_positions
@@ -115,8 +114,3 @@ def additive_mask(keep, dtype):
     """
     xp = get_array_module(keep)
     return xp.where(keep, dtype.type(0), np.finfo(dtype).min).astype(dtype)
-
-
-def zeros_bias(n_heads, query_length, key_length, dtype, xp=np):
-    """Cross-attention's position bias before the mask: zeros, (1, H, Lq, Lk)."""
-    return Tensor(xp.zeros((1, n_heads, query_length, key_length), dtype=dtype))

@@ -109,12 +109,19 @@ class T5ForConditionalGeneration(_T5Base):
         self._place(device)
 
     def encode(self, input_ids, attention_mask=None, segment_ids=None, positions=None):
+        """Encoder output (B, L, d) for input_ids (B, L), checking every argument."""
+        return self._encode_checked(*self._check_encoder_inputs(
+            input_ids, attention_mask, segment_ids, positions))
+
+    def _check_encoder_inputs(self, input_ids, attention_mask, segment_ids, positions):
         ids = self._prepare("input_ids", input_ids)
         xp = backend.get_array_module(ids)
-        mask = as_mask("attention_mask", attention_mask, ids.shape, xp)
-        seg = as_segment_array("encoder_segment_ids", segment_ids, ids.shape, xp)
-        pos = as_segment_array("encoder_positions", positions, ids.shape, xp)
-        return self.encoder(ids, mask, segment_ids=seg, positions=pos)
+        return (ids, as_mask("attention_mask", attention_mask, ids.shape, xp),
+                as_segment_array("encoder_segment_ids", segment_ids, ids.shape, xp),
+                as_segment_array("encoder_positions", positions, ids.shape, xp))
+
+    def _encode_checked(self, ids, mask, segment_ids, positions):
+        return self.encoder(ids, mask, segment_ids=segment_ids, positions=positions)
 
     def decode(self, decoder_input_ids, encoder_hidden_states, attention_mask=None,
                decoder_attention_mask=None, cache=None, decoder_segment_ids=None,
@@ -142,14 +149,17 @@ class T5ForConditionalGeneration(_T5Base):
         if encoder_outputs is None:
             if input_ids is None:
                 raise ValueError("pass input_ids (B, L) (or encoder_outputs from model.encode)")
-            encoder_hidden = self.encode(input_ids, attention_mask, encoder_segment_ids,
-                                         encoder_positions)
+            checked = self._check_encoder_inputs(input_ids, attention_mask, encoder_segment_ids,
+                                                 encoder_positions)
+            _, mask, enc_seg, _ = checked                  # checked once, used by both stacks
+            encoder_hidden = self._encode_checked(*checked)
+            xp = backend.get_array_module(encoder_hidden.data)
         else:
             encoder_hidden = getattr(encoder_outputs, "last_hidden_state", encoder_outputs)
-        xp = backend.get_array_module(encoder_hidden.data)
-        enc_shape = encoder_hidden.shape[:2]
-        mask = as_mask("attention_mask", attention_mask, enc_shape, xp)
-        enc_seg = as_segment_array("encoder_segment_ids", encoder_segment_ids, enc_shape, xp)
+            xp = backend.get_array_module(encoder_hidden.data)
+            enc_shape = encoder_hidden.shape[:2]
+            mask = as_mask("attention_mask", attention_mask, enc_shape, xp)
+            enc_seg = as_segment_array("encoder_segment_ids", encoder_segment_ids, enc_shape, xp)
 
         if labels is not None:
             labels = self._prepare("labels", labels, allow_ignore=True)

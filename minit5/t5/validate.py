@@ -39,7 +39,7 @@ def as_id_array(name, ids, vocab_size, allow_ignore=False, xp=None):
         raise ValueError(f"{name} is empty (shape {host.shape}): every batch needs at least one "
                          "sequence of at least one token (an empty text still encodes to [EOS])")
     low = -100 if allow_ignore else 0
-    bad = (host < 0) & (host != low) | (host >= vocab_size)
+    bad = ((host < 0) & (host != low)) | (host >= vocab_size)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         extra = " or -100 (ignored)" if allow_ignore else ""

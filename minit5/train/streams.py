@@ -91,6 +91,10 @@ class TaskMixtureStream:
                 source, target = task.make_example(rng)
                 if source not in self.held_out:
                     break
+            else:   # never train on an evaluation input, even if that means stopping
+                raise RuntimeError(f"task {task.name!r} drew 100 inputs in a row that are all in "
+                                   "the evaluation set: its input space is too small for this "
+                                   "many evaluation examples; lower eval_examples")
             out.append((source, target))
         return out
 

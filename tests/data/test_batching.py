@@ -147,3 +147,13 @@ def test_packing_invariants(raw, inputs_length, targets_length):
         used_in = int((batch.encoder_segment_ids[r - 1] > 0).sum())
         used_tg = int((batch.decoder_segment_ids[r - 1] > 0).sum())
         assert used_in + len(first_in) > inputs_length or used_tg + len(first_tg) > targets_length
+
+
+def test_shift_right_agrees_with_the_models():
+    """data and t5 sit in separate layers, so each keeps a copy of HF's shift-right rule; this
+    keeps the two copies from drifting apart."""
+    from minit5.t5.model import shift_right as model_shift_right
+    rng = np.random.default_rng(0)
+    labels = rng.integers(-1, 50, size=(4, 9))
+    labels[labels < 2] = -100
+    np.testing.assert_array_equal(shift_right(labels), model_shift_right(labels))

@@ -129,3 +129,14 @@ def test_overrides_are_typed_and_unknown_keys_refused():
         apply_overrides(cfg, ["--optimizer=sgd"])
     with pytest.raises(KeyError, match="tiny"):
         TrainConfig.preset("huge")
+
+
+def test_a_task_too_small_for_its_evaluation_set_is_refused():
+    from minit5.data.tasks import Task
+    from minit5.train.streams import TaskMixtureStream
+    tiny = Task("coin", "coin: ", lambda rng: (f"coin: {int(rng.integers(2))}", "x"),
+                lambda p, t: {})
+    stream = TaskMixtureStream({"coin": tiny}, {"coin": 1.0}, tokenizer=None, batch_size=1,
+                               seed=0, held_out=frozenset({"coin: 0", "coin: 1"}))
+    with pytest.raises(RuntimeError, match="lower eval_examples"):
+        stream.examples(1)
