@@ -1,4 +1,4 @@
-"""CPU: greedy generation, minit5 with and without the key/value cache vs transformers' generate.
+"""CPU: greedy and 4-beam generation, minit5 (with and without its key/value cache) vs transformers.
 
 Same t5-small-shaped model (vocab 32128, d_model 512, d_ff 2048, 8 heads x d_kv 64, 6 + 6
 layers, relu, tied; random weights built by transformers, saved, loaded into minit5), same
@@ -11,8 +11,8 @@ best time is shown too: on a shared machine it is the steadier figure.
 
     python benchmarks/bench_generate.py [--repeats 5] [--threads N]
 
-Tokens/s counts generated tokens (batch x new tokens) over the whole generate() call,
-encoder included.
+Tokens/s counts returned tokens (batch x new tokens, for 4 beams too) over the whole generate()
+call, encoder included.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from timing import timed
 
 CONFIG = dict(vocab_size=32128, d_model=512, d_ff=2048, num_heads=8, d_kv=64, num_layers=6,
               feed_forward_proj="relu", dropout_rate=0.0, decoder_start_token_id=0)
-BATCH, INPUT_LENGTH, NEW_TOKENS = 4, 64, 32
+BATCH, INPUT_LENGTH, NEW_TOKENS, BEAMS = 4, 64, 32, 4
 
 
 def main(argv=None):
@@ -48,7 +48,10 @@ def main(argv=None):
     from transformers import T5Config as HFConfig
     from transformers import T5ForConditionalGeneration as HFModel
 
+    from transformers.utils import logging
+
     from minit5 import T5ForConditionalGeneration
+    logging.disable_progress_bar()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -83,13 +86,27 @@ def main(argv=None):
             outputs["transformers"] = hf.generate(t_ids, attention_mask=t_mask,
                                                   generation_config=hf_config).numpy()
 
+    hf_beams = GenerationConfig(**{**hf_config.to_dict(), "num_beams": BEAMS})
+
+    def ours_beams():
+        outputs["minit5 4 beams"] = ours.generate(ids, attention_mask=mask, num_beams=BEAMS,
+                                                  max_new_tokens=NEW_TOKENS, eos_token_id=None)
+
+    def hf_generate_beams():
+        with torch.no_grad():
+            outputs["transformers 4 beams"] = hf.generate(t_ids, attention_mask=t_mask,
+                                                          generation_config=hf_beams).numpy()
+
     contenders = {"minit5 cache": ours_cache, "minit5 no cache": ours_no_cache,
-                  "transformers": hf_generate}
+                  "transformers": hf_generate, "minit5 4 beams": ours_beams,
+                  "transformers 4 beams": hf_generate_beams}
     for fn in contenders.values():
         fn()                                         # warm-up
     for name, out in outputs.items():
         assert out.shape == (BATCH, 1 + NEW_TOKENS), f"{name} generated {out.shape}"
-    same = all((out == outputs["transformers"]).all() for out in outputs.values())
+    greedy = ("minit5 cache", "minit5 no cache", "transformers")
+    same = all((outputs[name] == outputs["transformers"]).all() for name in greedy)
+    same_beams = bool((outputs["minit5 4 beams"] == outputs["transformers 4 beams"]).all())
 
     times = {name: [] for name in contenders}
     for _ in range(args.repeats):
@@ -100,19 +117,23 @@ def main(argv=None):
                                                           times["minit5 cache"]))
     ratio_hf = statistics.median(a / b for a, b in zip(times["minit5 cache"],
                                                        times["transformers"]))
+    ratio_beams = statistics.median(a / b for a, b in zip(times["minit5 4 beams"],
+                                                          times["transformers 4 beams"]))
 
     tokens = BATCH * NEW_TOKENS
-    print(f"greedy generation, t5-small shape (random weights), batch {BATCH} x {INPUT_LENGTH} "
+    print(f"greedy and 4-beam generation, t5-small shape (random weights), batch {BATCH} x {INPUT_LENGTH} "
           f"input tokens -> {NEW_TOKENS} new tokens, float32, {args.threads} threads for "
           f"NumPy (OpenBLAS) and torch {torch.__version__}, transformers "
           f"{transformers.__version__}, median of {args.repeats} alternating runs")
-    print(f"identical ids from all three: {same}")
-    print(f"{'':<16} {'median s':>9} {'tokens/s':>9} {'best s':>8}")
+    print(f"identical greedy ids from all three: {same}; identical 4-beam ids: {same_beams}")
+    print(f"{'':<20} {'median s':>9} {'tokens/s':>9} {'best s':>8}")
     for name, s in seconds.items():
-        print(f"{name:<16} {s:>9.3f} {tokens / s:>9.1f} {min(times[name]):>8.3f}")
+        print(f"{name:<20} {s:>9.3f} {tokens / s:>9.1f} {min(times[name]):>8.3f}")
     print(f"cache speed-up (minit5 no cache / cache time): {ratio_cache:.2f}x")
-    print(f"minit5 (cache) / transformers time: {ratio_hf:.2f}")
-    return seconds, ratio_cache, ratio_hf, same
+    print(f"minit5 (cache) / transformers time, greedy: {ratio_hf:.2f} "
+          f"(tokens/s ratio {1 / ratio_hf:.2f}x); 4 beams: {ratio_beams:.2f} "
+          f"(tokens/s ratio {1 / ratio_beams:.2f}x)")
+    return seconds, ratio_cache, ratio_hf, ratio_beams, same and same_beams
 
 
 if __name__ == "__main__":

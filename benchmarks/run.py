@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, one after another (append the figures to RESULTS.md by hand,
 with the date, the machine and the command; see that file for the format).
 
-CPU: the train step and forward pass against PyTorch, and generation against transformers.
+CPU: the train step and forward pass against PyTorch at five shapes (with the matmul limit and
+peak memory), and greedy and 4-beam generation against transformers.
 GPU (where CuPy and torch see one): the kernel lab and the train step at t5-small and t5-base
 shapes; without one these say so and are skipped.
 """
@@ -10,7 +11,7 @@ import runpy
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-RUNS = [("bench_train.py", []), ("bench_generate.py", []), ("kernels_lab.py", []),
+RUNS = [("bench_train.py", ["--memory"]), ("bench_generate.py", []), ("kernels_lab.py", []),
         ("bench_train.py", ["--device", "gpu", "--shape", "t5-small", "--batch", "64"]),
         ("bench_train.py", ["--device", "gpu", "--shape", "t5-base", "--batch", "32"])]
 
