@@ -26,7 +26,7 @@ from minit5.t5 import model as t5_model
 from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
 from minit5.t5.ffn import T5DenseGatedActDense
-from minit5.t5.model import shift_right
+from minit5.labels import shift_right
 from minit5.t5.position import relative_position_bucket
 
 

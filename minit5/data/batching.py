@@ -8,38 +8,32 @@ id 0 in front (teacher forcing, paper §2.1) and 0 at padding.
 Packing (`pack`, paper §3.1.2: "we pack multiple sequences into each entry of the batch").
 Pre-training examples are short next to a 512-token row, so T5 concatenates several examples
 into one row of fixed length, for both the encoder and the decoder. Example k of a row is
-segment k (1, 2, 3, ...; 0 is padding), and every position counts from 0 again at the start of
-its segment:
+segment k (1, 2, 3, ...; 0 is padding):
 
     inputs:  a a a | b b | pad        encoder_segment_ids [1 1 1 2 2 0]
-                                      encoder_positions   [0 1 2 0 1 0]
     targets: A A | B B B | pad        decoder_segment_ids [1 1 2 2 2 0]
-                                      decoder_positions   [0 1 0 1 2 0]
     labels            [A0 A1 B0 B1 B2 -100]
     decoder_input_ids [0  A0 0  B0 B1 0]     (shift right *within* each segment)
 
 The model contract. A `Batch` goes to the model as `model(**batch.model_kwargs())`; packed
-batches add four keyword arguments, all int64 of shape (B, L_enc) or (B, L_dec):
-`encoder_segment_ids`, `encoder_positions`, `decoder_segment_ids`, `decoder_positions`.
-With them the model must
-  - let encoder token i attend to encoder token j only if their segment ids are equal;
-  - let decoder token i attend to decoder token j only if j <= i and the segments are equal;
-  - let decoder token i attend (cross-attention) to encoder token j only if
-    `decoder_segment_ids[i] == encoder_segment_ids[j]`;
-  - compute relative positions as `positions[j] - positions[i]` rather than `j - i`.
-Segments are contiguous, so inside one segment `positions[j] - positions[i] == j - i`; the
-masking is what keeps examples apart, and the positions state it for anything that reads an
-absolute position. Segment 0 is padding: its labels are -100, so it never reaches the loss.
-Without the four arguments the model treats each row as one example (an unpacked batch).
+batches add two keyword arguments, int64 of shape (B, L_enc) and (B, L_dec):
+`encoder_segment_ids` and `decoder_segment_ids`. With them the model
+  - lets encoder token i attend to encoder token j only if their segment ids are equal;
+  - lets decoder token i attend to decoder token j only if j <= i and the segments are equal;
+  - lets decoder token i attend (cross-attention) to encoder token j only if
+    `decoder_segment_ids[i] == encoder_segment_ids[j]`.
+That is all packing needs: segments are contiguous, so for two tokens of one segment the
+relative position `j - i` in the packed row is the one they have in the example alone, and the
+mask removes every pair from different segments. The plain relative bias of the row is
+already right. Segment 0 is padding: its labels are -100, so it never reaches the loss.
+Without the two arguments the model treats each row as one example (an unpacked batch).
 """
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from minit5.data.tokenizer import PAD_ID
-
-IGNORE_INDEX = -100          # labels at padding; cross entropy skips them
-DECODER_START_ID = PAD_ID    # T5's decoder starts from the pad id, 0
+from minit5.labels import DECODER_START_TOKEN_ID, IGNORE_INDEX, shift_right
 
 
 @dataclass
@@ -50,9 +44,7 @@ class Batch:
     labels: np.ndarray                              # (B, L_dec), -100 on padding
     decoder_input_ids: np.ndarray                   # (B, L_dec), shift_right(labels)
     encoder_segment_ids: np.ndarray | None = None   # (B, L_enc), packed only: 1, 2, ..., 0 = pad
-    encoder_positions: np.ndarray | None = None     # (B, L_enc), packed only: 0.. per segment
     decoder_segment_ids: np.ndarray | None = None   # (B, L_dec), packed only
-    decoder_positions: np.ndarray | None = None     # (B, L_dec), packed only
 
     def __len__(self):
         return self.input_ids.shape[0]
@@ -93,19 +85,6 @@ def _as_example(example, i):
 def _check_length(name, value):
     if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
         raise ValueError(f"{name} must be a positive int (or None to pad to the longest), got {value!r}")
-
-
-def shift_right(labels, decoder_start_token_id=DECODER_START_ID):
-    """Decoder inputs for teacher forcing: [start, y0, ..., y_{n-2}], with -100 -> 0.
-
-    (B, L) -> (B, L). Same rule as HF's `T5ForConditionalGeneration._shift_right`.
-    """
-    labels = np.asarray(labels)
-    shifted = np.empty_like(labels)
-    shifted[:, 0] = decoder_start_token_id
-    shifted[:, 1:] = labels[:, :-1]
-    shifted[shifted == IGNORE_INDEX] = PAD_ID
-    return shifted
 
 
 def pad_sequences(sequences, length=None, pad_value=PAD_ID):
@@ -165,7 +144,6 @@ def _fill_side(rows, side, length, pad_value):
     """Lay one side (0 inputs, 1 targets) of each row out in (R, length) arrays."""
     tokens = np.full((len(rows), length), pad_value, dtype=np.int64)   # (R, L)
     segment_ids = np.zeros((len(rows), length), dtype=np.int64)        # (R, L)
-    positions = np.zeros((len(rows), length), dtype=np.int64)          # (R, L)
     shifted = np.full((len(rows), length), PAD_ID, dtype=np.int64)     # (R, L), decoder inputs
     for r, row in enumerate(rows):
         start = 0
@@ -174,11 +152,10 @@ def _fill_side(rows, side, length, pad_value):
             end = start + len(seq)
             tokens[r, start:end] = seq
             segment_ids[r, start:end] = k
-            positions[r, start:end] = np.arange(len(seq))
-            shifted[r, start] = DECODER_START_ID          # each segment starts afresh
+            shifted[r, start] = DECODER_START_TOKEN_ID    # each segment starts afresh
             shifted[r, start + 1:end] = seq[:-1]
             start = end
-    return tokens, segment_ids, positions, shifted
+    return tokens, segment_ids, shifted
 
 
 def pack(examples, inputs_length, targets_length):
@@ -186,11 +163,11 @@ def pack(examples, inputs_length, targets_length):
 
     An example longer than a row is trimmed to it first (the t5 library's trim_and_pack).
     Returns a Batch of R rows (R depends on the examples; take `batch[i:j]` for mini-batches)
-    with the segment ids and per-segment positions described in the module docstring.
+    with the segment ids described in the module docstring.
 
     Example: inputs_length 6, targets_length 6, examples ([5 6 1], [7 1]) and ([8 1], [9 9 1])
-      input_ids [5 6 1 8 1 0], encoder_segment_ids [1 1 1 2 2 0], encoder_positions [0 1 2 0 1 0]
-      labels [7 1 9 9 1 -100], decoder_input_ids [0 7 0 9 9 0], decoder_positions [0 1 0 1 2 0]
+      input_ids [5 6 1 8 1 0],   encoder_segment_ids [1 1 1 2 2 0]
+      labels [7 1 9 9 1 -100],   decoder_input_ids [0 7 0 9 9 0],   decoder_segment_ids [1 1 2 2 2 0]
     """
     for name, value in (("inputs_length", inputs_length), ("targets_length", targets_length)):
         if value is None:
@@ -206,9 +183,8 @@ def pack(examples, inputs_length, targets_length):
     if not pairs:
         raise ValueError("pack got no examples; pass a non-empty list of (inputs, targets)")
     rows = _greedy_rows(pairs, inputs_length, targets_length)
-    input_ids, enc_seg, enc_pos, _ = _fill_side(rows, 0, inputs_length, PAD_ID)
-    labels, dec_seg, dec_pos, decoder_input_ids = _fill_side(rows, 1, targets_length, IGNORE_INDEX)
+    input_ids, enc_seg, _ = _fill_side(rows, 0, inputs_length, PAD_ID)
+    labels, dec_seg, decoder_input_ids = _fill_side(rows, 1, targets_length, IGNORE_INDEX)
     return Batch(input_ids=input_ids, attention_mask=(enc_seg > 0).astype(np.int64),
                  labels=labels, decoder_input_ids=decoder_input_ids,
-                 encoder_segment_ids=enc_seg, encoder_positions=enc_pos,
-                 decoder_segment_ids=dec_seg, decoder_positions=dec_pos)
+                 encoder_segment_ids=enc_seg, decoder_segment_ids=dec_seg)

@@ -7,6 +7,15 @@ The scaling is not lost: it is folded into q's initialisation (std (d_model*d_kv
 Only block 0 of each stack owns `relative_attention_bias`; the bias it computes (plus the
 additive mask) is handed to every later block of the stack. Cross-attention has no relative
 bias: its "position bias" is zeros plus the encoder mask.
+
+Masks. Which keys a query may see is a boolean `keep` array that broadcasts to
+(B, 1, Lq, Lk), True = attend, built from named pieces the stack combines with `&`:
+
+    padding_mask(attention_mask, Lk)     (B|1, 1, 1, Lk)   padded keys are not seen
+    causal_mask(Lq, Lk)                  (1, 1, Lq, Lk)    nothing after the query (decoder)
+    segment_mask(query_seg, key_seg)     (B, 1, Lq, Lk)    packed rows: only the own example
+
+`additive_mask(keep, dtype)` turns the result into the 0 / finfo.min array added to the scores.
 """
 from __future__ import annotations
 
@@ -20,10 +29,9 @@ from minit5.t5.position import relative_position_bucket, relative_positions
 
 
 class T5Attention(Module):
-    def __init__(self, config, has_relative_attention_bias=False, is_decoder=False,
-                 rng=None, dtype=np.float32):
+    def __init__(self, config, has_relative_attention_bias=False, is_decoder=False, *,
+                 rng, dtype=np.float32):
         super().__init__()
-        rng = rng if rng is not None else np.random.default_rng(0)
         d, inner, f = config.d_model, config.inner_dim, config.initializer_factor
         self.is_decoder = is_decoder
         self.has_relative_attention_bias = has_relative_attention_bias
@@ -39,22 +47,21 @@ class T5Attention(Module):
                                                      std=f * d ** -0.5, dtype=dtype)
         self.dropout = Dropout(config.dropout_rate)
 
-    def compute_bias(self, query_length, key_length, query_offset=0,
-                     query_positions=None, key_positions=None):
-        """The learned bias, (1, H, Lq, Lk); or (B, H, Lq, Lk) for per-example positions
-        (packed sequences, where each segment restarts at position 0)."""
-        if query_positions is None:
-            rp = relative_positions(query_length, key_length, query_offset)        # (Lq, Lk)
-        else:
-            rp = key_positions[:, None, :] - query_positions[:, :, None]         # (B, Lq, Lk)
+    def compute_bias(self, query_length, key_length, query_offset=0):
+        """The learned bias of every (query, key) pair, (1, H, Lq, Lk).
+
+        query_offset: the position of the first query (the number of cached past tokens when
+        decoding one token at a time). Packed rows need nothing else: inside a segment
+        `key_pos - query_pos` is the row's `j - i`, and the mask removes the other pairs.
+        """
+        rp = relative_positions(query_length, key_length, query_offset)        # (Lq, Lk)
+        bucket = relative_position_bucket(rp, bidirectional=not self.is_decoder,
+                                          num_buckets=self.num_buckets,
+                                          max_distance=self.max_distance)   # (Lq, Lk), host
         xp = get_array_module(self.relative_attention_bias.weight.data)
-        bucket = xp.asarray(relative_position_bucket(
-            _host(rp), bidirectional=not self.is_decoder, num_buckets=self.num_buckets,
-            max_distance=self.max_distance))
-        values = F.embedding(self.relative_attention_bias.weight, bucket)      # (..., Lq, Lk, H)
-        if values.ndim == 3:
-            return values.transpose(2, 0, 1).reshape(1, self.n_heads, query_length, key_length)
-        return values.transpose(0, 3, 1, 2)                                    # (B, H, Lq, Lk)
+        values = F.embedding(self.relative_attention_bias.weight, xp.asarray(bucket))
+        return values.transpose(2, 0, 1).reshape(1, self.n_heads, query_length,
+                                                 key_length)                # (1, H, Lq, Lk)
 
     def _split_heads(self, x):
         b, length, _ = x.shape
@@ -101,10 +108,31 @@ def attention_weights(q, k, position_bias):
     return F.attention_softmax(scores, position_bias)
 
 
-def _host(array):
-    """Bucket maths runs on the host in NumPy (it is tiny and integer-only)."""
-    from minit5.backend import to_numpy
-    return to_numpy(array)
+# ---- masks: which keys each query may see ------------------------------------------------------
+def padding_mask(attention_mask, key_length, xp):
+    """attention_mask (B, Lk) with 1 on real tokens (or None: all real) -> keep (B|1, 1, 1, Lk)."""
+    if attention_mask is None:
+        return xp.ones((1, 1, 1, key_length), dtype=bool)
+    return (attention_mask != 0)[:, None, None, :]
+
+
+def causal_mask(query_length, key_length, xp):
+    """Each query sees the keys up to its own position -> keep (1, 1, Lq, Lk).
+
+    The queries are the last Lq of the Lk positions: with a cache of Lk - Lq past tokens the
+    new queries come after them, and without one Lq == Lk and this is the lower triangle.
+    """
+    query_pos = xp.arange(query_length)[:, None] + (key_length - query_length)   # (Lq, 1)
+    return (xp.arange(key_length)[None, :] <= query_pos)[None, None]              # (1,1,Lq,Lk)
+
+
+def segment_mask(query_segment_ids, key_segment_ids):
+    """Packed rows: a query sees only keys of its own segment, never padding (segment 0).
+
+    query_segment_ids (B, Lq), key_segment_ids (B, Lk) -> keep (B, 1, Lq, Lk).
+    """
+    same = query_segment_ids[:, None, :, None] == key_segment_ids[:, None, None, :]
+    return same & (key_segment_ids != 0)[:, None, None, :]
 
 
 def additive_mask(keep, dtype):

@@ -30,7 +30,7 @@ import numpy as np
 from minit5 import functional as F
 from minit5.autograd.tensor import Tensor, no_grad
 from minit5.backend import get_array_module, to_numpy
-from minit5.t5.validate import as_mask
+from minit5.t5.validate import check_encoder_inputs
 
 # The score of a beam that must not be chosen, as transformers uses it: beams 1.. start there,
 # so that the first step expands beam 0 only instead of picking num_beams copies of one token.
@@ -79,11 +79,10 @@ def generate(model, input_ids, attention_mask=None, max_new_tokens=20, num_beams
     if not isinstance(use_cache, (bool, np.bool_)):
         raise TypeError(f"use_cache must be True or False, got {use_cache!r}")
 
-    ids = model._prepare("input_ids", input_ids)                      # (B, L) on the model's device
-    xp = get_array_module(ids)
-    mask = as_mask("attention_mask", attention_mask, ids.shape, xp)
+    xp = model.array_module
+    ids, mask, _ = check_encoder_inputs(model.config, xp, input_ids, attention_mask)  # (B, L)
     with no_grad(), _eval_mode(model):
-        encoder_hidden = model.encode(ids, mask)                       # (B, L, d)
+        encoder_hidden = model.encoder(ids, mask)                      # (B, L, d)
         if num_beams == 1:
             decoder = StepDecoder(model, encoder_hidden, mask, bool(use_cache))
             return greedy_search(decoder, ids.shape[0], max_new_tokens, eos_token_id,
@@ -226,28 +225,31 @@ def beam_search(decoder, batch_size, num_beams, max_new_tokens, length_penalty, 
 
     for t in range(1, max_new_tokens + 1):
         logits = decoder.next_token_logits(sequences)                     # (B*k, V)
-        log_probs = to_numpy(F.log_softmax(logits, axis=-1).data)         # (B*k, V)
+        log_probs = F.log_softmax(logits, axis=-1).data                   # (B*k, V), on device
+        xp = get_array_module(log_probs)
         vocab_size = log_probs.shape[-1]
         if beam_scores is None:
             beam_scores = np.zeros((batch_size, k), dtype=log_probs.dtype)
             beam_scores[:, 1:] = IMPOSSIBLE
-        scores = log_probs.reshape(batch_size, k, vocab_size) + beam_scores[:, :, None]
+        scores = log_probs.reshape(batch_size, k, vocab_size) + xp.asarray(beam_scores)[:, :, None]
         scores = scores.reshape(batch_size, k * vocab_size)              # (B, k*V)
+        # Only the 2k best candidates of each example come to the host: (B, 2k), best first.
+        candidates, candidate_scores = top_candidates(scores, n_candidates)
         last_step = t == max_new_tokens
 
         rows, tokens, new_scores = [], [], []                             # next running beams
         for b in range(batch_size):
             takes_hypotheses = not (done[b] or (early_stopping is True and finished[b].is_full))
             running = []
-            for rank, flat in enumerate(_top_k(scores[b], n_candidates)):
+            for rank, (flat, score) in enumerate(zip(candidates[b], candidate_scores[b])):
                 beam, token = divmod(int(flat), vocab_size)
                 row = b * k + beam
                 if token == eos_token_id or last_step:
                     if rank < k and takes_hypotheses:
                         output = np.append(sequences[row], token)
-                        finished[b].add(scores[b, flat], output, length=t)
+                        finished[b].add(score, output, length=t)
                 elif len(running) < k:
-                    running.append((row, token, scores[b, flat]))
+                    running.append((row, token, score))
             for row, token, score in running:
                 rows.append(row)
                 tokens.append(token)
@@ -283,10 +285,18 @@ def beam_search(decoder, batch_size, num_beams, max_new_tokens, length_penalty, 
     return out
 
 
-def _top_k(scores, k):
-    """Indices of the k largest scores, largest first (ties: lower index first)."""
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.lexsort((part, -scores[part]))]
+def top_candidates(scores, n):
+    """The n largest entries of each row of scores (B, N), found on the scores' device.
+
+    Returns host arrays (indices int64 (B, n), values (B, n)), largest first, ties broken by
+    the lower index: only these B * n numbers are copied to the host, not the (B, N) scores.
+    """
+    xp = get_array_module(scores)
+    part = xp.argpartition(-scores, n - 1, axis=-1)[:, :n]               # (B, n), unordered
+    values = to_numpy(xp.take_along_axis(scores, part, axis=-1))         # (B, n)
+    part = to_numpy(part).astype(np.int64)
+    order = np.lexsort((part, -values), axis=-1)                         # (B, n), best first
+    return np.take_along_axis(part, order, axis=-1), np.take_along_axis(values, order, axis=-1)
 
 
 # ---- helpers ------------------------------------------------------------------------------------

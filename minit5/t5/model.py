@@ -17,30 +17,19 @@ from minit5.autograd.tensor import Tensor
 from minit5.nn import Embedding, Linear, Module
 from minit5.t5.config import T5Config
 from minit5.t5.stack import T5Stack
-from minit5.t5.validate import as_id_array, as_mask, as_segment_array
+from minit5.t5.validate import check_encoder_inputs, check_model_inputs
 
 
 @dataclass
 class Seq2SeqLMOutput:
     logits: Tensor                      # (B, L_dec, vocab)
-    loss: Tensor | None = None          # scalar, mean over labels != -100
+    loss: Tensor | None = None          # scalar, mean over labels != IGNORE_INDEX
     encoder_last_hidden_state: Tensor | None = None   # (B, L_enc, d_model)
 
 
 @dataclass
 class EncoderOutput:
     last_hidden_state: Tensor           # (B, L, d_model)
-
-
-def shift_right(labels, decoder_start_token_id=0, pad_token_id=0):
-    """Decoder inputs for teacher forcing: prepend the start token, drop the last label, and
-    replace -100 (ignored labels) with pad. (B, L) -> (B, L)."""
-    xp = backend.get_array_module(labels)
-    shifted = xp.empty_like(labels)
-    shifted[:, 1:] = labels[:, :-1]
-    shifted[:, 0] = decoder_start_token_id
-    shifted[shifted == -100] = pad_token_id
-    return shifted
 
 
 def lm_head_logits(hidden, shared_weight, lm_head_weight=None, rescale=None):
@@ -75,16 +64,19 @@ class _T5Base(Module):
         if backend.resolve_device(device) != "cpu":
             self.to(device)
 
-    def _prepare(self, name, ids, allow_ignore=False):
-        return as_id_array(name, ids, self.config.vocab_size, allow_ignore,
-                           xp=backend.get_array_module(self.shared.weight.data))
+    @property
+    def array_module(self):
+        """numpy or cupy: where the weights live, and so where checked inputs are put."""
+        return backend.get_array_module(self.shared.weight.data)
 
     @classmethod
-    def from_pretrained(cls, path, dtype="float32", device=None, seed=0):
+    def from_pretrained(cls, path, dtype="float32", device=None, seed=0, allow_non_finite=False):
         """Load config.json + model.safetensors (or a sharded index) written by transformers or
-        by `save_pretrained`. No torch needed. device None: MINIT5_DEVICE, else the CPU."""
+        by `save_pretrained`. No torch needed. device None: MINIT5_DEVICE, else the CPU.
+        NaN or infinite weights are refused unless allow_non_finite=True."""
         from minit5.t5.checkpoint import load_pretrained
-        return load_pretrained(cls, path, dtype=dtype, device=device, seed=seed)
+        return load_pretrained(cls, path, dtype=dtype, device=device, seed=seed,
+                               allow_non_finite=allow_non_finite)
 
     def save_pretrained(self, path):
         """Write config.json + model.safetensors atomically (transformers can load the result)."""
@@ -108,84 +100,42 @@ class T5ForConditionalGeneration(_T5Base):
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
         self._place(device)
 
-    def encode(self, input_ids, attention_mask=None, segment_ids=None, positions=None):
+    def encode(self, input_ids, attention_mask=None, segment_ids=None):
         """Encoder output (B, L, d) for input_ids (B, L), checking every argument."""
-        return self._encode_checked(*self._check_encoder_inputs(
-            input_ids, attention_mask, segment_ids, positions))
-
-    def _check_encoder_inputs(self, input_ids, attention_mask, segment_ids, positions):
-        ids = self._prepare("input_ids", input_ids)
-        xp = backend.get_array_module(ids)
-        return (ids, as_mask("attention_mask", attention_mask, ids.shape, xp),
-                as_segment_array("encoder_segment_ids", segment_ids, ids.shape, xp),
-                as_segment_array("encoder_positions", positions, ids.shape, xp))
-
-    def _encode_checked(self, ids, mask, segment_ids, positions):
-        return self.encoder(ids, mask, segment_ids=segment_ids, positions=positions)
+        ids, mask, segment_ids = check_encoder_inputs(self.config, self.array_module, input_ids,
+                                                      attention_mask, segment_ids)
+        return self.encoder(ids, mask, segment_ids)
 
     def decode(self, decoder_input_ids, encoder_hidden_states, attention_mask=None,
-               decoder_attention_mask=None, cache=None, decoder_segment_ids=None,
-               decoder_positions=None, encoder_segment_ids=None):
-        """Decoder pass to logits (B, L_dec, V). `decoder_input_ids` are assumed checked."""
-        h = self.decoder(decoder_input_ids, decoder_attention_mask,
-                         encoder_hidden_states=encoder_hidden_states,
-                         encoder_attention_mask=attention_mask,
-                         segment_ids=decoder_segment_ids, positions=decoder_positions,
-                         encoder_segment_ids=encoder_segment_ids, cache=cache)
+               decoder_attention_mask=None, decoder_segment_ids=None, encoder_segment_ids=None,
+               cache=None):
+        """Decoder pass to logits (B, L_dec, V). Trusts its arrays (checked device arrays)."""
+        h = self.decoder(decoder_input_ids, decoder_attention_mask, decoder_segment_ids,
+                         encoder_hidden_states, attention_mask, encoder_segment_ids, cache)
         untied = None if self.config.tie_word_embeddings else self.lm_head.weight
         return lm_head_logits(h, self.shared.weight, untied,
                               rescale=self.config.scales_decoder_output)
 
     def forward(self, input_ids=None, attention_mask=None, decoder_input_ids=None,
                 decoder_attention_mask=None, labels=None, encoder_outputs=None,
-                encoder_segment_ids=None, encoder_positions=None, decoder_segment_ids=None,
-                decoder_positions=None):
+                encoder_segment_ids=None, decoder_segment_ids=None):
         """Like HF's forward. With `labels` (B, L) and no decoder_input_ids, the decoder reads
         shift_right(labels) and the loss is the mean cross entropy over labels != -100.
 
         Packed batches (see minit5.data.batching) add encoder_/decoder_ segment ids (1, 2, ...,
-        0 = padding) and per-segment positions: tokens attend only within their own example.
+        0 = padding): tokens attend only within their own example.
         """
-        if encoder_outputs is None:
-            if input_ids is None:
-                raise ValueError("pass input_ids (B, L) (or encoder_outputs from model.encode)")
-            checked = self._check_encoder_inputs(input_ids, attention_mask, encoder_segment_ids,
-                                                 encoder_positions)
-            _, mask, enc_seg, _ = checked                  # checked once, used by both stacks
-            encoder_hidden = self._encode_checked(*checked)
-            xp = backend.get_array_module(encoder_hidden.data)
-        else:
-            encoder_hidden = getattr(encoder_outputs, "last_hidden_state", encoder_outputs)
-            xp = backend.get_array_module(encoder_hidden.data)
-            enc_shape = encoder_hidden.shape[:2]
-            mask = as_mask("attention_mask", attention_mask, enc_shape, xp)
-            enc_seg = as_segment_array("encoder_segment_ids", encoder_segment_ids, enc_shape, xp)
-
-        if labels is not None:
-            labels = self._prepare("labels", labels, allow_ignore=True)
-        if decoder_input_ids is None:
-            if labels is None:
-                raise ValueError("pass labels (teacher forcing from shift_right(labels)) or "
-                                 "decoder_input_ids")
-            if decoder_segment_ids is not None:
-                raise ValueError("packed batches must pass decoder_input_ids (shifted within "
-                                 "each segment, as minit5.data.batching makes them)")
-            decoder_input_ids = shift_right(labels, self.config.decoder_start_token_id,
-                                            self.config.pad_token_id)
-        else:
-            decoder_input_ids = self._prepare("decoder_input_ids", decoder_input_ids)
-            if labels is not None and labels.shape != decoder_input_ids.shape:
-                raise ValueError(f"labels shape {labels.shape} must equal decoder_input_ids "
-                                 f"shape {decoder_input_ids.shape}")
-        dec_shape = decoder_input_ids.shape
-        dec_mask = as_mask("decoder_attention_mask", decoder_attention_mask, dec_shape, xp)
-        dec_seg = as_segment_array("decoder_segment_ids", decoder_segment_ids, dec_shape, xp)
-        dec_pos = as_segment_array("decoder_positions", decoder_positions, dec_shape, xp)
-
-        logits = self.decode(decoder_input_ids, encoder_hidden, mask, dec_mask,
-                             decoder_segment_ids=dec_seg, decoder_positions=dec_pos,
-                             encoder_segment_ids=enc_seg)
-        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        encoder_hidden = getattr(encoder_outputs, "last_hidden_state", encoder_outputs)
+        x = check_model_inputs(                        # the boundary: checked once, here
+            self.config, self.array_module, input_ids, attention_mask, decoder_input_ids,
+            decoder_attention_mask, labels, encoder_segment_ids, decoder_segment_ids,
+            encoder_shape=None if encoder_hidden is None else encoder_hidden.shape[:2])
+        if encoder_hidden is None:
+            encoder_hidden = self.encoder(x.input_ids, x.attention_mask, x.encoder_segment_ids)
+        logits = self.decode(x.decoder_input_ids, encoder_hidden, x.attention_mask,
+                             x.decoder_attention_mask, x.decoder_segment_ids,
+                             x.encoder_segment_ids)                  # (B, L_dec, V)
+        loss = None if x.labels is None else F.cross_entropy(logits, x.labels)
         return Seq2SeqLMOutput(logits=logits, loss=loss, encoder_last_hidden_state=encoder_hidden)
 
     def generate(self, input_ids, attention_mask=None, **kwargs):
@@ -205,7 +155,6 @@ class T5EncoderModel(_T5Base):
         self._place(device)
 
     def forward(self, input_ids, attention_mask=None):
-        ids = self._prepare("input_ids", input_ids)
-        mask = as_mask("attention_mask", attention_mask, ids.shape,
-                       backend.get_array_module(ids))
+        ids, mask, _ = check_encoder_inputs(self.config, self.array_module, input_ids,
+                                            attention_mask)
         return EncoderOutput(last_hidden_state=self.encoder(ids, mask))

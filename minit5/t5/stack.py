@@ -6,23 +6,24 @@
     stack: dropout(embed(ids)) -> blocks -> final_layer_norm -> dropout
 
 The stack computes the relative position bias once, with block 0's table, folds the mask in,
-and passes the same bias to every block.
+and passes the same bias to every block. The mask is composed from the named masks of
+`minit5.t5.attention` (padding, causal, segment). The stack trusts its inputs: the model checks
+what a user passes, once, before it gets here (`minit5.t5.validate`).
 """
 from __future__ import annotations
 
-import numpy as np
-
 from minit5.backend import get_array_module
 from minit5.nn import Dropout, Module, ModuleList, T5LayerNorm
-from minit5.t5.attention import T5Attention, additive_mask
+from minit5.t5.attention import (T5Attention, additive_mask, causal_mask, padding_mask,
+                                 segment_mask)
 from minit5.t5.ffn import T5DenseActDense, T5DenseGatedActDense
 
 
 class T5LayerSelfAttention(Module):
     def __init__(self, config, has_relative_attention_bias, is_decoder, rng, dtype):
         super().__init__()
-        self.SelfAttention = T5Attention(config, has_relative_attention_bias, is_decoder, rng,
-                                         dtype)
+        self.SelfAttention = T5Attention(config, has_relative_attention_bias, is_decoder,
+                                         rng=rng, dtype=dtype)
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, dtype)
         self.dropout = Dropout(config.dropout_rate)
 
@@ -34,7 +35,7 @@ class T5LayerSelfAttention(Module):
 class T5LayerCrossAttention(Module):
     def __init__(self, config, rng, dtype):
         super().__init__()
-        self.EncDecAttention = T5Attention(config, False, True, rng, dtype)
+        self.EncDecAttention = T5Attention(config, False, True, rng=rng, dtype=dtype)
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, dtype)
         self.dropout = Dropout(config.dropout_rate)
 
@@ -91,62 +92,47 @@ class T5Stack(Module):
         self.final_layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, dtype)
         self.dropout = Dropout(config.dropout_rate)
 
-    def forward(self, input_ids, attention_mask=None, encoder_hidden_states=None,
-                encoder_attention_mask=None, segment_ids=None, positions=None,
+    def forward(self, input_ids, attention_mask=None, segment_ids=None,
+                encoder_hidden_states=None, encoder_attention_mask=None,
                 encoder_segment_ids=None, cache=None):
-        """input_ids (B, L) -> hidden states (B, L, d).
+        """input_ids (B, Lq) -> hidden states (B, Lq, d). Every array is a checked device array.
 
-        attention_mask (B, L_keys): 1 for tokens to attend to. segment_ids/positions (B, L):
-        packed sequences (tokens attend only within their segment; relative positions use the
-        per-segment positions). cache: a list with one dict per block, for generation.
+        attention_mask (B, Lk): 1 on tokens to attend to. segment_ids (B, Lq): packed rows
+        (1, 2, ...; 0 = padding), tokens attend only within their segment. The decoder also
+        takes the encoder's output, mask and segment ids for cross-attention. cache: one dict
+        per block, for generation (then Lk = cached tokens + Lq).
         """
-        h = self.dropout(self.embed_tokens(input_ids))                  # (B, L, d)
-        dtype = h.dtype
+        h = self.dropout(self.embed_tokens(input_ids))                  # (B, Lq, d)
         xp = get_array_module(h.data)
-        b, lq = input_ids.shape
-        past = 0 if cache is None or "k" not in cache[0]["self"] else \
-            cache[0]["self"]["k"].shape[2]
+        lq = input_ids.shape[1]
+        past = cached_length(cache)
         lk = past + lq
 
-        keep = xp.ones((1, 1, 1, lk), dtype=bool)                       # (B|1, 1, Lq|1, Lk)
-        if attention_mask is not None:
-            keep = keep & (xp.asarray(attention_mask) != 0)[:, None, None, :]
+        keep = padding_mask(attention_mask, lk, xp)                     # (B|1, 1, 1, Lk)
         if self.is_decoder:
-            query_pos = xp.arange(lq)[:, None] + past
-            keep = keep & (xp.arange(lk)[None, :] <= query_pos)[None, None]  # causal
+            keep = keep & causal_mask(lq, lk, xp)                       # (B|1, 1, Lq, Lk)
         if segment_ids is not None:
-            seg = xp.asarray(segment_ids)
-            keep = keep & (seg[:, None, :, None] == seg[:, None, None, :]) \
-                & (seg[:, None, None, :] != 0)
-
-        attention = self.block[0].layer[0].SelfAttention
-        if positions is not None:
-            pos = xp.asarray(positions)
-            bias = attention.compute_bias(lq, lk, query_positions=pos, key_positions=pos)
-        else:
-            bias = attention.compute_bias(lq, lk, query_offset=past)    # (1, H, Lq, Lk)
-        position_bias = bias + additive_mask(keep, dtype)               # (B|1, H, Lq, Lk)
+            keep = keep & segment_mask(segment_ids, segment_ids)        # (B, 1, Lq, Lk)
+        table_owner = self.block[0].layer[0].SelfAttention
+        position_bias = (table_owner.compute_bias(lq, lk, query_offset=past)
+                         + additive_mask(keep, h.dtype))                # (B|1, H, Lq, Lk)
 
         cross_bias = None
         if self.is_decoder:
-            cross_bias = self._cross_bias(encoder_hidden_states, encoder_attention_mask,
-                                          segment_ids, encoder_segment_ids, lq, dtype, xp)
+            lk_enc = encoder_hidden_states.shape[1]
+            cross_keep = padding_mask(encoder_attention_mask, lk_enc, xp)  # (B|1, 1, 1, Lk)
+            if segment_ids is not None:
+                cross_keep = cross_keep & segment_mask(segment_ids, encoder_segment_ids)
+            cross_bias = additive_mask(cross_keep, h.dtype)             # (B|1, 1, Lq|1, Lk)
+
         for i, block in enumerate(self.block):
             h = block(h, position_bias, encoder_hidden_states, cross_bias,
                       cache=None if cache is None else cache[i])
         return self.dropout(self.final_layer_norm(h))
 
-    def _cross_bias(self, encoder_hidden_states, encoder_attention_mask, segment_ids,
-                    encoder_segment_ids, lq, dtype, xp):
-        """Cross-attention has no relative bias: zeros plus the encoder mask, (B|1, 1, Lq|1, Lk)."""
-        if encoder_hidden_states is None:
-            raise ValueError("the decoder needs encoder_hidden_states (the encoder's output)")
-        lk = encoder_hidden_states.shape[1]
-        keep = xp.ones((1, 1, 1, lk), dtype=bool)
-        if encoder_attention_mask is not None:
-            keep = keep & (xp.asarray(encoder_attention_mask) != 0)[:, None, None, :]
-        if segment_ids is not None and encoder_segment_ids is not None:
-            dec = xp.asarray(segment_ids)
-            enc = xp.asarray(encoder_segment_ids)
-            keep = keep & (dec[:, None, :, None] == enc[:, None, None, :])
-        return additive_mask(keep, np.dtype(dtype))
+
+def cached_length(cache):
+    """How many past tokens a generation cache holds (0 for no cache or an empty one)."""
+    if cache is None or "k" not in cache[0]["self"]:
+        return 0
+    return cache[0]["self"]["k"].shape[2]                               # (B, H, L, dk)

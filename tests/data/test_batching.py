@@ -55,15 +55,14 @@ def test_pack_docstring_example():
     assert batch.input_ids.tolist() == [[5, 6, 1, 8, 1, 0]]
     assert batch.attention_mask.tolist() == [[1, 1, 1, 1, 1, 0]]
     assert batch.encoder_segment_ids.tolist() == [[1, 1, 1, 2, 2, 0]]
-    assert batch.encoder_positions.tolist() == [[0, 1, 2, 0, 1, 0]]
     assert batch.labels.tolist() == [[7, 1, 9, 9, 1, -100]]
     assert batch.decoder_input_ids.tolist() == [[0, 7, 0, 9, 9, 0]]
     assert batch.decoder_segment_ids.tolist() == [[1, 1, 2, 2, 2, 0]]
-    assert batch.decoder_positions.tolist() == [[0, 1, 0, 1, 2, 0]]
     assert batch.is_packed
+    # Segment ids are all packing adds: no per-token positions (segments are contiguous).
     assert set(batch.model_kwargs()) == {
         "input_ids", "attention_mask", "labels", "decoder_input_ids", "encoder_segment_ids",
-        "encoder_positions", "decoder_segment_ids", "decoder_positions"}
+        "decoder_segment_ids"}
 
 
 def test_pack_starts_a_new_row_when_either_side_is_full():
@@ -122,11 +121,11 @@ def test_packing_invariants(raw, inputs_length, targets_length):
             used = seg[seg > 0]
             assert (np.diff(seg[: len(used)]) >= 0).all() and (seg[len(used):] == 0).all()
         assert enc_seg.max() == dec_seg.max() >= 1
-        # Positions restart at 0 in each segment; padding is 0.
-        for seg, pos in ((enc_seg, batch.encoder_positions[r]), (dec_seg, batch.decoder_positions[r])):
+        # Each segment is one contiguous run (so `j - i` inside it is the example's own offset).
+        for seg in (enc_seg, dec_seg):
             for k in range(1, seg.max() + 1):
-                assert pos[seg == k].tolist() == list(range(int((seg == k).sum())))
-            assert (pos[seg == 0] == 0).all()
+                where = np.flatnonzero(seg == k)
+                assert where.size and (np.diff(where) == 1).all()
         assert (batch.attention_mask[r] == (enc_seg > 0)).all()
         assert (batch.input_ids[r][enc_seg == 0] == 0).all()
         assert (batch.labels[r][dec_seg == 0] == -100).all()
@@ -147,13 +146,3 @@ def test_packing_invariants(raw, inputs_length, targets_length):
         used_in = int((batch.encoder_segment_ids[r - 1] > 0).sum())
         used_tg = int((batch.decoder_segment_ids[r - 1] > 0).sum())
         assert used_in + len(first_in) > inputs_length or used_tg + len(first_tg) > targets_length
-
-
-def test_shift_right_agrees_with_the_models():
-    """data and t5 sit in separate layers, so each keeps a copy of HF's shift-right rule; this
-    keeps the two copies from drifting apart."""
-    from minit5.t5.model import shift_right as model_shift_right
-    rng = np.random.default_rng(0)
-    labels = rng.integers(-1, 50, size=(4, 9))
-    labels[labels < 2] = -100
-    np.testing.assert_array_equal(shift_right(labels), model_shift_right(labels))
