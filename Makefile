@@ -6,13 +6,15 @@ PIP    := $(PY) -m pip
 # Stamps record which extras are installed; they are redone when pyproject.toml changes.
 STAMP  := $(VENV)/.stamp
 
-.PHONY: demo test golden book book-check bench grade fixtures clean help
+.PHONY: demo test golden book book-check lab lab-check notebooks bench grade fixtures clean help
 
 help:
 	@echo "make demo    - set up .venv and run the main job (pre-train, fine-tune, compare) on a CPU"
 	@echo "make test    - set up .venv with the test extras and run the test suite"
 	@echo "make golden  - live cross-check against transformers (installs torch CPU + transformers)"
 	@echo "make book    - execute every chapter and build the book offline"
+	@echo "make lab     - JupyterLab with jupytext: chapters/*.md open as notebooks to step through"
+	@echo "make notebooks - write .ipynb copies of the chapters into notebooks/"
 	@echo "make bench   - benchmarks against PyTorch (results in benchmarks/)"
 	@echo "make grade EX=4.2 - grade one exercise"
 
@@ -39,6 +41,14 @@ $(STAMP)-book: pyproject.toml $(STAMP)-test
 	$(PIP) install -q -e ".[test,book]"
 	touch $@
 
+# JupyterLab's app-level settings (book/lab/overrides.json) make Markdown files open with the
+# Jupytext Notebook viewer, so a chapter opens as a notebook on a double click.
+$(STAMP)-lab: pyproject.toml book/lab/overrides.json $(STAMP)-test
+	$(PIP) install -q -e ".[test,lab]"
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp book/lab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	touch $@
+
 demo: $(STAMP)-base
 	$(PY) -m minit5.demo
 
@@ -58,6 +68,20 @@ book-check: book
 	bash book/ensure_chromium.sh
 	$(PY) book/check_render.py
 
+lab: $(STAMP)-lab
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/chapters \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+lab-check: $(STAMP)-lab
+	$(PY) book/lab_check.py
+
+notebooks: $(STAMP)-book
+	mkdir -p notebooks
+	for chapter in chapters/*.md; do \
+		$(VENV)/bin/jupytext --quiet --to ipynb -o notebooks/$$(basename $$chapter .md).ipynb $$chapter; \
+	done
+	@echo "notebooks/: one .ipynb per chapter (without outputs; the book's pages offer executed ones)"
+
 bench: $(STAMP)-golden
 	$(PY) benchmarks/run.py
 
@@ -65,4 +89,4 @@ grade: $(STAMP)-test
 	$(PY) -m minit5.cli grade $(EX)
 
 clean:
-	rm -rf $(VENV) book/_build .pytest_cache .hypothesis
+	rm -rf $(VENV) book/_build notebooks .pytest_cache .hypothesis

@@ -14,7 +14,9 @@ this script checks:
 - every piece of math Sphinx wrote (`class="math"`) was typeset by MathJax into an
   `<mjx-container>`, and none of it is a TeX error (`<mjx-merror>`);
 - every `<img>` points at a non-empty file of the site itself;
-- nothing the page asked for was missing from the site (no 404s).
+- nothing the page asked for was missing from the site (no 404s);
+- the page's download menu offers the chapter as `.ipynb`, and that file is a notebook of the
+  site itself whose code cells carry their outputs (book/_ext/notebook_download.py).
 
 Some chapter page must have both typeset math and a figure, so the check cannot pass vacuously;
 the first such page is the one photographed (or the page named by --page). A screenshot of the
@@ -27,6 +29,7 @@ import argparse
 import functools
 import html.parser
 import http.server
+import json
 import re
 import subprocess
 import sys
@@ -106,6 +109,7 @@ class _PageScan(html.parser.HTMLParser):
         self.mjx = 0             # <mjx-container>: math MathJax typeset
         self.merror = 0          # <mjx-merror>: TeX MathJax could not parse
         self.images: list[str] = []
+        self.notebook_links: list[str] = []   # the download menu's ".ipynb" entry
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -118,6 +122,8 @@ class _PageScan(html.parser.HTMLParser):
             self.merror += 1
         elif tag == "img" and attrs.get("src"):
             self.images.append(attrs["src"])
+        elif tag == "a" and "download-notebook-button" in classes and attrs.get("href"):
+            self.notebook_links.append(attrs["href"])
 
 
 def scan(text: str) -> _PageScan:
@@ -127,12 +133,12 @@ def scan(text: str) -> _PageScan:
 
 
 def local_file(base_url: str, page_url: str, src: str) -> Path | None:
-    """The file under the site an <img src> points at, or None when it points elsewhere."""
+    """The file under the site a link (<img src>, <a href>) points at; None for data: URLs."""
     if src.startswith("data:"):
         return None
     url = urljoin(page_url, src)
     if not url.startswith(base_url):
-        fail(f"{page_url}: <img src={src!r}> is not served by the book itself")
+        fail(f"{page_url}: {src!r} is not served by the book itself")
     return HTML / unquote(urlsplit(url).path.lstrip("/"))
 
 
@@ -150,10 +156,27 @@ def check_page(base_url: str, relpath: str) -> _PageScan:
         path = local_file(base_url, page_url, src)
         if path is not None and (not path.is_file() or path.stat().st_size == 0):
             problems.append(f"<img src={src!r}>: {path} is missing or empty")
+    problems += notebook_download_problems(base_url, page_url, static.notebook_links)
     if problems:
         fail(f"{relpath}:\n  " + "\n  ".join(problems))
-    print(f"[book-check] {relpath}: {dom.mjx} math typeset, {len(dom.images)} image(s) present")
+    print(f"[book-check] {relpath}: {dom.mjx} math typeset, {len(dom.images)} image(s) present, "
+          ".ipynb download present")
     return dom
+
+
+def notebook_download_problems(base_url: str, page_url: str, links: list[str]) -> list[str]:
+    """What is wrong with a page's .ipynb download (nothing: an empty list)."""
+    if not links:
+        return ["no .ipynb entry in the download menu"]
+    path = local_file(base_url, page_url, links[0])
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return [f".ipynb download {links[0]!r}: {path} is not a readable notebook ({e})"]
+    code = [cell for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"]
+    if notebook.get("nbformat") != 4 or (code and not any(cell.get("outputs") for cell in code)):
+        return [f".ipynb download {path}: not an executed nbformat-4 notebook"]
+    return []
 
 
 def screenshot(base_url: str, relpath: str) -> list[Path]:
