@@ -122,7 +122,7 @@ class _PageScan(html.parser.HTMLParser):
             self.merror += 1
         elif tag == "img" and attrs.get("src"):
             self.images.append(attrs["src"])
-        elif tag == "a" and "download-notebook-button" in classes and attrs.get("href"):
+        elif tag == "a" and "btn-download-notebook-button" in classes and attrs.get("href"):
             self.notebook_links.append(attrs["href"])
 
 
