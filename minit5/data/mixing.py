@@ -12,8 +12,10 @@ examples e_m:
     (The paper applies the limit K here too, with a large K.)
   * equal: r_m = 1 / M for M tasks, whatever their sizes.
 
-`MixtureSampler` then draws (task, example) pairs at those rates, reproducibly, and can save and
-restore its position so a resumed run sees exactly the data it would have seen.
+`TaskMixture` is the mixer: which task each example of a step comes from, a pure function of
+(seed, step), so the training streams need no state to resume. `MixtureSampler` reads
+(task, example) pairs through it, one after another, and can save and restore its position
+so a resumed run sees exactly the data it would have seen.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 STRATEGIES = ("proportional", "temperature", "equal")
+MIXING_STREAM = 4      # the mixer's generator is default_rng([seed, step, 4]); the training
+                       # streams (minit5.train.streams) use 0-3 for their other draws
 
 
 def mixing_rates(sizes: Mapping[str, int], strategy: str = "proportional",
@@ -58,6 +62,30 @@ def mixing_rates(sizes: Mapping[str, int], strategy: str = "proportional",
         rates = rates ** (1.0 / temperature)
         rates = rates / rates.sum()
     return {name: float(rate) for name, rate in zip(names, rates)}
+
+
+class TaskMixture:
+    """The mixer (§3.5.2): the task of every example, drawn at fixed rates from (seed, step).
+
+    rates: {name: rate}, e.g. from `mixing_rates`; normalised here.
+    `tasks(seed, step, n)` names the tasks of the n examples of step `step`, drawn i.i.d.
+    with P(task m) = r_m from numpy.random.default_rng([seed, step, MIXING_STREAM]) and from
+    nothing else: the same arguments always give the same tasks.
+    """
+
+    def __init__(self, rates: Mapping[str, float]):
+        if not rates:
+            raise ValueError("TaskMixture: no tasks given; pass {task_name: rate}")
+        self.names = list(rates)
+        probs = np.array([rates[n] for n in self.names], dtype=np.float64)
+        if np.any(probs < 0) or not np.isfinite(probs).all() or probs.sum() <= 0:
+            raise ValueError(f"TaskMixture: rates must be finite, >= 0 and not all 0; got "
+                             f"{dict(rates)}")
+        self.rates = probs / probs.sum()                                  # (M,)
+
+    def tasks(self, seed: int, step: int, n: int) -> list[str]:
+        rng = np.random.default_rng([seed, step, MIXING_STREAM])
+        return [self.names[int(i)] for i in rng.choice(len(self.names), size=n, p=self.rates)]
 
 
 class _Source:
@@ -114,11 +142,15 @@ class MixtureSampler:
         whose examples are generated on the fly, or a sequence of examples, read in a fresh
         shuffled order each epoch.
     rates: {name: rate}, e.g. from `mixing_rates`; normalised here. Same keys as `tasks`.
-    rng: a numpy Generator; it picks the task for each draw, and seeds every source.
+    rng: a numpy Generator; it draws the seed of the mixer and of every source.
 
-    `state_dict()` captures the position; `load_state_dict()` on a sampler built with the same
-    tasks and rates continues exactly where the saved one was.
+    Draw i takes its task from the `TaskMixture`, in blocks: the tasks of draws
+    [BLOCK * b, BLOCK * (b + 1)) are `mixture.tasks(seed, b, BLOCK)`. `state_dict()` captures
+    the position; `load_state_dict()` on a sampler built with the same tasks and rates
+    continues exactly where the saved one was.
     """
+
+    BLOCK = 256
 
     def __init__(self, tasks: Mapping[str, Any], rates: Mapping[str, float],
                  rng: np.random.Generator):
@@ -130,24 +162,23 @@ class MixtureSampler:
                              f"tasks has {sorted(tasks)}, rates has {sorted(rates)}")
         if not tasks:
             raise ValueError("MixtureSampler: no tasks given")
-        self.names = list(tasks)
-        probs = np.array([rates[n] for n in self.names], dtype=np.float64)
-        if np.any(probs < 0) or not np.isfinite(probs).all() or probs.sum() <= 0:
-            raise ValueError(f"MixtureSampler: rates must be finite, >= 0 and not all 0; got "
-                             f"{dict(rates)}")
-        self.rates = probs / probs.sum()
-        self.rng = rng
+        self.mixture = TaskMixture({name: rates[name] for name in tasks})
+        self.names, self.rates = self.mixture.names, self.mixture.rates
         self.seed = int(rng.integers(2**63))
-        self.sources = [_Source(n, tasks[n], self.seed, i) for i, n in enumerate(self.names)]
+        self.sources = {n: _Source(n, tasks[n], self.seed, i) for i, n in enumerate(self.names)}
         self.num_drawn = 0
+        self._block = (None, [])                  # (block number, its task names)
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         return self
 
     def __next__(self) -> tuple[str, Any]:
-        i = int(self.rng.choice(len(self.names), p=self.rates))
+        block, offset = divmod(self.num_drawn, self.BLOCK)
+        if self._block[0] != block:
+            self._block = (block, self.mixture.tasks(self.seed, block, self.BLOCK))
+        name = self._block[1][offset]
         self.num_drawn += 1
-        return self.names[i], self.sources[i].next()
+        return name, self.sources[name].next()
 
     def take(self, n: int) -> list[tuple[str, Any]]:
         """The next `n` draws."""
@@ -157,9 +188,8 @@ class MixtureSampler:
         """The sampler's position: picklable and JSON-friendly (ints, strings, lists)."""
         return {"names": list(self.names),
                 "rates": [float(r) for r in self.rates],
-                "rng": copy.deepcopy(self.rng.bit_generator.state),
                 "seed": self.seed,
-                "sources": {s.name: s.state() for s in self.sources},
+                "sources": {name: s.state() for name, s in self.sources.items()},
                 "num_drawn": self.num_drawn}
 
     def load_state_dict(self, state: dict) -> None:
@@ -170,12 +200,12 @@ class MixtureSampler:
         if not np.allclose(state["rates"], self.rates, rtol=0, atol=1e-12):
             raise ValueError("MixtureSampler.load_state_dict: saved rates differ from this "
                              "sampler's; build it with the same rates")
-        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
         self.seed = int(state["seed"])
-        for source in self.sources:
+        for name, source in self.sources.items():
             source.seed = self.seed
-            source.load(state["sources"][source.name])
+            source.load(state["sources"][name])
         self.num_drawn = int(state["num_drawn"])
+        self._block = (None, [])
 
 
 def empirical_rates(draws: Sequence[tuple[str, Any]], names: Sequence[str]) -> dict[str, float]:

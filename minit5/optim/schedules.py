@@ -7,7 +7,8 @@
 
 Each schedule exists as a class (`InverseSqrt`, `Constant`, `LinearWarmupDecay`) and as a plain
 function of the step (`inverse_sqrt`, `linear_warmup_decay`); `constant(lr)` returns the
-`Constant` schedule. Steps count from 0, the trainer's global step.
+`Constant` schedule. Steps count from 0, the trainer's global step. This is the one
+implementation: the trainer's `make_schedule` (minit5.train.trainer) builds these classes.
 """
 from __future__ import annotations
 
@@ -19,19 +20,27 @@ def _check_step(step, name):
         raise ValueError(f"{name}: step must be >= 0, got {step!r}")
 
 
-def inverse_sqrt(step: int, warmup: int = 10_000) -> float:
-    """1 / sqrt(max(step, warmup)): T5's pre-training schedule (paper §3.1.2).
+def inverse_sqrt(step: int, warmup: int = 10_000, peak: float | None = None) -> float:
+    """T5's pre-training schedule (paper §3.1.2): lr = 1 / sqrt(max(n, k)), k = `warmup`.
 
-    A constant 1/sqrt(warmup) (0.01 for the paper's 10^4 warm-up steps) for the first `warmup`
-    steps, then an inverse-square-root decay. Used with Adafactor and
+    The paper's form has no separate peak: the rate is 1/sqrt(k) during the k warm-up steps
+    (0.01 for the paper's k = 10^4), then decays as 1/sqrt(n). Used with Adafactor and
     `scale_parameter=True` in T5; it is the relative step size min(1e-2, 1/sqrt(t)) of the
     Adafactor paper with the 1e-2 cap reached at t = 10^4.
+
+    peak: the peak-rate form, peak * sqrt(k / max(n, k)): the same curve scaled so that its
+    warm-up rate is `peak`. It equals the paper's exactly when peak = 1/sqrt(k) (0.01 with
+    k = 10^4), and lets a short run keep a small warm-up without a large rate: with k = 100 the
+    paper's form gives 1/sqrt(400) = 0.05 at step 400, the peak form with peak 0.01 gives
+    0.01 * sqrt(100 / 400) = 0.005. The trainer uses this form (TrainConfig.lr is the peak).
     """
     if warmup < 1:
         raise ValueError(f"inverse_sqrt: warmup must be >= 1 (1/sqrt(0) is undefined), got "
                          f"{warmup!r}; T5 uses 10_000")
     _check_step(step, "inverse_sqrt")
-    return 1.0 / math.sqrt(max(step, warmup))
+    if peak is None:
+        return 1.0 / math.sqrt(max(step, warmup))
+    return peak * math.sqrt(warmup / max(step, warmup))
 
 
 def linear_warmup_decay(step: int, peak: float, warmup: int, total: int) -> float:
@@ -50,17 +59,24 @@ def linear_warmup_decay(step: int, peak: float, warmup: int, total: int) -> floa
 
 
 class InverseSqrt:
-    """`inverse_sqrt` as a callable: InverseSqrt(10_000)(step) (paper §3.1.2, pre-training)."""
+    """`inverse_sqrt` as a callable: InverseSqrt(10_000)(step) (paper §3.1.2, pre-training);
+    InverseSqrt(warmup, peak=...) is the peak-rate form."""
 
-    def __init__(self, warmup: int = 10_000):
+    def __init__(self, warmup: int = 10_000, peak: float | None = None):
+        if peak is not None and not peak > 0:
+            raise ValueError(f"InverseSqrt: peak must be > 0 (or None for the paper's "
+                             f"1/sqrt(warmup)), got {peak!r}")
         inverse_sqrt(0, warmup)   # validates warmup
         self.warmup = int(warmup)
+        self.peak = None if peak is None else float(peak)
 
     def __call__(self, step: int) -> float:
-        return inverse_sqrt(step, self.warmup)
+        return inverse_sqrt(step, self.warmup, self.peak)
 
     def __repr__(self):
-        return f"InverseSqrt(warmup={self.warmup})"
+        if self.peak is None:
+            return f"InverseSqrt(warmup={self.warmup})"
+        return f"InverseSqrt(warmup={self.warmup}, peak={self.peak})"
 
 
 class Constant:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.data.batching import collate, pack
+from minit5.data.mixing import TaskMixture
 from minit5.data.objectives import random_spans_helper, span_corruption
 
-PRETRAIN, FINETUNE, EVAL, DROPOUT = 0, 1, 2, 3   # stream ids inside the seed
+PRETRAIN, FINETUNE, EVAL, DROPOUT = 0, 1, 2, 3   # stream ids inside the seed (the task mixer,
+                                                 # minit5.data.mixing, uses 4)
 
 
 def step_rng(seed: int, step: int, stream: int) -> np.random.Generator:
@@ -71,22 +73,24 @@ class SpanCorruptionStream:
 
 
 class TaskMixtureStream:
-    """Each row picks a task by the mixing rates, then draws one example of it. Inputs that
-    occur in the evaluation set are drawn again, so evaluation measures generalisation."""
+    """Each row's task comes from the mixer (`TaskMixture`, a pure function of (seed, step)),
+    then one example of it is drawn. Inputs that occur in the evaluation set are drawn again,
+    so evaluation measures generalisation."""
 
     def __init__(self, tasks: dict, rates: dict, tokenizer, batch_size, seed,
                  held_out=frozenset()):
-        self.names = list(tasks)
+        if set(tasks) != set(rates):
+            raise ValueError(f"TaskMixtureStream: tasks and rates must name the same tasks; "
+                             f"tasks has {sorted(tasks)}, rates has {sorted(rates)}")
+        self.mixture = TaskMixture({name: rates[name] for name in tasks})
         self.tasks, self.tokenizer = tasks, tokenizer
-        self.probs = np.array([rates[n] for n in self.names], dtype=np.float64)
-        self.probs /= self.probs.sum()
         self.batch_size, self.seed, self.held_out = batch_size, seed, held_out
 
     def examples(self, step: int):
         rng = step_rng(self.seed, step, FINETUNE)
         out = []
-        for _ in range(self.batch_size):
-            task = self.tasks[self.names[int(rng.choice(len(self.names), p=self.probs))]]
+        for name in self.mixture.tasks(self.seed, step, self.batch_size):
+            task = self.tasks[name]
             for _attempt in range(100):
                 source, target = task.make_example(rng)
                 if source not in self.held_out:

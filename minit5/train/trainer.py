@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from minit5.optim import clip_grad_norm
+from minit5.optim.schedules import Constant, InverseSqrt, LinearWarmupDecay
 from minit5.train import checkpoint as ckpt
 from minit5.train.streams import DROPOUT, step_rng
 
@@ -32,19 +33,19 @@ class NonFiniteLoss(RuntimeError):
 
 
 def make_schedule(name: str, peak: float, warmup: int, total: int):
-    """step -> learning rate; `peak` is the largest rate in every schedule.
+    """step -> learning rate, one of minit5.optim.schedules; `peak` is its largest rate.
 
-    inverse_sqrt (§3.1.2): peak * sqrt(warmup / max(step, warmup)); with peak 0.01 and warm-up
-    10^4 this is T5's 1/sqrt(max(step, 10^4)). constant (§3.1.3, fine-tuning): peak.
-    linear: warm up linearly to peak, then decay linearly to 0 at `total`.
+    inverse_sqrt (§3.1.2): peak * sqrt(warmup / max(step, warmup)), the peak-rate form of the
+    paper's 1/sqrt(max(step, warmup)), equal to it when peak = 1/sqrt(warmup) (0.01 with the
+    paper's 10^4 warm-up steps). constant (§3.1.3, fine-tuning): peak. linear: warm up
+    linearly to peak, then decay linearly to 0 at `total`.
     """
-    from minit5.optim import linear_warmup_decay
     if name == "inverse_sqrt":
-        return lambda step: peak * math.sqrt(warmup / max(step, warmup))
+        return InverseSqrt(warmup, peak=peak)
     if name == "constant":
-        return lambda step: peak
+        return Constant(peak)
     if name == "linear":
-        return lambda step: linear_warmup_decay(step, peak, warmup, total)
+        return LinearWarmupDecay(peak, warmup, total)
     raise ValueError(f"unknown schedule {name!r}: use inverse_sqrt, constant or linear")
 
 

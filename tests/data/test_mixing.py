@@ -137,3 +137,36 @@ def test_sampler_errors():
     other = MixtureSampler({"a": ["x"], "b": ["y"]}, {"a": 1.0, "b": 1.0}, rng)
     with pytest.raises(ValueError, match="saved tasks"):
         other.load_state_dict(make_sampler(0).state_dict())
+
+
+# --- the mixer: one, a pure function of (seed, step) --------------------------------------------
+
+def test_mixer_is_a_pure_function_of_seed_and_step():
+    from minit5.data.mixing import TaskMixture
+    mixture = TaskMixture({"a": 3.0, "b": 1.0, "never": 0.0})
+    assert mixture.rates.tolist() == [0.75, 0.25, 0.0]
+    first = mixture.tasks(seed=5, step=17, n=64)
+    mixture.tasks(seed=5, step=18, n=64)                     # no hidden state between calls
+    assert TaskMixture({"a": 3.0, "b": 1.0, "never": 0.0}).tasks(5, 17, 64) == first
+    assert mixture.tasks(5, 18, 64) != first and mixture.tasks(6, 17, 64) != first
+    assert "never" not in first and set(first) == {"a", "b"}
+    with pytest.raises(ValueError, match="rates must be"):
+        TaskMixture({"a": float("nan")})
+
+
+def test_the_fine_tuning_stream_and_the_sampler_both_use_the_mixer():
+    from minit5.data.mixing import TaskMixture
+    from minit5.train.streams import TaskMixtureStream
+    tasks = synthetic_tasks()
+    rates = mixing_rates({name: 100 * (i + 1) for i, name in enumerate(tasks)}, "proportional")
+    stream = TaskMixtureStream(tasks, rates, tokenizer=None, batch_size=16, seed=3)
+    for step in (1, 2, 50):
+        chosen = TaskMixture(rates).tasks(3, step, 16)
+        examples = stream.examples(step)
+        for name, (source, _) in zip(chosen, examples):
+            assert source.startswith(tasks[name].prefix), (name, source)
+    sampler = MixtureSampler(tasks, rates, np.random.default_rng(0))
+    names = [name for name, _ in sampler.take(MixtureSampler.BLOCK + 5)]
+    mixture = TaskMixture(rates)
+    assert names == (mixture.tasks(sampler.seed, 0, MixtureSampler.BLOCK)
+                     + mixture.tasks(sampler.seed, 1, MixtureSampler.BLOCK)[:5])
