@@ -1,4 +1,4 @@
-"""`minit5 train | generate | eval | grade | bench | tokenizer`.
+"""`minit5 train | generate | eval | grade | bench | tokenizer | experiment`.
 
 Each sub-command lives in `minit5/commands/<name>.py` with `add_parser(subparsers)` (which
 sets `func=run` on its parser) and `run(args) -> int`. Commands import the heavy parts of the
@@ -10,6 +10,11 @@ import argparse
 import importlib
 import sys
 
+# Errors a user can cause (bad paths, settings or files, a full or failing disk), and those
+# that bad input still raises from deeper down: one line on stderr, exit status 2.
+USER_ERRORS = (OSError, ValueError, LookupError, TypeError, RuntimeError, ArithmeticError,
+               MemoryError)
+
 COMMANDS = {
     "train": "pre-train or fine-tune a T5 (minit5 train pretrain|finetune ...)",
     "eval": "evaluate a checkpoint on the synthetic tasks",
@@ -17,6 +22,7 @@ COMMANDS = {
     "grade": "grade the exercises (minit5 grade 4.2)",
     "bench": "run the benchmarks against PyTorch",
     "tokenizer": "train or use a SentencePiece tokenizer with T5's conventions",
+    "experiment": "run a miniature of one of the paper's tables (minit5 experiment --list)",
 }
 
 
@@ -49,9 +55,23 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError, KeyError, TypeError, RuntimeError) as e:
-        print(f"minit5 {args.command}: error: {e}", file=sys.stderr)
-        return 1
+    except USER_ERRORS as e:
+        print(f"minit5 {args.command}: error: {one_line(e)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"minit5 {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def one_line(error: BaseException) -> str:
+    """The message of an error, without a KeyError's quotes, its lines joined."""
+    if isinstance(error, KeyError) and error.args:
+        text = str(error.args[0])
+    elif isinstance(error, UnicodeError):
+        text = f"{type(error).__name__}: {error}"
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 if __name__ == "__main__":

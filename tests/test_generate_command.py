@@ -1,5 +1,4 @@
 """`minit5 generate`: prompts from arguments or stdin, decoded outputs, clear path errors."""
-import argparse
 import io
 import pathlib
 import shutil
@@ -8,6 +7,7 @@ import numpy as np
 import pytest
 
 from minit5 import T5Config, T5ForConditionalGeneration
+from minit5.cli import main
 from minit5.commands import generate as command
 
 TOKENIZER = pathlib.Path(__file__).parent / "golden" / "fixtures" / "tokenizer" / "spiece.model"
@@ -16,10 +16,7 @@ PROMPTS = ["summarize: the cat sat on the mat", "translate English to German: he
 
 
 def _run(argv):
-    parser = argparse.ArgumentParser(prog="minit5")
-    command.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["generate", *argv])
-    return args.func(args)
+    return main(["generate", *argv])
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +59,14 @@ def test_prompts_from_stdin_with_beams_and_small_batches(checkpoint, capsys, mon
 
 
 def test_missing_model_directory_is_named(tmp_path, capsys):
-    assert _run(["--model", str(tmp_path / "nowhere"), "hi"]) == 1
+    assert _run(["--model", str(tmp_path / "nowhere"), "hi"]) == 2
     err = capsys.readouterr().err
     assert "nowhere: no such directory" in err and "save_pretrained" in err
 
 
 def test_missing_tokenizer_is_named(checkpoint, tmp_path, capsys):
     assert _run(["--model", str(checkpoint), "--tokenizer", str(tmp_path / "tok.model"),
-                 "hi"]) == 1
+                 "hi"]) == 2
     err = capsys.readouterr().err
     assert "tok.model: no such file" in err and "--tokenizer" in err
 
@@ -79,13 +76,13 @@ def test_model_folder_without_spiece_needs_tokenizer(checkpoint, tmp_path, capsy
     bare.mkdir()
     for name in ("config.json", "model.safetensors"):
         shutil.copy(checkpoint / name, bare / name)
-    assert _run(["--model", str(bare), "hi"]) == 1
+    assert _run(["--model", str(bare), "hi"]) == 2
     err = capsys.readouterr().err
     assert "spiece.model" in err and "--tokenizer PATH/spiece.model" in err
 
 
 def test_bad_numbers_are_refused(checkpoint, capsys):
-    assert _run(["--model", str(checkpoint), "--num-beams", "0", "hi"]) == 1
+    assert _run(["--model", str(checkpoint), "--num-beams", "0", "hi"]) == 2
     assert "--num-beams must be at least 1" in capsys.readouterr().err
 
 

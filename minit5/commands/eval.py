@@ -10,7 +10,7 @@ def add_parser(subparsers):
     p.add_argument("--tokenizer", help="spiece.model (default: MODEL/spiece.model)")
     p.add_argument("--examples", type=int, default=64, help="examples per task")
     p.add_argument("--seed", type=int, default=0, help="seed of the evaluation sets")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))
     p.set_defaults(func=run)
     return p
 
@@ -22,6 +22,10 @@ def run(args):
     from minit5.train.pipeline import default_tasks
     from minit5.train.streams import eval_sets
 
+    if args.examples < 1:
+        raise ValueError(f"--examples must be at least 1, got {args.examples}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
     tokenizer = Tokenizer(args.tokenizer or pathlib.Path(args.model) / "spiece.model")
     model = T5ForConditionalGeneration.from_pretrained(args.model, device=args.device)
     tasks, _ = default_tasks()

@@ -8,10 +8,13 @@ With no prompt arguments the prompts are read from standard input, one a line (b
 skipped), and the outputs are printed in the same order, one a line. --tokenizer defaults to
 the model folder's spiece.model, where transformers keeps it.
 """
+import math
 import pathlib
 import sys
 
 import numpy as np
+
+from minit5.commands.text_input import argument_texts, stdin_lines
 
 
 def add_parser(subparsers):
@@ -66,11 +69,10 @@ def check_paths(model_dir, tokenizer_path):
 
 
 def read_prompts(args, stdin=None):
-    """The prompt arguments, or the non-blank lines of standard input."""
+    """The prompt arguments, or the non-blank lines of standard input, checked to be UTF-8."""
     if args.prompts:
-        return list(args.prompts)
-    stdin = sys.stdin if stdin is None else stdin
-    return [line.rstrip("\n") for line in stdin if line.strip()]
+        return argument_texts(args.prompts, "prompt")
+    return [line for line in stdin_lines(stdin) if line.strip()]
 
 
 def pad_batch(rows, pad_id=0):
@@ -84,7 +86,7 @@ def pad_batch(rows, pad_id=0):
     return input_ids, attention_mask
 
 
-def _generate(args, out):
+def generate(args, out):
     from minit5 import T5ForConditionalGeneration
     from minit5.data.tokenizer import Tokenizer
 
@@ -92,6 +94,8 @@ def _generate(args, out):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, "
                              f"got {getattr(args, name)}")
+    if not math.isfinite(args.length_penalty):
+        raise ValueError(f"--length-penalty must be a finite number, got {args.length_penalty}")
     model_dir, tokenizer_path = check_paths(args.model, args.tokenizer)
     tokenizer = Tokenizer(tokenizer_path)
     prompts = read_prompts(args)
@@ -109,11 +113,6 @@ def _generate(args, out):
 
 
 def run(args, out=None):
-    """Run the parsed `minit5 generate ...` command; returns the exit status."""
-    try:
-        _generate(args, sys.stdout if out is None else out)
-    except (FileNotFoundError, ValueError, TypeError, KeyError, RuntimeError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"minit5 generate: error: {message}", file=sys.stderr)
-        return 1
+    """Run the parsed `minit5 generate ...` command (errors go to minit5.cli.main)."""
+    generate(args, sys.stdout if out is None else out)
     return 0

@@ -8,10 +8,10 @@
 its text under --text-field, "text" by default) and writes `DIR/spiece.model`.
 `encode` and `decode` read their arguments, or standard input one item a line when none given.
 """
-import json
 import pathlib
-import sys
 
+from minit5.commands.text_input import argument_texts, stdin_lines
+from minit5.data.corpus import CorpusFormatError, read_jsonl, read_txt
 from minit5.data.tokenizer import Tokenizer, train_tokenizer
 
 
@@ -45,26 +45,21 @@ def add_parser(subparsers):
 
 
 def read_texts(path, text_field="text"):
-    """Yield the non-blank lines of a .txt file, or the lines of each JSON object's text."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"--input {path} does not exist; pass a .txt or .jsonl file")
-    with open(path, encoding="utf-8") as f:
-        for line_number, line in enumerate(f, start=1):
-            if path.suffix != ".jsonl":
-                if line.strip():
-                    yield line.rstrip("\n")
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text = record[text_field]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise ValueError(f"{path}:{line_number}: expected a JSON object with a "
-                                 f"{text_field!r} field; choose the field with --text-field") from None
-            # SentencePiece skips over-long sentences, so a document is fed a line at a time.
-            yield from (part for part in str(text).splitlines() if part.strip())
+    """Yield the non-blank lines of a .txt file, or the lines of each JSON object's text.
+
+    SentencePiece skips over-long sentences, so a document is fed a line at a time. The files
+    are read by minit5.data.corpus, whose errors name the file and the line."""
+    path = str(path)
+    if path.endswith(".jsonl"):
+        documents = read_jsonl(path, field=text_field)
+    else:
+        documents = read_txt(path)
+    try:
+        for document in documents:
+            yield from (line for line in document.splitlines() if line.strip())
+    except CorpusFormatError as e:
+        hint = "; choose the field with --text-field" if path.endswith(".jsonl") else ""
+        raise ValueError(f"{e}{hint}") from None
 
 
 def _train(args):
@@ -77,14 +72,15 @@ def _train(args):
 
 def _encode(args):
     tok = Tokenizer(args.model)
-    texts = args.text or [line.rstrip("\n") for line in sys.stdin]
+    texts = argument_texts(args.text, "text") if args.text else stdin_lines()
     for text in texts:
         print(" ".join(str(i) for i in tok.encode(text)))
 
 
 def _decode(args):
     tok = Tokenizer(args.model)
-    sequences = [args.ids] if args.ids else [line.split() for line in sys.stdin if line.strip()]
+    sequences = [args.ids] if args.ids else [line.split() for line in stdin_lines()
+                                             if line.strip()]
     for seq in sequences:
         try:
             ids = [int(i) for i in seq]
@@ -94,11 +90,7 @@ def _decode(args):
 
 
 def run(args):
-    """Run the parsed `minit5 tokenizer ...` command; returns the exit status."""
+    """Run the parsed `minit5 tokenizer ...` command (errors go to minit5.cli.main)."""
     command = {"train": _train, "encode": _encode, "decode": _decode}[args.tokenizer_command]
-    try:
-        command(args)
-    except (FileNotFoundError, ValueError, TypeError) as err:
-        print(f"minit5 tokenizer {args.tokenizer_command}: error: {err}", file=sys.stderr)
-        return 1
+    command(args)
     return 0

@@ -35,6 +35,12 @@ def run(args):
 
     cfg = apply_overrides(TrainConfig.preset(args.preset), args.overrides)
     run_dir = pathlib.Path(args.run)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"--run {run_dir} is a file; pass a folder for the run's "
+                                 "checkpoints, log and model (it is created if missing)")
+    if args.vocab_size < 4:
+        raise ValueError(f"--vocab-size must be >= 4 (3 special pieces and some text), got "
+                         f"{args.vocab_size}")
     run_dir.mkdir(parents=True, exist_ok=True)
     progress = not args.no_progress
     if args.tokenizer:
@@ -59,7 +65,9 @@ def run(args):
         for row in trainer.evals[-1:]:
             print("evaluation:", row)
     model.save_pretrained(run_dir / "model")
-    shutil.copyfile(tokenizer.path, run_dir / "model" / "spiece.model")
+    beside = run_dir / "model" / "spiece.model"
+    if not (beside.exists() and beside.samefile(tokenizer.path)):
+        shutil.copyfile(tokenizer.path, beside)
     print(f"model written to {run_dir / 'model'}; log {trainer.log_path}; "
           f"plot {run_dir / 'loss.png'}")
     return 0

@@ -46,6 +46,23 @@ def _resolve_model_path(path):
     return path
 
 
+def check_encodable(text: str, where: str = "the text") -> None:
+    """SentencePiece takes UTF-8; refuse a str that has no UTF-8 form, naming the character.
+
+    Such a str holds a lone surrogate (U+D800..U+DFFF): half of a UTF-16 pair, not a character.
+    Python makes them from bytes that were not UTF-8 when it decodes with
+    errors="surrogateescape", as it does for command-line arguments and file names.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"{where} cannot be encoded as UTF-8: it holds {text[e.start]!r} at position "
+            f"{e.start}, a lone surrogate (half of a UTF-16 pair; bytes that were not UTF-8 "
+            "arrive like this). Fix the text's encoding, e.g. decode the bytes with the right "
+            "codec") from None
+
+
 class Tokenizer:
     """SentencePiece + T5 conventions (pad 0, eos 1, unk 2, 100 sentinels at the top).
 
@@ -129,6 +146,7 @@ class Tokenizer:
         if not isinstance(text, str):
             raise TypeError(f"encode takes a str, got {type(text).__name__}; "
                             f"for many texts use batch_encode")
+        check_encodable(text)
         ids = []
         start = 0
         for match in self._special_re.finditer(text):
@@ -212,6 +230,8 @@ def train_tokenizer(texts, vocab_size, path, character_coverage=1.0, max_sentenc
     if not isinstance(vocab_size, int) or vocab_size < 4:
         raise ValueError(f"vocab_size must be an int >= 4 (3 special pieces + text), got {vocab_size!r}")
     sentences = [t.strip() for t in texts if t and t.strip()]
+    for i, sentence in enumerate(sentences):
+        check_encodable(sentence, f"training text {i}")
     if not sentences:
         raise ValueError("train_tokenizer got no text: pass an iterable of non-empty strings")
     path = pathlib.Path(path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 
 ACTIVATIONS = ("relu", "gelu_new", "gelu", "silu", "swish")
@@ -74,12 +75,26 @@ class T5Config:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"T5Config.{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= float(self.dropout_rate) < 1.0:
+        for name in ("dropout_rate", "layer_norm_epsilon", "initializer_factor"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value):
+                raise ValueError(f"T5Config.{name} must be a finite number, got {value!r}")
+        if not 0.0 <= self.dropout_rate < 1.0:
             raise ValueError(f"T5Config.dropout_rate must be in [0, 1), got {self.dropout_rate}")
-        if not float(self.layer_norm_epsilon) > 0:
-            raise ValueError(f"T5Config.layer_norm_epsilon must be > 0, got "
-                             f"{self.layer_norm_epsilon}")
-        parts = str(self.feed_forward_proj).split("-")
+        for name in ("layer_norm_epsilon", "initializer_factor"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"T5Config.{name} must be > 0, got {getattr(self, name)}")
+        for name in ("is_encoder_decoder", "use_cache", "tie_word_embeddings",
+                     "scale_decoder_outputs"):
+            value = getattr(self, name)
+            if not isinstance(value, bool) and not (value is None
+                                                    and name == "scale_decoder_outputs"):
+                raise ValueError(f"T5Config.{name} must be true or false, got {value!r}")
+        if not isinstance(self.feed_forward_proj, str):
+            raise ValueError(f"T5Config.feed_forward_proj must be a string such as 'relu' or "
+                             f"'gated-gelu', got {self.feed_forward_proj!r}")
+        parts = self.feed_forward_proj.split("-")
         if not (len(parts) == 1 or (len(parts) == 2 and parts[0] == "gated")) \
                 or parts[-1] not in ACTIVATIONS:
             raise ValueError(f"T5Config.feed_forward_proj={self.feed_forward_proj!r} is not "
@@ -98,7 +113,8 @@ class T5Config:
                 "(T5 uses 32 buckets and max_distance 128)")
         for name in ("pad_token_id", "eos_token_id", "decoder_start_token_id"):
             value = getattr(self, name)
-            if not isinstance(value, int) or not 0 <= value < self.vocab_size:
+            if isinstance(value, bool) or not isinstance(value, int) \
+                    or not 0 <= value < self.vocab_size:
                 raise ValueError(f"T5Config.{name}={value!r} must be an id in "
                                  f"[0, vocab_size={self.vocab_size})")
 
@@ -171,16 +187,25 @@ class T5Config:
     @classmethod
     def from_json_file(cls, path) -> "T5Config":
         try:
-            with open(path, encoding="utf-8") as f:
-                values = json.load(f)
+            with open(path, "rb") as f:
+                values = json.loads(f.read().decode("utf-8"))
         except FileNotFoundError:
             raise FileNotFoundError(f"no config.json at {path}: a checkpoint directory needs "
                                     "config.json beside model.safetensors") from None
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path} is not UTF-8 text (byte {e.start}); a config.json is "
+                             "JSON: download or save the checkpoint again") from None
         except json.JSONDecodeError as e:
             raise ValueError(f"{path} is not valid JSON ({e}); is the file truncated?") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path} holds a JSON {type(values).__name__}; a config.json holds "
+                             "one object of settings ({\"d_model\": 512, ...})")
         if values.get("model_type", "t5") != "t5":
             raise ValueError(f"{path} describes a {values.get('model_type')!r} model, not T5")
-        return cls.from_dict(values)
+        try:
+            return cls.from_dict(values)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: {e}") from None
 
     def to_dict(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)

@@ -135,7 +135,8 @@ class T5ForConditionalGeneration(_T5Base):
         logits = self.decode(x.decoder_input_ids, encoder_hidden, x.attention_mask,
                              x.decoder_attention_mask, x.decoder_segment_ids,
                              x.encoder_segment_ids)                  # (B, L_dec, V)
-        loss = None if x.labels is None else F.cross_entropy(logits, x.labels)
+        loss = (None if x.labels is None
+                else F.cross_entropy(logits, x.labels, validated=True))  # checked above
         return Seq2SeqLMOutput(logits=logits, loss=loss, encoder_last_hidden_state=encoder_hidden)
 
     def generate(self, input_ids, attention_mask=None, **kwargs):

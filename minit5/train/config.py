@@ -12,8 +12,11 @@ Presets:
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass
+
+from minit5.t5.config import T5Config
 
 
 @dataclass
@@ -54,20 +57,58 @@ class TrainConfig:
         self.validate()
 
     def validate(self):
-        for name in ("d_model", "d_kv", "d_ff", "num_heads", "num_layers", "inputs_length",
-                     "batch_size", "steps", "eval_every", "checkpoint_every", "keep_last",
-                     "log_every", "eval_examples"):
+        """Every setting against its type and range; the message names the setting."""
+        hints = typing.get_type_hints(TrainConfig)
+        for name, kind in hints.items():
+            value = getattr(self, name)
+            if kind is float:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    and math.isfinite(value)
+            elif kind is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, kind)
+            if not ok:
+                what = "a finite number" if kind is float else kind.__name__
+                raise ValueError(f"--{name} must be {what}, got {value!r}")
+        for name in ("d_model", "d_kv", "d_ff", "num_heads", "num_layers", "batch_size",
+                     "steps", "eval_every", "checkpoint_every", "keep_last", "log_every",
+                     "eval_examples"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+                raise ValueError(f"--{name} must be a positive integer (>= 1), got "
+                                 f"{getattr(self, name)}")
         choices = {"optimizer": ("adafactor", "adamw"),
                    "schedule": ("inverse_sqrt", "constant", "linear"),
                    "dtype": ("float32", "float64"),
                    "device": ("default", "cpu", "gpu", "auto")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r}: choose one of {allowed}")
-        if not 0 < self.noise_density < 1:
-            raise ValueError(f"noise_density must be in (0, 1), got {self.noise_density}")
+                raise ValueError(f"--{name}={getattr(self, name)!r}: choose one of {allowed}")
+        ranges = [  # (setting, holds, the range in words)
+            ("inputs_length", self.inputs_length >= 2, ">= 2 (a token and EOS)"),
+            ("noise_density", 0 < self.noise_density < 1, "in (0, 1); T5 uses 0.15"),
+            ("mean_noise_span_length", self.mean_noise_span_length >= 1,
+             ">= 1 (a span holds at least one token); T5 uses 3.0"),
+            ("dropout_rate", 0 <= self.dropout_rate < 1, "in [0, 1); T5 uses 0.1"),
+            ("lr", self.lr > 0, "> 0"),
+            ("warmup_steps", self.warmup_steps >= 0, ">= 0"),
+            ("clip_grad_norm", self.clip_grad_norm >= 0, ">= 0 (0 turns clipping off)"),
+            ("seed", self.seed >= 0, ">= 0 (NumPy seeds are non-negative)"),
+        ]
+        for name, holds, allowed in ranges:
+            if not holds:
+                raise ValueError(f"--{name}={getattr(self, name)} is out of range: it must be "
+                                 f"{allowed}")
+        if self.schedule == "inverse_sqrt" and self.warmup_steps < 1:
+            raise ValueError(f"--warmup_steps must be >= 1 with --schedule=inverse_sqrt (its "
+                             f"rate is lr * sqrt(warmup / max(step, warmup))), got "
+                             f"{self.warmup_steps}; or choose --schedule=constant")
+        if self.schedule == "linear" and self.warmup_steps > self.steps:
+            raise ValueError(f"--warmup_steps={self.warmup_steps} must be <= --steps="
+                             f"{self.steps} with --schedule=linear (it decays to 0 at the end)")
+        T5Config(d_model=self.d_model, d_kv=self.d_kv, d_ff=self.d_ff, num_heads=self.num_heads,
+                 num_layers=self.num_layers, feed_forward_proj=self.feed_forward_proj,
+                 dropout_rate=self.dropout_rate)          # checks feed_forward_proj
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "TrainConfig":

@@ -71,14 +71,19 @@ class Trainer:
                                     self._trainer_state(), self.config.keep_last)
 
     def resume(self) -> bool:
-        """Load the newest checkpoint of this run; False when there is none."""
-        latest = ckpt.latest_checkpoint(self.run_dir)
-        if latest is None:
+        """Load the newest readable checkpoint of this run (a damaged newer one is skipped with
+        a warning naming it); False when there is none."""
+        found = ckpt.newest_good_checkpoint(self.run_dir)
+        if found is None:
             return False
-        from minit5.t5.checkpoint import read_weights
-        state = ckpt.load_trainer_state(latest)
-        self.model.load_state_dict(read_weights(latest), strict=True)
-        self.optimizer.load_state_dict(ckpt.load_optimizer_state(latest))
+        try:
+            self.model.load_state_dict(found.weights, strict=True)
+            self.optimizer.load_state_dict(found.optimizer)
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"{found.directory} does not fit this run's model and optimizer "
+                             f"({e.args[0] if e.args else e}); resume with the settings it was "
+                             "saved with (see its trainer.json)") from None
+        state = found.trainer
         self.step, self.history, self.evals = state["step"], state["history"], state["evals"]
         self._rewrite_log()        # drop log lines written after this checkpoint
         return True
@@ -108,8 +113,11 @@ class Trainer:
     def train(self, resume=False):
         """Run to config.steps. Returns "done", "interrupted" or raises NonFiniteLoss."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if resume and not self.resume():
+        resumed = resume and self.resume()
+        if resume and not resumed:
             print(f"[{self.name}] no checkpoint in {self.run_dir} to resume from: starting fresh")
+        if not resumed:
+            self._rewrite_log()    # a fresh start (even after a kill) begins a fresh log.jsonl
         cfg = self.config
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         bar = self._progress_bar()

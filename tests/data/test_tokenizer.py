@@ -1,5 +1,4 @@
 """The T5 tokenizer: special ids, sentinels, encode/decode, batches, training, errors, CLI."""
-import argparse
 import io
 import json
 
@@ -9,7 +8,6 @@ import sentencepiece as spm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minit5.commands import tokenizer as command
 from minit5.data.tokenizer import Tokenizer, train_tokenizer
 
 SYLLABLES = "ka ri to na me su lo pe an ti qu ex ber ing ed ly un re pro com tion ment ful".split()
@@ -147,10 +145,8 @@ def test_model_without_t5_ids_is_refused(tmp_path):
 
 
 def _run(argv):
-    parser = argparse.ArgumentParser(prog="minit5")
-    command.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    from minit5.cli import main     # main turns errors into one line on stderr and status 2
+    return main(argv)
 
 
 def test_cli_train_encode_decode(tmp_path, capsys):
@@ -171,7 +167,7 @@ def test_cli_train_reads_jsonl_and_reports_bad_field(tmp_path, capsys):
     jsonl.write_text("".join(json.dumps({"body": t}) + "\n" for t in TEXTS[:800]), encoding="utf-8")
     out = str(tmp_path / "tok")
     argv = ["tokenizer", "train", "--input", str(jsonl), "--vocab-size", "150", "--out", out]
-    assert _run(argv) == 1
+    assert _run(argv) == 2
     assert "--text-field" in capsys.readouterr().err
     assert _run(argv + ["--text-field", "body"]) == 0
     assert Tokenizer(out).num_pieces == 150
@@ -182,5 +178,5 @@ def test_cli_encode_reads_stdin_and_reports_missing_model(tmp_path, tok, capsys,
     assert _run(["tokenizer", "encode", "--model", str(tok.path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [list(map(int, line.split())) for line in lines] == [tok.encode("kari"), tok.encode("tona")]
-    assert _run(["tokenizer", "encode", "--model", str(tmp_path / "none"), "x"]) == 1
+    assert _run(["tokenizer", "encode", "--model", str(tmp_path / "none"), "x"]) == 2
     assert "not found" in capsys.readouterr().err

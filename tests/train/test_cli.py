@@ -43,5 +43,5 @@ def test_pretrain_finetune_eval(tmp_path, capsys):
 ])
 def test_cli_errors_are_clear(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
-    assert main(args) == 1
+    assert main(args) == 2
     assert message in capsys.readouterr().err

@@ -1,0 +1,122 @@
+"""Saving a checkpoint folder so that a crash at any instant leaves the old or the new one.
+
+A checkpoint is several files (config.json and model.safetensors; a training checkpoint adds
+optimizer.npz and trainer.json) that must change together. The target folder itself is never
+renamed or deleted: it may be a mount point (a Docker or Kubernetes volume root, where rename
+fails with EBUSY), and it may hold files minit5 did not write (the tokenizer's spiece.model, a
+README, a run's other checkpoints), which are never touched. The protocol, for a target T:
+
+  0. recover   finish or discard what a killed earlier save left in T (below).
+  1. stage     write the new files into T/.minit5-staging/ (a short name inside T, so a long
+               legal name for T stays legal; created with the process umask like any folder).
+  2. sync      fsync every staged file, then the staging folder.
+  3. commit    rename T/.minit5-staging to T/.minit5-commit, then fsync T. This one rename is
+               the instant the new checkpoint wins: before it, T holds the old one; after it,
+               the new one, even if the steps below never run.
+  4. install   move each committed file over its name in T (os.replace, atomic per file),
+               then fsync T.
+  5. finish    remove the empty T/.minit5-commit, then fsync T.
+
+Recovery (step 0, and on every load): a T/.minit5-staging left by a kill in steps 1-3 is
+deleted, so the old checkpoint stands; a T/.minit5-commit left by a kill in steps 4-5 is rolled
+forward (its files moved into place). Readers see the same thing without writing anything:
+`checkpoint_file(T, name)` prefers a committed file that is not yet installed, so a load during
+or after an interrupted install reads the new checkpoint whole, never old config with new
+weights. (A program that does not know this protocol, such as transformers, can see that mix
+only after a kill inside step 4 and before minit5 next saves or loads T.)
+
+Every fsync failure raises OSError naming the file: a save that reports success is on disk.
+One writer at a time per target.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import pathlib
+import shutil
+
+STAGING = ".minit5-staging"
+COMMIT = ".minit5-commit"
+
+
+def checkpoint_file(directory, name: str) -> pathlib.Path:
+    """The file `name` of the checkpoint in `directory`, honouring an interrupted install."""
+    directory = pathlib.Path(directory)
+    pending = directory / COMMIT / name
+    return pending if pending.is_file() else directory / name
+
+
+def recover(directory) -> None:
+    """Discard an uncommitted save of `directory` and finish a committed one (steps 0 and 5)."""
+    directory = pathlib.Path(directory)
+    staging = directory / STAGING
+    if staging.is_dir():
+        shutil.rmtree(staging)
+    commit = directory / COMMIT
+    if commit.is_dir():
+        _install(commit, directory)
+
+
+def try_recover(directory) -> None:
+    """`recover`, where the folder is writable; a read-only one is read through the view."""
+    try:
+        recover(directory)
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+
+
+@contextlib.contextmanager
+def atomic_directory(path):
+    """Yield an empty staging folder; when the block ends normally its files replace theirs in
+    `path` (created if needed) by the protocol above. On an exception nothing in `path`
+    changes and the staging folder is removed."""
+    target = pathlib.Path(path)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"cannot save a checkpoint to {target}: it is a file; pass a "
+                                 "folder (it will hold config.json and model.safetensors)")
+    target.mkdir(parents=True, exist_ok=True)
+    recover(target)
+    staging = target / STAGING
+    staging.mkdir()
+    try:
+        yield staging
+        names = sorted(p.name for p in staging.iterdir())
+        for name in names:
+            fsync(staging / name)
+        fsync(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    commit = target / COMMIT
+    os.rename(staging, commit)
+    fsync(target)
+    _install(commit, target)
+
+
+def _install(commit: pathlib.Path, target: pathlib.Path):
+    """Steps 4 and 5: move the committed files into place, then drop the commit folder."""
+    for item in sorted(commit.iterdir()):
+        os.replace(item, target / item.name)
+    fsync(target)
+    commit.rmdir()
+    fsync(target)
+
+
+def fsync(path: pathlib.Path):
+    """Flush one file or folder to the disk; an error is raised, naming the path."""
+    is_dir = path.is_dir()
+    if is_dir and not hasattr(os, "O_DIRECTORY"):
+        return                      # Windows cannot open a folder to flush it; NTFS journals it
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if is_dir else 0))
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if is_dir and e.errno in (errno.EINVAL, errno.ENOTSUP):
+            return                  # a file system that does not flush folders (some FUSE)
+        raise OSError(e.errno, f"fsync failed ({e.strerror}): the disk did not confirm that "
+                               f"{path} was written; the save is not durable. Check the disk "
+                               "(dmesg) and save again", str(path)) from None
+    finally:
+        os.close(fd)
