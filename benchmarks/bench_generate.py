@@ -121,7 +121,8 @@ def main(argv=None):
                                                           times["transformers 4 beams"]))
 
     tokens = BATCH * NEW_TOKENS
-    print(f"greedy and 4-beam generation, t5-small shape (random weights), batch {BATCH} x {INPUT_LENGTH} "
+    print(f"greedy and 4-beam generation, t5-small shape (random weights), "
+          f"batch {BATCH} x {INPUT_LENGTH} "
           f"input tokens -> {NEW_TOKENS} new tokens, float32, {args.threads} threads for "
           f"NumPy (OpenBLAS) and torch {torch.__version__}, transformers "
           f"{transformers.__version__}, median of {args.repeats} alternating runs")

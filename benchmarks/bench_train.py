@@ -250,7 +250,8 @@ def report_gpu(train_step, n_params, tokens, peak_tflops, torch):
     ours_s, hf_s, _ = train_step
     for name, seconds in (("minit5", ours_s), ("torch", hf_s)):
         flops = 6 * n_params * tokens / seconds
-        print(f"{name:<7} {tokens / seconds:>12,.0f} tokens/s   MFU {flops / (peak_tflops * 1e12):.1%}")
+        mfu = flops / (peak_tflops * 1e12)
+        print(f"{name:<7} {tokens / seconds:>12,.0f} tokens/s   MFU {mfu:.1%}")
     print(f"peak memory: minit5 {cupy.get_default_memory_pool().total_bytes() / 2**30:.2f} GiB "
           f"(CuPy pool), torch {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
 

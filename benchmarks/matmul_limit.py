@@ -2,8 +2,8 @@
 
 `step_matmuls(config, batch, inputs, targets)` lists every matrix product of one forward pass
 as (count, m, k, n, batched): `count` products of an (m, k) by a (k, n) matrix, done as one
-batched np.matmul over the stack (the per-head attention products) or one at a time (weights). The backward pass of
-C = A @ B does two products of the same size, dA = dC @ B^T and dB = A^T @ dC, so a train step
+batched np.matmul over the stack (the per-head attention products) or one at a time (weights).
+The backward pass of C = A @ B does two products of the same size, dA = dC @ B^T and dB = A^T @ dC, so a train step
 does each forward product three times (every operand of every product in T5 needs its gradient:
 the activations for the layers below, the weights for the optimizer).
 
@@ -20,7 +20,7 @@ import numpy as np
 
 
 def step_matmuls(config: dict, batch: int, inputs: int, targets: int) -> list[tuple]:
-    """(count, m, k, n, batched) for each matrix product of one T5 forward pass (B rows, Ls -> Lt)."""
+    """(count, m, k, n, batched) for each product of one T5 forward pass (B rows, Ls -> Lt)."""
     d, ff, H, dkv = config["d_model"], config["d_ff"], config["num_heads"], config["d_kv"]
     inner, V = H * dkv, config["vocab_size"]
     n_enc = config["num_layers"]

@@ -9,11 +9,11 @@ Steps, each of which stops the build with a non-zero exit when it fails:
    loads anything from a CDN.
 2. Stage the sources. Jupyter Book 1.x only builds files under its source folder, and the
    chapters live in chapters/ at the repository root, so this script copies the book's
-   configuration (book/_config.yml, _toc.yml, references.bib, bibliography.md, _static/, and the
-   local Sphinx extensions in _ext/) and chapters/ into book/_build/src/, which has the same
-   layout the toc names (`chapters/01_text_to_text`). Copies, not links: a chapter that writes
-   files while it runs writes them into the staging copy, never into chapters/. Edit the
-   originals, never book/_build/src/, which is wiped on every build.
+   configuration (book/_config.yml, _toc.yml, references.bib, the back matter's pages,
+   _static/, and the local Sphinx extensions in _ext/) and chapters/ into book/_build/src/,
+   which has the same layout the toc names (`chapters/01_text_to_text`). Copies, not links: a
+   chapter that writes files while it runs writes them into the staging copy, never into
+   chapters/. Edit the originals, never book/_build/src/, which is wiped on every build.
 3. Warm matplotlib's font cache, so that its one-time "building the font cache" message does not
    land on a chapter's stderr (stderr output is a warning, and warnings fail the build).
 4. `jupyter-book build` with every chapter executed (execute_notebooks: force), warnings as
@@ -48,7 +48,8 @@ MATHJAX_VERSION = "3.2.2"  # the last MathJax 3 release; _config.yml points at i
 # modules (which load sre/ when a reader turns speech on).
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "output/chtml.js", "a11y", "sre", "ui",
                  "adaptors"]
-BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "bibliography.md", "_static", "_ext"]
+BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "bibliography.md", "glossary.md",
+              "genindex.md", "_static", "_ext"]
 # html_extra_path in _config.yml names this folder: its _static/mathjax/ is merged into the
 # site's _static/. (Not the source's _static/ itself: Jupyter Book adds every .js file found
 # there to every page, which for MathJax's hundreds of modules is wrong.)
