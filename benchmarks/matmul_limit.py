@@ -3,9 +3,10 @@
 `step_matmuls(config, batch, inputs, targets)` lists every matrix product of one forward pass
 as (count, m, k, n, batched): `count` products of an (m, k) by a (k, n) matrix, done as one
 batched np.matmul over the stack (the per-head attention products) or one at a time (weights).
-The backward pass of C = A @ B does two products of the same size, dA = dC @ B^T and dB = A^T @ dC, so a train step
-does each forward product three times (every operand of every product in T5 needs its gradient:
-the activations for the layers below, the weights for the optimizer).
+The backward pass of C = A @ B does two products of the same size, dA = dC @ B^T and
+dB = A^T @ dC, so a train step does each forward product three times (every operand of every
+product in T5 needs its gradient: the activations for the layers below, the weights for the
+optimizer).
 
 `matmul_bound_seconds` times NumPy on exactly those products (contiguous float32, best of a few
 runs, the three layouts of forward and backward each timed), which is the time a step would
