@@ -1,8 +1,9 @@
-"""`minit5 train | generate | eval | grade | bench | tokenizer | experiment`.
+"""`minit5 train | generate | eval | grade | tokenizer | experiment`.
 
 Each sub-command lives in `minit5/commands/<name>.py` with `add_parser(subparsers)` (which
 sets `func=run` on its parser) and `run(args) -> int`. Commands import the heavy parts of the
-library inside `run`, so `minit5 --help` is fast.
+library inside `run`, so `minit5 --help` is fast. The benchmarks against PyTorch are not a
+command (they need torch and a checkout): run them with `make bench` (benchmarks/run.py).
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ COMMANDS = {
     "eval": "evaluate a checkpoint on the synthetic tasks",
     "generate": "generate text from a checkpoint and a tokenizer",
     "grade": "grade the exercises (minit5 grade 4.2)",
-    "bench": "run the benchmarks against PyTorch",
     "tokenizer": "train or use a SentencePiece tokenizer with T5's conventions",
     "experiment": "run a miniature of one of the paper's tables (minit5 experiment --list)",
 }

@@ -28,6 +28,7 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from minit5.commands.ctrl_c import stop_on_ctrl_c
     from minit5.data.tokenizer import Tokenizer
     from minit5.t5 import T5ForConditionalGeneration
     from minit5.train import pipeline
@@ -55,13 +56,17 @@ def run(args):
         if tokenizer is None:
             tokenizer = pipeline.make_tokenizer(pages, run_dir / "spiece.model", args.vocab_size,
                                                 cfg.seed, pipeline.default_tasks()[0])
-        model, trainer = pipeline.pretrain(cfg, run_dir, tokenizer, pages, args.resume, progress)
+        with stop_on_ctrl_c() as stop:
+            model, trainer = pipeline.pretrain(cfg, run_dir, tokenizer, pages, args.resume,
+                                               progress, stop=stop)
     else:
         model = None
         if args.init:
             model = T5ForConditionalGeneration.from_pretrained(args.init, dtype=cfg.dtype,
                                                                device=cfg.device)
-        model, trainer = pipeline.finetune(cfg, run_dir, tokenizer, model, args.resume, progress)
+        with stop_on_ctrl_c() as stop:
+            model, trainer = pipeline.finetune(cfg, run_dir, tokenizer, model, args.resume,
+                                               progress, stop=stop)
         for row in trainer.evals[-1:]:
             print("evaluation:", row)
     model.save_pretrained(run_dir / "model")

@@ -81,7 +81,7 @@ def generate(model, input_ids, attention_mask=None, max_new_tokens=20, num_beams
 
     xp = model.array_module
     ids, mask, _ = check_encoder_inputs(model.config, xp, input_ids, attention_mask)  # (B, L)
-    with no_grad(), _eval_mode(model):
+    with no_grad(), eval_mode(model):
         encoder_hidden = model.encoder(ids, mask)                      # (B, L, d)
         if num_beams == 1:
             decoder = StepDecoder(model, encoder_hidden, mask, bool(use_cache))
@@ -301,7 +301,9 @@ def top_candidates(scores, n):
 
 # ---- helpers ------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def _eval_mode(model):
+def eval_mode(model):
+    """Evaluation mode (no dropout) inside the block; afterwards every module has the mode it
+    had before. Decoding and minit5.train.evaluate run inside it."""
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:

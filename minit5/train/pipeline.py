@@ -59,7 +59,8 @@ def build_optimizer(cfg, model):
     return AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
 
 
-def pretrain(cfg, run_dir, tokenizer, pages, resume=False, progress=True, model=None):
+def pretrain(cfg, run_dir, tokenizer, pages, resume=False, progress=True, model=None,
+             stop=None):
     """Span-corruption pre-training (§3.1.4). Returns (model, trainer)."""
     docs = [tokenizer.encode(page, add_eos=False) for page in pages]
     held_out = max(1, len(docs) // 20)                  # 5% of pages for validation loss
@@ -73,7 +74,7 @@ def pretrain(cfg, run_dir, tokenizer, pages, resume=False, progress=True, model=
     model = model or build_model(cfg, tokenizer.vocab_size)
     trainer = Trainer(model, build_optimizer(cfg, model), stream, cfg, run_dir,
                       evaluate=lambda m: validation_loss(m, valid_batches), progress=progress,
-                      name="pre-train")
+                      name="pre-train", stop=stop)
     trainer.train(resume=resume)
     return model, trainer
 
@@ -84,7 +85,7 @@ def default_tasks():
 
 
 def finetune(cfg, run_dir, tokenizer, model=None, resume=False, progress=True, tasks=None,
-             name="fine-tune"):
+             name="fine-tune", stop=None):
     """Fine-tune on the synthetic task mixture (§3.5.2), evaluating each task's metric.
     `model=None` trains the same architecture from random weights (the "no pre-training"
     baseline of Table 1). Returns (model, trainer)."""
@@ -95,6 +96,6 @@ def finetune(cfg, run_dir, tokenizer, model=None, resume=False, progress=True, t
     model = model or build_model(cfg, tokenizer.vocab_size)
     trainer = Trainer(model, build_optimizer(cfg, model), stream, cfg, run_dir,
                       evaluate=lambda m: evaluate_tasks(m, tokenizer, tasks, evaluation),
-                      progress=progress, name=name)
+                      progress=progress, name=name, stop=stop)
     trainer.train(resume=resume)
     return model, trainer

@@ -2,30 +2,40 @@
 that never loses work.
 
 - Progress bar with loss, learning rate, tokens/s and ETA (tqdm).
+- The loss stays on the device; it is read to the host (one copy of the losses since the last
+  read) only every `log_every` steps, and before every evaluation and checkpoint.
 - Every `log_every` steps a JSON line in <run>/log.jsonl; at the end a loss-curve PNG.
 - Every `eval_every` steps the evaluation callback (task metrics, or validation loss).
 - Every `checkpoint_every` steps an atomic checkpoint; the last `keep_last` are kept.
 - `resume=True` continues from the newest checkpoint bit for bit: batches and dropout masks are
   functions of (seed, step), and model and optimizer state are restored exactly.
-- A NaN or infinite loss stops the run before the bad update, with a message; the last good
-  checkpoint stays the newest one.
-- Ctrl-C finishes the current step, saves a checkpoint and exits cleanly (a second Ctrl-C
-  stops at once; checkpoints are atomic, so nothing half-written is left either way).
+- A NaN or infinite loss stops the run at the next read, with a message naming the first bad
+  step; nothing computed after it is ever saved, so the last good checkpoint stays the newest
+  one. A loss read at its own step (every step with log_every=1) stops before its update.
+- `stop`: an object with `is_set()` (a threading.Event) that someone else sets to ask for a
+  clean stop: the current step finishes, a checkpoint is saved, `train` returns "interrupted".
+  The command line sets it on Ctrl-C (minit5.commands.ctrl_c); the trainer installs no signal
+  handler, so it runs in any thread.
+- Messages go to the `minit5.train` logger (warnings reach stderr without any set-up).
 """
 from __future__ import annotations
 
 import json
-import math
+import logging
 import pathlib
-import signal
 import time
 
 import numpy as np
 
+from minit5.backend import get_array_module, to_numpy
+from minit5.labels import IGNORE_INDEX
 from minit5.optim import clip_grad_norm
 from minit5.optim.schedules import Constant, InverseSqrt, LinearWarmupDecay
 from minit5.train import checkpoint as ckpt
 from minit5.train.streams import DROPOUT, step_rng
+
+
+log = logging.getLogger(__name__)
 
 
 class NonFiniteLoss(RuntimeError):
@@ -51,7 +61,7 @@ def make_schedule(name: str, peak: float, warmup: int, total: int):
 
 class Trainer:
     def __init__(self, model, optimizer, stream, config, run_dir, evaluate=None,
-                 progress=True, name="train"):
+                 progress=True, name="train", stop=None):
         self.model, self.optimizer, self.stream = model, optimizer, stream
         self.config, self.evaluate, self.progress, self.name = config, evaluate, progress, name
         self.run_dir = pathlib.Path(run_dir)
@@ -60,7 +70,8 @@ class Trainer:
         self.history = []          # one dict per logged step
         self.evals = []            # one dict per evaluation
         self.step = 0
-        self._stop_requested = False
+        self.stop = stop           # .is_set() -> finish this step, save, return "interrupted"
+        self._unread = []          # (step, loss on the device) not yet read to the host
 
     # ---- state ------------------------------------------------------------------------
     def _trainer_state(self):
@@ -89,79 +100,102 @@ class Trainer:
         return True
 
     # ---- the loop -----------------------------------------------------------------------
-    def train_step(self, step):
+    def train_step(self, step, read_loss=True):
+        """One update. Returns (loss, tokens, grad_norm); the loss is a float when `read_loss`
+        (read before the update, which is not applied if it is not finite) and None otherwise
+        (it stays on the device until the next read)."""
         batch = self.stream.batch(step)
         self.optimizer.lr = self.schedule(step)
         self.model.train()
         self.model.set_dropout_rng(step_rng(self.config.seed, step, DROPOUT))
         out = self.model(**batch.model_kwargs())
-        loss = float(out.loss.item())
-        if not math.isfinite(loss):
-            raise NonFiniteLoss(
-                f"the loss became {loss} at step {step}: training stopped before applying this "
-                "update. The newest checkpoint is the last good state; resume from it with a "
-                "lower learning rate (--lr=...) or gradient clipping (--clip_grad_norm=1.0)")
+        self._unread.append((step, out.loss.data))
+        loss = self.read_losses() if read_loss else None
         self.model.zero_grad()
         out.loss.backward()
         grad_norm = None
         if self.config.clip_grad_norm > 0:
             grad_norm = float(clip_grad_norm(self.model.parameters(), self.config.clip_grad_norm))
         self.optimizer.step()
-        tokens = int((batch.attention_mask != 0).sum() + (batch.labels != -100).sum())
+        tokens = int((batch.attention_mask != 0).sum() + (batch.labels != IGNORE_INDEX).sum())
         return loss, tokens, grad_norm
+
+    def read_losses(self):
+        """Copy the losses not yet read to the host, in one transfer; return the newest.
+
+        Raises NonFiniteLoss naming the first step whose loss is NaN or infinite.
+        """
+        if not self._unread:
+            return None
+        steps = [step for step, _ in self._unread]
+        xp = get_array_module(self._unread[0][1])
+        values = to_numpy(xp.stack([loss for _, loss in self._unread]))   # (n,)
+        self._unread = []
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            first, now = steps[bad[0]], steps[-1]
+            when = ("training stopped before applying this update" if first == now else
+                    f"training stopped at step {now}, the next read of the loss (every "
+                    f"log_every={self.config.log_every} steps), before saving anything")
+            raise NonFiniteLoss(
+                f"the loss became {values[bad[0]]} at step {first}: {when}. The newest "
+                "checkpoint is the last good state; resume from it with a lower learning rate "
+                "(--lr=...) or gradient clipping (--clip_grad_norm=1.0)")
+        return float(values[-1])
 
     def train(self, resume=False):
         """Run to config.steps. Returns "done", "interrupted" or raises NonFiniteLoss."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         resumed = resume and self.resume()
         if resume and not resumed:
-            print(f"[{self.name}] no checkpoint in {self.run_dir} to resume from: starting fresh")
+            log.warning("[%s] no checkpoint in %s to resume from: starting fresh", self.name,
+                        self.run_dir)
         if not resumed:
             self._rewrite_log()    # a fresh start (even after a kill) begins a fresh log.jsonl
         cfg = self.config
-        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        self._unread = []
         bar = self._progress_bar()
         status = "done"
         tokens_seen, started = 0, time.perf_counter()
         try:
             while self.step < cfg.steps:
                 step = self.step + 1
-                loss, tokens, grad_norm = self.train_step(step)
+                last = step == cfg.steps
+                logs = step % cfg.log_every == 0 or last
+                evaluates = self.evaluate is not None and (step % cfg.eval_every == 0 or last)
+                saves = step % cfg.checkpoint_every == 0 or last
+                loss, tokens, grad_norm = self.train_step(
+                    step, read_loss=logs or evaluates or saves)
+                stopping = self.stop is not None and self.stop.is_set()
+                if stopping and not saves:
+                    self.read_losses()                  # never save a non-finite state
+                    saves = True
                 self.step = step
                 tokens_seen += tokens
                 rate = tokens_seen / max(time.perf_counter() - started, 1e-9)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{loss:.3f}", lr=f"{self.optimizer.lr:.2e}",
-                                    tok_s=f"{rate:,.0f}")
-                if step % cfg.log_every == 0 or step == cfg.steps:
+                if logs:
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{loss:.3f}", lr=f"{self.optimizer.lr:.2e}",
+                                        tok_s=f"{rate:,.0f}")
                     self._log({"step": step, "loss": loss, "lr": self.optimizer.lr,
                                "tokens_per_s": rate, "grad_norm": grad_norm})
-                if self.evaluate is not None and (step % cfg.eval_every == 0
-                                                  or step == cfg.steps):
+                if evaluates:
                     self.evals.append({"step": step, **self.evaluate(self.model)})
                     self._log({"step": step, "eval": self.evals[-1]})
-                if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                if saves:
                     self.save()
-                if self._stop_requested:
-                    if step % cfg.checkpoint_every != 0 and step != cfg.steps:
-                        self.save()
-                    print(f"\n[{self.name}] interrupted: saved step {step} to "
-                          f"{ckpt.checkpoint_dir(self.run_dir, step)}; continue with --resume")
+                if stopping:
+                    log.warning("[%s] interrupted: saved step %d to %s; continue with --resume",
+                                self.name, step, ckpt.checkpoint_dir(self.run_dir, step))
                     status = "interrupted"
                     break
         finally:
-            signal.signal(signal.SIGINT, previous)
             if bar is not None:
                 bar.close()
             self.plot()
         return status
-
-    def _on_sigint(self, signum, frame):
-        if self._stop_requested:            # second Ctrl-C: stop now
-            raise KeyboardInterrupt
-        self._stop_requested = True
-        print(f"\n[{self.name}] Ctrl-C: finishing this step and saving (Ctrl-C again to abort)")
 
     def _progress_bar(self):
         if not self.progress:

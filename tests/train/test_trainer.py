@@ -27,11 +27,11 @@ def stream(cfg):
     return SpanCorruptionStream(docs, VOCAB, cfg.inputs_length, cfg.batch_size, cfg.seed)
 
 
-def trainer(cfg, run_dir, data=None):
+def trainer(cfg, run_dir, data=None, stop=None):
     model = build_model(cfg, VOCAB)
     return Trainer(model, build_optimizer(cfg, model), data or stream(cfg), cfg, run_dir,
                    evaluate=lambda m: {"weight_sum": float(m.shared.weight.data.sum())},
-                   progress=False)
+                   progress=False, stop=stop)
 
 
 def weights(model):
@@ -103,12 +103,16 @@ class InterruptAt:
 
 
 def test_ctrl_c_saves_and_resume_finishes_identically(tmp_path):
+    """The command line's handler (minit5.commands.ctrl_c) around the trainer, as `minit5
+    train` runs it; the trainer itself installs none."""
+    from minit5.commands.ctrl_c import stop_on_ctrl_c
     cfg = config(steps=7, checkpoint_every=5)
     straight = trainer(cfg, tmp_path / "straight")
     straight.train()
-    t = trainer(cfg, tmp_path / "run")
-    t.stream = InterruptAt(t.stream, 2)
-    assert t.train() == "interrupted"
+    with stop_on_ctrl_c() as stop:
+        t = trainer(cfg, tmp_path / "run", stop=stop)
+        t.stream = InterruptAt(t.stream, 2)
+        assert t.train() == "interrupted"
     assert ckpt.latest_checkpoint(tmp_path / "run").name == "step-0000002"
     resumed = trainer(cfg, tmp_path / "run")
     assert resumed.train(resume=True) == "done"
@@ -140,3 +144,48 @@ def test_a_task_too_small_for_its_evaluation_set_is_refused():
                                seed=0, held_out=frozenset({"coin: 0", "coin: 1"}))
     with pytest.raises(RuntimeError, match="lower eval_examples"):
         stream.examples(1)
+
+
+def test_the_trainer_runs_off_the_main_thread_and_stops_when_asked(tmp_path):
+    """No signal handler in the library: a trainer in a worker thread runs, and a stop flag set
+    by anyone finishes the step, saves it and returns "interrupted"."""
+    import threading
+    cfg = config(steps=7, checkpoint_every=5)
+    stop = threading.Event()
+    t = trainer(cfg, tmp_path / "run", stop=stop)
+    inner = t.stream
+
+    class StopAt:
+        def batch(self, step):
+            if step == 3:
+                stop.set()
+            return inner.batch(step)
+
+    t.stream = StopAt()
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(status=t.train()))
+    worker.start()
+    worker.join()
+    assert result == {"status": "interrupted"}
+    assert t.step == 3 and ckpt.latest_checkpoint(tmp_path / "run").name == "step-0000003"
+
+
+def test_the_loss_is_read_only_at_log_steps(tmp_path, monkeypatch):
+    from minit5.train import trainer as trainer_module
+    reads = []
+    real = trainer_module.to_numpy
+    monkeypatch.setattr(trainer_module, "to_numpy", lambda a: reads.append(a.shape) or real(a))
+    t = trainer(config(steps=8, log_every=4, eval_every=8, checkpoint_every=8), tmp_path / "run")
+    t.train()
+    assert reads == [(4,), (4,)], "expected one read of 4 losses at steps 4 and 8"
+    assert [r["step"] for r in t.history] == [4, 8]
+    assert all(np.isfinite(r["loss"]) for r in t.history)
+
+
+def test_nan_between_reads_stops_at_the_next_read_and_saves_nothing_after_it(tmp_path):
+    cfg = config(steps=12, log_every=4, eval_every=100, checkpoint_every=4)
+    t = trainer(cfg, tmp_path / "run")
+    t.stream = PoisonAt(t.stream, 6, t.model)
+    with pytest.raises(NonFiniteLoss, match="at step 6: training stopped at step 8.*last good"):
+        t.train()
+    assert ckpt.latest_checkpoint(tmp_path / "run").name == "step-0000004"
