@@ -215,3 +215,19 @@ def test_bad_arguments_say_what_is_wrong(options, error, words):
 def test_bad_inputs_say_what_is_wrong(ids, mask, words):
     with pytest.raises((ValueError, TypeError), match=words):
         tiny_model().generate(ids, attention_mask=mask)
+
+
+# ---- beam top-k: found on the device, only the winners come to the host ------------------------
+def test_top_candidates_are_the_largest_best_first_with_ties_to_the_lower_index():
+    from minit5.t5.generation import top_candidates
+    scores = np.array([[0.5, 2.0, -1.0, 2.0, 0.7, 3.0],
+                       [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]])
+    index, value = top_candidates(scores, 3)
+    assert index.tolist() == [[5, 1, 3], [0, 1, 2]]
+    assert value.tolist() == [[3.0, 2.0, 2.0], [1.0, 1.0, 1.0]]
+    rng = np.random.default_rng(0)
+    many = rng.normal(size=(4, 200))
+    index, value = top_candidates(many, 8)
+    for row in range(4):
+        assert index[row].tolist() == np.argsort(-many[row], kind="stable")[:8].tolist()
+        np.testing.assert_array_equal(value[row], many[row, index[row]])

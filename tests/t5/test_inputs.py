@@ -111,3 +111,15 @@ def test_minit5_device_decides_where_models_live(monkeypatch):
     assert T5ForConditionalGeneration(CFG).device == "cpu"
     monkeypatch.setenv("MINIT5_DEVICE", "gpu")
     assert T5ForConditionalGeneration(CFG, device="cpu").device == "cpu"   # explicit wins
+
+
+def test_packed_inputs_need_both_segment_ids_and_no_positions(model):
+    seg = np.array([[1, 1, 2, 2]])
+    with pytest.raises(ValueError, match="encoder_segment_ids and decoder_segment_ids"):
+        model(input_ids=IDS, decoder_input_ids=np.array([[0, 8, 0]]),
+              decoder_segment_ids=np.array([[1, 1, 2]]))
+    with pytest.raises(ValueError, match="decoder_input_ids"):
+        model(input_ids=IDS, labels=LABELS, encoder_segment_ids=seg,
+              decoder_segment_ids=np.array([[1, 1, 2]]))
+    with pytest.raises(TypeError, match="encoder_positions"):   # packing is a segment mask only
+        model(input_ids=IDS, labels=LABELS, encoder_positions=np.array([[0, 1, 0, 1]]))
