@@ -6,10 +6,11 @@ PIP    := $(PY) -m pip
 # Stamps record which extras are installed; they are redone when pyproject.toml changes.
 STAMP  := $(VENV)/.stamp
 
-.PHONY: demo test golden book book-check lab lab-check notebooks bench grade fixtures clean help
+.PHONY: demo experiments test golden book book-check lab lab-check notebooks bench grade fixtures clean help
 
 help:
 	@echo "make demo    - set up .venv and run the main job (pre-train, fine-tune, compare) on a CPU"
+	@echo "make experiments - run every paper-table miniature on a CPU (results in experiments/results/)"
 	@echo "make test    - set up .venv with the test extras and run the test suite"
 	@echo "make golden  - live cross-check against transformers (installs torch CPU + transformers)"
 	@echo "make book    - execute every chapter and build the book offline"
@@ -51,6 +52,9 @@ $(STAMP)-lab: pyproject.toml book/lab/overrides.json $(STAMP)-test
 
 demo: $(STAMP)-base
 	$(PY) -m minit5.demo
+
+experiments: $(STAMP)-base
+	$(PY) -m minit5.cli experiment all
 
 test: $(STAMP)-test
 	$(PY) -m pytest -q -p no:cacheprovider tests exercises/graders/test_graders_selfcheck.py

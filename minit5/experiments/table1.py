@@ -50,3 +50,166 @@ from-scratch arm's initialisation. The spread therefore covers fine-tuning rando
 paper's ten runs also re-ran pre-training). The reported "average" is, per seed, the mean of the
 three primary metrics on the test split, in 0-100.
 """
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+
+from minit5.data.corpus import builtin_corpus
+from minit5.data.tokenizer import Tokenizer
+from minit5.experiments.benchmark import Benchmark
+from minit5.experiments.core import Experiment, parallel_map
+from minit5.experiments.finetune import finetune_and_test
+from minit5.t5 import T5ForConditionalGeneration
+from minit5.train import pipeline
+from minit5.train.config import TrainConfig
+
+ROWS = ("pre-trained", "from scratch")
+BENCHMARK = {"held_out_pages": 0.15, "split_seed": 0, "pool_fractions": [0.4, 0.2, 0.4],
+             "train_examples": 128, "validation_examples": 64, "test_examples": 128}
+PRETRAIN = {"steps": 1000, "batch_size": 32, "inputs_length": 64, "schedule": "inverse_sqrt",
+            "lr": 0.01, "warmup_steps": 100, "eval_every": 250}
+FINETUNE = {"steps": 400, "batch_size": 16, "schedule": "constant", "lr": 3e-3,
+            "warmup_steps": 1, "eval_every": 50}
+VOCAB_PIECES = 2000
+TUNING_SEED = 100
+LEARNING_RATES = (1e-3, 3e-3, 1e-2)
+
+
+def config(scale: float) -> dict:
+    """The settings at `scale` (which multiplies the step counts; data sizes stay small)."""
+    def steps(settings, every):
+        n = max(2, int(round(settings["steps"] * scale)))
+        return {**settings, "steps": n, "eval_every": max(1, min(n, int(round(every * scale)))),
+                "checkpoint_every": n, "keep_last": 1, "log_every": 10}
+    return {"benchmark": dict(BENCHMARK), "vocab_pieces": VOCAB_PIECES, "pretrain_seed": 0,
+            "model": {"d_model": 128, "d_kv": 32, "d_ff": 512, "num_heads": 4, "num_layers": 2,
+                      "feed_forward_proj": "relu", "dropout_rate": 0.1},
+            "pretrain": steps(PRETRAIN, PRETRAIN["eval_every"]),
+            "finetune": steps(FINETUNE, FINETUNE["eval_every"])}
+
+
+def _fresh(path: pathlib.Path) -> pathlib.Path:
+    shutil.rmtree(path, ignore_errors=True)      # a training run's own folder, made below
+    return path
+
+
+def prepare(config: dict, work_dir, device="default", progress=False):
+    """Benchmark, tokenizer, the pre-trained model and its curves ({"validation_loss",
+    "train_loss"}). A pre-trained model that `work_dir` already holds for exactly these settings
+    is loaded instead of trained again (the tuning run and the seeds share one)."""
+    work_dir = pathlib.Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    bench = Benchmark.build(builtin_corpus(), config["benchmark"])
+    cfg = TrainConfig.preset("tiny", **config["model"], **config["pretrain"],
+                             seed=config["pretrain_seed"], device=device)
+    key = {k: config[k] for k in ("benchmark", "vocab_pieces", "pretrain_seed", "model",
+                                  "pretrain")}
+    done = work_dir / "pretrained"
+    if (done / "settings.json").exists() and \
+            json.loads((done / "settings.json").read_text())["settings"] == key:
+        curves = json.loads((done / "settings.json").read_text())["curves"]
+        return (bench, Tokenizer(done / "spiece.model"),
+                T5ForConditionalGeneration.from_pretrained(done / "model", device=cfg.device),
+                curves)
+    _fresh(done)
+    tokenizer = pipeline.make_tokenizer(bench.pretraining_pages, work_dir / "spiece.model",
+                                        config["vocab_pieces"])
+    model, trainer = pipeline.pretrain(cfg, _fresh(work_dir / "pretrain"), tokenizer,
+                                       bench.pretraining_pages, progress=progress)
+    curves = {"validation_loss": trainer.evals,
+              "train_loss": [[r["step"], r["loss"]] for r in trainer.history]}
+    model.save_pretrained(done / "model")
+    shutil.copyfile(work_dir / "spiece.model", done / "spiece.model")
+    (done / "settings.json").write_text(json.dumps({"settings": key, "curves": curves}) + "\n")
+    return bench, tokenizer, model, curves
+
+
+def finetune_arm(row, seed, config, bench, tokenizer, weights, work_dir, device="default",
+                 progress=False, test=True, lr=None):
+    """Fine-tune one arm for one seed: the pre-trained `weights`, or a fresh initialisation."""
+    settings = {**config["finetune"], **({} if lr is None else {"lr": lr})}
+    cfg = TrainConfig.preset("tiny", **config["model"], **settings, seed=seed, device=device)
+    model = pipeline.build_model(cfg, tokenizer.vocab_size)
+    if row == "pre-trained":
+        model.load_state_dict(weights)
+    name = f"finetune-{row.replace(' ', '-')}-seed{seed}" + ("" if lr is None else f"-lr{lr:g}")
+    folder = pathlib.Path(work_dir) / name
+    return finetune_and_test(model, tokenizer, bench, bench.training_set(seed), cfg,
+                             _fresh(folder), progress=progress, name=f"{row}, seed {seed}",
+                             test=test)
+
+
+def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1) -> dict:
+    bench, tokenizer, pretrained, curves = prepare(config, work_dir, device, progress)
+    weights = pretrained.state_dict()
+    runs = [(row, seed) for seed in seeds for row in ROWS]
+    results = parallel_map(
+        lambda run: finetune_arm(*run, config, bench, tokenizer, weights, work_dir, device,
+                                 progress and jobs == 1), runs, jobs)
+    rows = {row: [] for row in ROWS}
+    for (row, seed), result in zip(runs, results):
+        rows[row].append({"seed": seed, **result})
+    return {"rows": rows, "average": {row: [r["score"] for r in rows[row]] for row in ROWS},
+            "details": {"pretraining": curves,
+                        "primary": {name: t.primary for name, t in bench.tasks.items()},
+                        "sentences": {k: len(v) for k, v in bench.pools.items()},
+                        "pretraining_pages": len(bench.pretraining_pages)}}
+
+
+def tune(config: dict, work_dir, device="default", progress=False, jobs=1,
+         learning_rates=LEARNING_RATES, seed=TUNING_SEED) -> dict:
+    """The learning-rate choice: both arms at each rate, one tuning seed, validation only
+    (the test split is not even scored). Returns {lr: {row: validation score}}."""
+    bench, tokenizer, pretrained, _ = prepare(config, work_dir, device, progress)
+    weights = pretrained.state_dict()
+    runs = [(lr, row) for lr in learning_rates for row in ROWS]
+    scores = parallel_map(
+        lambda run: finetune_arm(run[1], seed, config, bench, tokenizer, weights, work_dir,
+                                 device, progress and jobs == 1, test=False,
+                                 lr=run[0])["validation_score"], runs, jobs)
+    out = {lr: {} for lr in learning_rates}
+    for (lr, row), score in zip(runs, scores):
+        out[lr][row] = score
+    return out
+
+
+EXPERIMENT = Experiment(
+    name="table1", table="Table 1", section="§3.1.5",
+    title="pre-training vs no pre-training, on low-resource English tasks", rows=ROWS,
+    paper={"pre-trained": 83.28, "from scratch": 66.22},
+    metric="mean test score of the 3 tasks (0-100); paper: GLUE average",
+    cpu_minutes=9.0, default_seeds=3, config=config, run=run)
+
+
+def main(argv=None):
+    """`python -m minit5.experiments.table1 --tune`: re-run the learning-rate choice and write
+    experiments/results/table1_tuning.json."""
+    import argparse
+    import time
+
+    from minit5.experiments.core import RESULTS_DIR, default_jobs, provenance
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--tune", action="store_true", required=True)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--work", default="runs/experiments/table1")
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    settings = config(args.scale)
+    scores = tune(settings, args.work, progress=True, jobs=args.jobs)
+    chosen = max(scores, key=lambda lr: sum(scores[lr].values()))
+    out = {"experiment": "table1", "scale": args.scale, "seed": TUNING_SEED,
+           "validation_score": {f"{lr:g}": v for lr, v in scores.items()},
+           "chosen_lr": chosen, "config": settings,
+           "provenance": provenance(time.perf_counter() - started, "default", args.jobs)}
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / ("table1_tuning.json" if args.scale == 1
+                          else f"table1_tuning_scale{args.scale:g}.json")
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out["validation_score"], indent=1), f"\nchosen lr {chosen:g} -> {path}")
+
+
+if __name__ == "__main__":
+    main()

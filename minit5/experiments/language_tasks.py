@@ -1,0 +1,192 @@
+"""Fine-tuning tasks made from natural English sentences, for the experiments of Part II.
+
+The synthetic tasks of `minit5.data.tasks` (word lists, made-up rules) can be learned from
+scratch as well as after pre-training: they need no knowledge of English. The paper's tasks do.
+These three are built from real sentences of the corpus, so solving them takes what
+pre-training on that corpus teaches (word order, which words go together), and they come with a
+fixed train / validation / test split so that small, low-resource training sets are possible:
+
+  acceptability  "cola sentence: {s}" -> "acceptable" | "unacceptable" (two words swapped)
+  cloze          "fill in: {s with one word replaced by ___}" -> the word
+  intruder       "intruder: {s with one word replaced by another}" -> the intruding word
+
+Each task turns one sentence into one example with a `numpy.random.Generator`, so the same
+sentence and generator state always give the same example.
+"""
+from __future__ import annotations
+
+import collections
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from minit5.data.metrics import accuracy, exact_match
+from minit5.data.tasks import glue_format
+
+MIN_WORDS, MAX_WORDS = 6, 20        # sentence length, in whitespace words
+MIN_LETTERS = 4                     # words the cloze and intruder tasks may pick
+BLANK = "___"
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z ,;:'()-]*[.!?]")   # prose, not code or paths
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+# --- sentences and splits ------------------------------------------------------------------------
+
+def split_pages(pages: Sequence[str], held_out: float, seed: int) -> tuple[list, list]:
+    """(kept, held_out_pages): a fixed random `held_out` fraction of the pages is set aside."""
+    if not 0 < held_out < 1:
+        raise ValueError(f"split_pages: held_out must be a fraction in (0, 1), got {held_out}")
+    order = np.random.default_rng(seed).permutation(len(pages))
+    n_out = max(1, int(round(len(pages) * held_out)))
+    out = set(order[:n_out].tolist())
+    return ([p for i, p in enumerate(pages) if i not in out],
+            [p for i, p in enumerate(pages) if i in out])
+
+
+def corpus_sentences(pages: Sequence[str]) -> list[str]:
+    """Prose sentences of `pages` in page order, each once: MIN_WORDS-MAX_WORDS words, starting
+    with a letter, ending in . ? or !, and holding only letters and ordinary punctuation."""
+    found = {}
+    for page in pages:
+        for line in page.split("\n"):
+            for sentence in _SENTENCE_END.split(line.strip()):
+                if (MIN_WORDS <= len(sentence.split()) <= MAX_WORDS
+                        and _PLAIN.fullmatch(sentence)):
+                    found.setdefault(sentence, None)
+    return list(found)
+
+
+def split_sentences(sentences: Sequence[str], fractions: Sequence[float]) -> list[list[str]]:
+    """Consecutive pools of `sentences` (already in a fixed order) in the given fractions; the
+    last pool takes the remainder."""
+    if any(f <= 0 for f in fractions) or sum(fractions) > 1 + 1e-9:
+        raise ValueError(f"split_sentences: fractions must be positive and sum to at most 1, "
+                         f"got {list(fractions)}")
+    pools, start = [], 0
+    for i, fraction in enumerate(fractions):
+        end = len(sentences) if i == len(fractions) - 1 else start + int(len(sentences) * fraction)
+        pools.append(list(sentences[start:end]))
+        start = end
+    return pools
+
+
+def word_frequencies(pages: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Words of MIN_LETTERS+ letters in `pages` (lower case), most frequent first, and their
+    relative frequencies: the distribution the intruder task draws replacements from."""
+    counts = collections.Counter(w.lower() for p in pages for w in _WORD.findall(p)
+                                 if len(w) >= MIN_LETTERS)
+    words = sorted(counts, key=lambda w: (-counts[w], w))
+    freq = np.array([counts[w] for w in words], dtype=np.float64)
+    return words, freq / freq.sum()
+
+
+# --- the tasks ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SentenceTask:
+    """make(sentence, rng) -> (input_text, target_text); metric(predictions, targets) -> dict.
+    `primary` names the metric that goes into the experiment's average (0-1)."""
+    name: str
+    primary: str
+    make: Callable[[str, np.random.Generator], tuple[str, str]]
+    metric: Callable[[Sequence[str], Sequence[str]], dict]
+
+    def examples(self, sentences: Sequence[str], rng: np.random.Generator) -> list:
+        return [self.make(s, rng) for s in sentences]
+
+
+def _core(word: str) -> str:
+    return word.strip(",;:.?!()'")
+
+
+def _pickable(words: list[str]) -> list[int]:
+    """Positions (never the first) whose word is MIN_LETTERS+ letters, punctuation aside."""
+    return [i for i, w in enumerate(words)
+            if i > 0 and len(_core(w)) >= MIN_LETTERS and _core(w).isalpha()]
+
+
+def _pick(sentence: str, rng: np.random.Generator) -> tuple[list[str], int]:
+    words = sentence.split()
+    options = _pickable(words)
+    if not options:
+        raise ValueError(f"no word of {MIN_LETTERS}+ letters after the first in {sentence!r}; "
+                         "keep only sentences for which usable(sentence) is true")
+    return words, options[int(rng.integers(len(options)))]
+
+
+def _replace_word(words: list[str], i: int, new: str) -> str:
+    """The sentence with the letters of word i replaced by `new`, its punctuation kept."""
+    core = _core(words[i])
+    start = words[i].index(core)
+    return " ".join(words[:i] + [words[i][:start] + new + words[i][start + len(core):]]
+                    + words[i + 1:])
+
+
+def _exact(predictions, targets):
+    return {"exact_match": exact_match(predictions, targets)}
+
+
+def acceptability_task() -> SentenceTask:
+    """CoLA-like. With probability 1/2 the sentence is kept ("acceptable"); otherwise two of its
+    words other than the first trade places, the final mark staying at the end
+    ("unacceptable"). Metric: accuracy over balanced classes (chance 0.5)."""
+    def make(sentence, rng):
+        body, mark = sentence[:-1].split(), sentence[-1]
+        if rng.random() < 0.5:
+            return glue_format("cola", {"sentence": sentence}), "acceptable"
+        i, j = sorted(int(k) + 1 for k in rng.choice(len(body) - 1, size=2, replace=False))
+        body[i], body[j] = body[j], body[i]
+        return glue_format("cola", {"sentence": " ".join(body) + mark}), "unacceptable"
+
+    def metric(predictions, targets):
+        return {"accuracy": accuracy([p.strip() for p in predictions], list(targets))}
+
+    return SentenceTask("acceptability", "accuracy", make, metric)
+
+
+def cloze_task() -> SentenceTask:
+    """One word of MIN_LETTERS+ letters (never the first) becomes BLANK; the target is the word.
+    Metric: exact match."""
+    def make(sentence, rng):
+        words, i = _pick(sentence, rng)
+        word = _core(words[i])
+        return f"fill in: {_replace_word(words, i, BLANK)}", word
+
+    return SentenceTask("cloze", "exact_match", make, _exact)
+
+
+def intruder_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> SentenceTask:
+    """One word of MIN_LETTERS+ letters (never the first) is replaced by a different word drawn
+    from `vocabulary` with `probabilities` (`word_frequencies` of the pre-training pages); the
+    target is the intruder, a span of the input as in SQuAD. Metric: exact match."""
+    vocabulary = list(vocabulary)
+    if len(vocabulary) < 2:
+        raise ValueError("intruder_task: the vocabulary needs at least two words; build it with "
+                         "word_frequencies(pages) from a real corpus")
+
+    def make(sentence, rng):
+        words, i = _pick(sentence, rng)
+        original = _core(words[i]).lower()
+        new = original
+        while new == original:
+            new = vocabulary[int(rng.choice(len(vocabulary), p=probabilities))]
+        return f"intruder: {_replace_word(words, i, new)}", new
+
+    return SentenceTask("intruder", "exact_match", make, _exact)
+
+
+def usable(sentence: str) -> bool:
+    """Every task can make an example of it: a word other than the first to pick."""
+    return bool(_pickable(sentence.split()))
+
+
+def language_tasks(pretraining_pages: Sequence[str]) -> dict[str, SentenceTask]:
+    """The three tasks by name; the intruder's replacements follow the pre-training pages'
+    word frequencies."""
+    words, probabilities = word_frequencies(pretraining_pages)
+    tasks = [acceptability_task(), cloze_task(), intruder_task(words, probabilities)]
+    return {t.name: t for t in tasks}
