@@ -6,13 +6,21 @@ which module is used and moves arrays between devices; beyond it, CuPy is import
 GPU-only paths (the kernels in minit5/kernels, and a scatter-add and erf that NumPy spells
 differently), and only when they are handed CuPy arrays.
 
+Environment switches are read here and only here, once, when minit5 is imported (`SWITCHES`);
+no op ever looks at the environment:
+    MINIT5_DEVICE=cpu|gpu|auto   the device used where none is given ('cpu' when unset);
+    MINIT5_KERNELS=0             CuPy arrays run the NumPy code paths instead of the fused
+                                 kernels of minit5/kernels (for comparing the two);
+    MINIT5_TF32=1                TF32 float32 matmuls on the GPU (see minit5/kernels).
+A program (or a test) that wants other values replaces them: `backend.configure(kernels=False)`.
+
 Device choice: a `device` argument of 'cpu', 'gpu' or 'auto'; where none is given ('default'
-or None), `MINIT5_DEVICE=cpu|gpu|auto`, and 'cpu' when that is unset. `auto` uses the GPU when
-CuPy sees one and falls back to NumPy otherwise; `gpu` without a usable GPU is an error that
-says why.
+or None), `SWITCHES.device`. `auto` uses the GPU when CuPy sees one and falls back to NumPy
+otherwise; `gpu` without a usable GPU is an error that says why.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -20,40 +28,86 @@ import numpy as np
 DEVICES = ("cpu", "gpu", "auto")
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
+
+@dataclasses.dataclass(frozen=True)
+class Switches:
+    """The environment switches (see the module docstring), as read once at import."""
+
+    device: str = "cpu"
+    kernels: bool = True
+    tf32: bool = False
+
+
+def read_switches(environ) -> Switches:
+    """Switches from a mapping of environment variables (unset ones keep their defaults)."""
+    return Switches(device=environ.get("MINIT5_DEVICE", "cpu").strip(),
+                    kernels=environ.get("MINIT5_KERNELS", "1").strip() != "0",
+                    tf32=environ.get("MINIT5_TF32", "0").strip() == "1")
+
+
+SWITCHES = read_switches(os.environ)
+
+
+def configure(**changes) -> Switches:
+    """Replace some switches for this process, e.g. configure(kernels=False); returns the old
+    ones, so a caller can put them back with configure(**dataclasses.asdict(old))."""
+    global SWITCHES
+    old = SWITCHES
+    SWITCHES = dataclasses.replace(SWITCHES, **changes)
+    return old
+
+
 _cupy = None
 _cupy_checked = False
+_cupy_error = None          # why CuPy is installed but cannot be used (the real exception)
 
 
 def _import_cupy():
-    """CuPy if it imports, else None. Importing succeeds on machines with no GPU."""
-    global _cupy, _cupy_checked
+    """CuPy if it imports, else None. Importing succeeds on machines with no GPU.
+
+    Only a missing CuPy is expected; any other import failure (a CuPy built for another CUDA,
+    a missing CUDA library) is kept in `_cupy_error` and shown when a GPU is asked for.
+    """
+    global _cupy, _cupy_checked, _cupy_error
     if not _cupy_checked:
         _cupy_checked = True
-        if os.environ.get("MINIT5_TF32", "0").strip() == "1":
+        if SWITCHES.tf32:
             # TF32 float32 matmuls (see minit5/kernels: Precision); CuPy reads this variable
             # when the first float32 matmul picks its compute type. An explicit value wins.
             os.environ.setdefault("CUPY_TF32", "1")
         try:
             import cupy
             _cupy = cupy
-        except Exception:  # not installed, or a broken CUDA install
+        except ModuleNotFoundError as error:
+            if error.name != "cupy":          # CuPy is there but one of its parts is not
+                _cupy_error = error
+            _cupy = None
+        except ImportError as error:          # e.g. a CUDA library CuPy links against
+            _cupy_error = error
             _cupy = None
     return _cupy
 
 
 def gpu_available() -> bool:
     """True when CuPy is installed and sees at least one CUDA device."""
+    global _cupy_error
     cupy = _import_cupy()
     if cupy is None:
         return False
     try:
         return bool(cupy.is_available())
-    except Exception:
+    except Exception as error:   # CuPy's own check failed (driver, runtime): say so later
+        _cupy_error = error
         return False
 
 
 def _why_no_gpu() -> str:
-    if _import_cupy() is None:
+    cupy = _import_cupy()
+    if _cupy_error is not None:
+        return (f"CuPy is installed but cannot use CUDA: {type(_cupy_error).__name__}: "
+                f"{_cupy_error}. Check that the cupy-cuda12x wheel matches the CUDA driver "
+                "(`python -c 'import cupy; cupy.show_config()'`).")
+    if cupy is None:
         return ("CuPy is not installed. Install the GPU extra: `pip install -e .[gpu]` "
                 "(cupy-cuda12x), on a machine with an NVIDIA GPU.")
     return ("CuPy is installed but sees no CUDA device (cupy.is_available() is False). "
@@ -61,9 +115,10 @@ def _why_no_gpu() -> str:
 
 
 def resolve_device(device: str | None = None) -> str:
-    """Turn 'cpu' | 'gpu' | 'auto' | None (read MINIT5_DEVICE) into 'cpu' or 'gpu'."""
+    """Turn 'cpu' | 'gpu' | 'auto' | None (SWITCHES.device, from MINIT5_DEVICE) into 'cpu' or
+    'gpu'."""
     if device is None or device == "default":
-        device = os.environ.get("MINIT5_DEVICE", "cpu")
+        device = SWITCHES.device
     device = str(device).lower()
     if device == "cuda":
         device = "gpu"

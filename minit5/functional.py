@@ -2,8 +2,15 @@
 
 Composing these from elementary ops would also be correct, but a fused forward/backward keeps
 the graph small (fast on a CPU) and numerically careful (softmax and cross entropy subtract the
-row maximum; RMS norm never forms a separate mean). On a GPU the same functions dispatch to the
-CuPy kernels in `minit5/kernels/` when those are available; the maths here is the reference.
+row maximum; RMS norm never forms a separate mean).
+
+The fused ops (attention softmax, RMS norm, cross entropy, gated GELU) are thin Functions over
+`minit5/kernels/<op>.py`, which holds the maths twice, side by side: NumPy code and a CUDA
+kernel, picked by the array type. A Function saves the same arrays and runs the same backward
+on both devices, so a gradient check on the CPU tests the code the GPU runs, all but the kernel
+body (the kernels are checked against the NumPy code in tests/kernels).
+
+Arrays that backward needs go through `save_for_backward`; options and shapes are attributes.
 """
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ import math
 import numpy as np
 
 from minit5 import kernels
+from minit5.autograd import ops
 from minit5.autograd.ops import unbroadcast
 from minit5.autograd.tensor import Function, Tensor
 from minit5.backend import get_array_module
@@ -21,61 +29,56 @@ from minit5.backend import get_array_module
 
 class Softmax(Function):
     def forward(self, x, axis=-1):
-        xp = get_array_module(x)
         self.axis = axis
-        e = xp.exp(x - x.max(axis=axis, keepdims=True))
-        self.out = e / e.sum(axis=axis, keepdims=True)
-        return self.out
+        y = kernels.attention_softmax.softmax(x, axis=axis)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, g):
-        y = self.out
-        return y * (g - (g * y).sum(axis=self.axis, keepdims=True))
+        (y,) = self.saved
+        return kernels.attention_softmax.softmax_backward(y, g, axis=self.axis)
 
 
 class LogSoftmax(Function):
     def forward(self, x, axis=-1):
-        xp = get_array_module(x)
         self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
-        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        return self.out
+        out = x - kernels.cross_entropy.log_sum_exp(x, axis=axis)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
+        (out,) = self.saved
         xp = get_array_module(g)
-        return g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
-
-
-_GELU_C = math.sqrt(2.0 / math.pi)
+        return g - xp.exp(out) * g.sum(axis=self.axis, keepdims=True)
 
 
 class GeluNew(Function):
     """gelu_new (the tanh approximation), T5 v1.1's activation:
-    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); maths in kernels/gated_gelu.py."""
 
     def forward(self, x):
-        xp = get_array_module(x)
-        self.x = x
-        self.t = xp.tanh(_GELU_C * (x + 0.044715 * x * x * x))
-        return 0.5 * x * (1.0 + self.t)
+        y, t = kernels.gated_gelu.gelu_new(x)
+        self.save_for_backward(x, t)
+        return y
 
     def backward(self, g):
-        x, t = self.x, self.t
-        dinner = _GELU_C * (1.0 + 3 * 0.044715 * x * x)
-        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
+        x, t = self.saved
+        return g * kernels.gated_gelu.gelu_new_derivative(x, t)
 
 
 class GeluExact(Function):
     """gelu(x) = x * Phi(x), with the normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
 
     def forward(self, x):
-        self.x = x
-        self.cdf = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
-        return x * self.cdf
+        cdf = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
+        self.save_for_backward(x, cdf)
+        return x * cdf
 
     def backward(self, g):
+        x, cdf = self.saved
         xp = get_array_module(g)
-        pdf = xp.exp(-0.5 * self.x * self.x) / math.sqrt(2.0 * math.pi)
-        return g * (self.cdf + self.x * pdf)
+        pdf = xp.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        return g * (cdf + x * pdf)
 
 
 def _erf(x):
@@ -89,45 +92,98 @@ def _erf(x):
 class Sigmoid(Function):
     def forward(self, x):
         xp = get_array_module(x)
-        self.out = 0.5 * (1.0 + xp.tanh(0.5 * x))   # stable for large |x|
-        return self.out
+        y = 0.5 * (1.0 + xp.tanh(0.5 * x))   # stable for large |x|
+        self.save_for_backward(y)
+        return y
 
     def backward(self, g):
-        return g * self.out * (1.0 - self.out)
+        (y,) = self.saved
+        return g * y * (1.0 - y)
 
 
-# ---- normalisation -----------------------------------------------------------------------
+# ---- the fused ops (kernels/<op>.py: NumPy and CUDA side by side) ---------------------------
+
+
+class AttentionSoftmax(Function):
+    """softmax(scores + position_bias) over the last axis, without materialising the sum on a
+    GPU. The bias broadcasts to the scores; its gradient is summed back over the broadcast
+    axes."""
+
+    def forward(self, scores, position_bias):
+        self.shapes = (scores.shape, position_bias.shape)
+        y = kernels.attention_softmax.forward(scores, position_bias)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved
+        dx = kernels.attention_softmax.backward(y, g)
+        return (unbroadcast(dx, self.shapes[0]) if self.needs_input_grad[0] else None,
+                unbroadcast(dx, self.shapes[1]) if self.needs_input_grad[1] else None)
 
 
 class RMSNorm(Function):
     """T5's LayerNorm: y = w * x / sqrt(mean(x^2) + eps) over the last axis. No mean, no bias.
 
-    The mean of squares is accumulated in at least float32 (float16/bfloat16 inputs are upcast,
-    float32 and float64 keep their precision).
+    The mean of squares is accumulated in at least float32. Saves x and one 1/rms per row
+    (`rstd`), not the normalised x.
     """
 
     def forward(self, x, weight, eps=1e-6):
-        xp = get_array_module(x)
-        acc = np.promote_types(x.dtype, np.float32)
-        variance = (x.astype(acc, copy=False) ** 2).mean(axis=-1, keepdims=True)   # (..., 1)
-        self.r = (1.0 / xp.sqrt(variance + eps)).astype(x.dtype, copy=False)        # (..., 1)
-        self.xhat = x * self.r                                                       # (..., d)
-        self.weight = weight
-        return weight * self.xhat
+        y, rstd = kernels.rms_norm.forward(x, weight, eps)
+        self.save_for_backward(x, weight, rstd)
+        return y
 
     def backward(self, g):
-        xhat, r = self.xhat, self.r
-        gw = None
-        if self.needs_input_grad[1]:
-            gw = (g * xhat).reshape(-1, xhat.shape[-1]).sum(axis=0)                 # (d,)
-        gx = None
-        if self.needs_input_grad[0]:
-            gxhat = g * self.weight
-            gx = r * (gxhat - xhat * (gxhat * xhat).mean(axis=-1, keepdims=True))
-        return gx, gw
+        x, weight, rstd = self.saved
+        gx, gw = kernels.rms_norm.backward(g, x, weight, rstd)
+        return (gx if self.needs_input_grad[0] else None,
+                gw if self.needs_input_grad[1] else None)
 
 
-# ---- linear maps and lookups -------------------------------------------------------------
+class CrossEntropy(Function):
+    """Mean over counted positions of -log softmax(logits)[label]; label == ignore_index is
+    skipped. Like PyTorch, a batch with no counted position gives nan.
+
+    Keeps one log-sum-exp per row for backward, not the probabilities, and the count of
+    counted positions as a device array (reading it would wait for the GPU).
+    """
+
+    def forward(self, logits, labels, ignore_index=-100):
+        xp = get_array_module(logits)
+        self.shape, self.ignore_index = logits.shape, ignore_index
+        z = logits.reshape(-1, logits.shape[-1])                                 # (N, V)
+        y = labels.reshape(-1)                                                   # (N,)
+        loss, lse = kernels.cross_entropy.forward(z, y, ignore_index)            # (N,), (N,)
+        count = (y != ignore_index).sum(dtype=z.dtype)                           # 0-d
+        self.save_for_backward(z, y, lse, count)
+        mean = loss.sum() / xp.maximum(count, 1)
+        return xp.where(count > 0, mean, xp.full((), xp.nan, dtype=z.dtype)).astype(z.dtype)
+
+    def backward(self, g):
+        z, y, lse, count = self.saved
+        xp = get_array_module(g)
+        scale = g / xp.maximum(count, 1)                   # 0-d; every row is ignored if 0
+        grad = kernels.cross_entropy.backward(z, y, lse, scale, self.ignore_index)
+        return grad.reshape(self.shape), None
+
+
+class GatedGelu(Function):
+    """gelu_new(a) * b, T5 v1.1's gated FFN hidden layer; backward gives da and db in one pass
+    from a and b (t is recomputed, not stored)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return kernels.gated_gelu.forward(a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        da, db = kernels.gated_gelu.backward(g, a, b)
+        return (unbroadcast(da, a.shape) if self.needs_input_grad[0] else None,
+                unbroadcast(db, b.shape) if self.needs_input_grad[1] else None)
+
+
+# ---- linear maps, lookups, dropout -------------------------------------------------------
 
 
 class Linear(Function):
@@ -140,16 +196,17 @@ class Linear(Function):
         if x.shape[-1] != weight.shape[1]:
             raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the "
                              f"weight of shape {weight.shape} expects {weight.shape[1]}")
-        self.x, self.weight = x, weight
+        self.save_for_backward(x, weight)
         x2 = x.reshape(-1, x.shape[-1])                          # (N, in)
         return (x2 @ weight.T).reshape(*x.shape[:-1], weight.shape[0])  # (..., out)
 
     def backward(self, g):
+        x, weight = self.saved
         g2 = g.reshape(-1, g.shape[-1])                          # (N, out)
-        gx = (g2 @ self.weight).reshape(self.x.shape) if self.needs_input_grad[0] else None
+        gx = (g2 @ weight).reshape(x.shape) if self.needs_input_grad[0] else None
         gw = None
         if self.needs_input_grad[1]:
-            gw = g2.T @ self.x.reshape(-1, self.x.shape[-1])     # (out, in)
+            gw = g2.T @ x.reshape(-1, x.shape[-1])               # (out, in)
         return gx, gw
 
 
@@ -158,13 +215,15 @@ class Embedding(Function):
     repeat, so the scatter must add, not assign)."""
 
     def forward(self, weight, ids):
-        self.ids, self.shape = ids, weight.shape
+        self.shape = weight.shape
+        self.save_for_backward(ids)
         return weight[ids]                                       # (*ids.shape, d)
 
     def backward(self, g):
+        (ids,) = self.saved
         xp = get_array_module(g)
         grad = xp.zeros(self.shape, dtype=g.dtype)
-        flat_ids = self.ids.reshape(-1)
+        flat_ids = ids.reshape(-1)
         flat_g = g.reshape(-1, self.shape[1])
         if xp is np:
             np.add.at(grad, flat_ids, flat_g)
@@ -174,122 +233,24 @@ class Embedding(Function):
         return grad
 
 
-# ---- regularisation and loss -------------------------------------------------------------
-
-
 class Dropout(Function):
-    def forward(self, x, p, rng):
-        xp = get_array_module(x)
-        if xp is np:
-            keep = rng.random(x.shape) >= p
-        else:  # draw the mask on the device, seeded from the caller's Generator
-            keep = xp.random.default_rng(int(rng.integers(2 ** 63))).random(x.shape) >= p
-        self.scale = (keep / (1.0 - p)).astype(x.dtype)
-        return x * self.scale
+    """Zero each element with probability p, scale the rest by 1 / (1 - p).
 
-    def backward(self, g):
-        return g * self.scale
-
-
-class CrossEntropy(Function):
-    """Mean over counted positions of -log softmax(logits)[label]; label == ignore_index is
-    skipped. Like PyTorch, a batch with no counted position gives nan.
-
-    Only the log-sum-exp per row is kept for backward, not a second copy of the probabilities.
+    The mask is drawn on the host from the caller's numpy Generator, on both devices, and
+    copied to the GPU there (one byte per element): the same Generator state gives the same
+    mask on a CPU and a GPU, and a run replays bit for bit.
     """
 
-    def forward(self, logits, labels, ignore_index=-100):
-        xp = get_array_module(logits)
-        v = logits.shape[-1]
-        z = logits.reshape(-1, v)                                # (N, V)
-        y = labels.reshape(-1)                                   # (N,)
-        self.counted = y != ignore_index
-        self.safe = xp.where(self.counted, y, 0)
-        m = z.max(axis=1, keepdims=True)
-        self.lse = m + xp.log(xp.exp(z - m).sum(axis=1, keepdims=True))   # (N, 1)
-        picked = z[xp.arange(z.shape[0]), self.safe]                      # (N,)
-        self.count = int(self.counted.sum())
-        self.z, self.shape = z, logits.shape
-        nll = (self.lse[:, 0] - picked) * self.counted
-        return xp.asarray(nll.sum() / self.count if self.count else xp.nan, dtype=logits.dtype)
+    def forward(self, x, p, rng):
+        xp = get_array_module(x)
+        keep = xp.asarray(rng.random(x.shape) >= p)              # (x.shape), bool
+        scale = (keep / (1.0 - p)).astype(x.dtype)
+        self.save_for_backward(scale)
+        return x * scale
 
     def backward(self, g):
-        xp = get_array_module(g)
-        if self.count == 0:
-            return xp.zeros(self.shape, dtype=self.z.dtype), None
-        grad = xp.exp(self.z - self.lse)                         # softmax, (N, V)
-        grad[xp.arange(grad.shape[0]), self.safe] -= 1.0
-        grad *= (self.counted[:, None] * (g / self.count)).astype(grad.dtype)
-        return grad.reshape(self.shape), None
-
-
-# ---- fused GPU kernels (minit5/kernels) --------------------------------------------------
-# Used for CuPy arrays only (`kernels.use_kernels`), by attention_softmax, rms_norm,
-# cross_entropy and gated_gelu below. Each kernel equals the composed maths above, which stays
-# the NumPy path, untouched.
-
-
-class AttentionSoftmax(Function):
-    """softmax(scores + position_bias) over the last axis in one kernel. The bias broadcasts to
-    the scores; its gradient is summed back over the broadcast axes."""
-
-    def forward(self, scores, position_bias):
-        self.shapes = (scores.shape, position_bias.shape)
-        self.out = kernels.attention_softmax.forward(scores, position_bias)
-        return self.out
-
-    def backward(self, g):
-        dx = kernels.attention_softmax.backward(self.out, g)
-        return (unbroadcast(dx, self.shapes[0]) if self.needs_input_grad[0] else None,
-                unbroadcast(dx, self.shapes[1]) if self.needs_input_grad[1] else None)
-
-
-class FusedRMSNorm(Function):
-    """RMSNorm by the kernels: keeps x and 1/rms per row instead of xhat."""
-
-    def forward(self, x, weight, eps=1e-6):
-        self.x, self.weight = x, weight
-        y, self.rstd = kernels.rms_norm.forward(x, weight, eps)
-        return y
-
-    def backward(self, g):
-        gx, gw = kernels.rms_norm.backward(g, self.x, self.weight, self.rstd)
-        return (gx if self.needs_input_grad[0] else None,
-                gw if self.needs_input_grad[1] else None)
-
-
-class FusedCrossEntropy(Function):
-    """CrossEntropy by the kernels: a loss and a log-sum-exp per row forward, one pass back."""
-
-    def forward(self, logits, labels, ignore_index=-100):
-        xp = get_array_module(logits)
-        self.shape, self.ignore_index = logits.shape, ignore_index
-        self.z = logits.reshape(-1, logits.shape[-1])                           # (N, V)
-        self.y = labels.reshape(-1)                                             # (N,)
-        loss, self.lse = kernels.cross_entropy.forward(self.z, self.y, ignore_index)
-        self.count = int((self.y != ignore_index).sum())
-        return xp.asarray(loss.sum() / self.count if self.count else xp.nan, dtype=logits.dtype)
-
-    def backward(self, g):
-        xp = get_array_module(g)
-        if self.count == 0:
-            return xp.zeros(self.shape, dtype=self.z.dtype), None
-        grad = kernels.cross_entropy.backward(self.z, self.y, self.lse, g / self.count,
-                                              self.ignore_index)
-        return grad.reshape(self.shape), None
-
-
-class GatedGelu(Function):
-    """gelu_new(a) * b in one kernel; backward gives da and db in one pass from a and b."""
-
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return kernels.gated_gelu.forward(a, b)
-
-    def backward(self, g):
-        da, db = kernels.gated_gelu.backward(g, self.a, self.b)
-        return (unbroadcast(da, self.a.shape) if self.needs_input_grad[0] else None,
-                unbroadcast(db, self.b.shape) if self.needs_input_grad[1] else None)
+        (scale,) = self.saved
+        return g * scale
 
 
 # ---- the functional API ------------------------------------------------------------------
@@ -303,11 +264,9 @@ def attention_softmax(scores, position_bias):
     """T5's attention weights: softmax(scores + position_bias) over the keys (last) axis.
 
     scores (B, H, Lq, Lk); position_bias (1|B, H, Lq, Lk), the relative bias with the additive
-    mask folded in. One fused kernel on a GPU, softmax(scores + position_bias) otherwise.
+    mask folded in. One fused kernel on a GPU.
     """
-    if kernels.use_kernels(scores):
-        return AttentionSoftmax.apply(scores, position_bias)
-    return softmax(scores + position_bias, axis=-1)
+    return AttentionSoftmax.apply(scores, position_bias)
 
 
 def log_softmax(x, axis=-1):
@@ -315,7 +274,6 @@ def log_softmax(x, axis=-1):
 
 
 def relu(x):
-    from minit5.autograd import ops
     return ops.relu(x)
 
 
@@ -325,10 +283,8 @@ def gelu_new(x):
 
 def gated_gelu(a, b):
     """gelu_new(a) * b: T5 v1.1's gated FFN hidden layer (a = wi_0 x, b = wi_1 x). One fused
-    kernel on a GPU for same-shaped inputs, composed otherwise."""
-    if kernels.use_kernels(a) and tuple(a.shape) == tuple(b.shape):
-        return GatedGelu.apply(a, b)
-    return gelu_new(a) * b
+    kernel on a GPU for same-shaped inputs."""
+    return GatedGelu.apply(a, b)
 
 
 def gelu(x):
@@ -344,13 +300,12 @@ def silu(x):
     return x * sigmoid(x)
 
 
-# feed_forward_proj activation names, as HF's ACT2FN spells them.
+# The activation table: feed_forward_proj's activation names, spelt as HF's ACT2FN spells them.
+# T5Config validates against its keys and the FFN looks its activation up here.
 ACTIVATIONS = {"relu": relu, "gelu_new": gelu_new, "gelu": gelu, "silu": silu, "swish": silu}
 
 
 def rms_norm(x, weight, eps=1e-6):
-    if kernels.use_kernels(x):
-        return FusedRMSNorm.apply(x, weight, eps=eps)
     return RMSNorm.apply(x, weight, eps=eps)
 
 
@@ -358,39 +313,54 @@ def linear(x, weight):
     return Linear.apply(x, weight)
 
 
-def embedding(weight, ids):
-    """weight[ids] for an integer array `ids` (checked to lie in range)."""
+def check_ids(ids, num_embeddings):
+    """IndexError unless every id lies in [0, num_embeddings). Reads the ids on the host (a
+    device sync on a GPU), so the model checks its ids once, at its boundary, instead."""
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= num_embeddings):
+        raise IndexError(f"embedding ids must lie in [0, {num_embeddings}), got values from "
+                         f"{int(ids.min())} to {int(ids.max())}")
+
+
+def embedding(weight, ids, validated=False):
+    """weight[ids] for an integer array `ids`, checked to lie in range unless the caller has
+    validated them already (validated=True: the model, whose ids were checked at its input)."""
     ids = ids.data if isinstance(ids, Tensor) else ids
-    xp = get_array_module(ids)
-    ids = xp.asarray(ids)
+    ids = get_array_module(weight).asarray(ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding ids must be integers, got dtype {ids.dtype}")
-    n = weight.shape[0]
-    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= n):
-        raise IndexError(f"embedding ids must lie in [0, {n}), got values from {int(ids.min())} "
-                         f"to {int(ids.max())}")
+    if not validated:
+        check_ids(ids, weight.shape[0])
     return Embedding.apply(weight, ids=ids)
 
 
-def dropout(x, p, rng=None, training=True):
+def dropout(x, p, rng, training=True):
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not
-    training or p == 0. `rng` is an explicit numpy Generator."""
+    training or p == 0. `rng` is an explicit numpy Generator (it draws the mask)."""
     if not training or p == 0.0:
         return x
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-    if rng is None:
-        raise ValueError("dropout in training mode needs an explicit numpy Generator (rng=...)")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("dropout in training mode needs an explicit numpy Generator "
+                         f"(rng=np.random.default_rng(seed)), got {type(rng).__name__}")
     return Dropout.apply(x, p=p, rng=rng)
 
 
-def cross_entropy(logits, labels, ignore_index=-100):
-    """Mean cross entropy of logits (..., V) against integer labels (...)."""
+def cross_entropy(logits, labels, ignore_index=-100, validated=False):
+    """Mean cross entropy of logits (..., V) against integer labels (...).
+
+    Every label must be a class id in [0, V) or ignore_index: anything else is a ValueError,
+    on every device (kernels.cross_entropy.check_labels). validated=True skips that check (and
+    its device sync) for labels the caller has checked already, as the model does.
+    """
     labels = labels.data if isinstance(labels, Tensor) else labels
-    xp = get_array_module(labels)
-    labels = xp.asarray(labels)
+    labels = get_array_module(logits).asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels must be integer class ids, got dtype "
+                        f"{labels.dtype}")
     if labels.shape != tuple(logits.shape[:-1]):
         raise ValueError(f"cross_entropy: labels of shape {labels.shape} do not match logits of "
                          f"shape {tuple(logits.shape)} (labels must be logits.shape[:-1])")
-    loss = FusedCrossEntropy if kernels.use_kernels(logits) else CrossEntropy
-    return loss.apply(logits, labels, ignore_index=ignore_index)
+    if not validated:
+        kernels.cross_entropy.check_labels(labels, logits.shape[-1], ignore_index)
+    return CrossEntropy.apply(logits, labels, ignore_index=ignore_index)

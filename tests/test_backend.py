@@ -1,13 +1,29 @@
 """Device choice (MINIT5_DEVICE), the array module, moving arrays, and dtypes.
 
+The environment is read once, at import, into `backend.SWITCHES`; these tests set the switches
+a process started with that environment would have (`environment(...)`).
+
 Whether this machine has a GPU must not matter to these tests: where it would, `gpu_available`
 (or the CuPy import itself) is monkeypatched, so the no-GPU paths are tested everywhere.
 """
+import builtins
+import dataclasses
+import pathlib
+import re
+
 import numpy as np
 import pytest
 
 from minit5 import backend
 from minit5.autograd import Tensor
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """environment(MINIT5_DEVICE="gpu"): the switches of a process started with those variables."""
+    def set_variables(**variables):
+        monkeypatch.setattr(backend, "SWITCHES", backend.read_switches(variables))
+    return set_variables
 
 
 @pytest.fixture
@@ -21,52 +37,52 @@ def fake_gpu(monkeypatch):
 
 
 # ---- MINIT5_DEVICE -------------------------------------------------------------------------
-def test_default_device_is_cpu(monkeypatch):
-    monkeypatch.delenv("MINIT5_DEVICE", raising=False)
+def test_default_device_is_cpu(environment):
+    environment()
     assert backend.resolve_device() == "cpu"
     assert backend.resolve_device(None) == "cpu"
 
 
 @pytest.mark.parametrize("value", ["cpu", "CPU", "Cpu"])
-def test_env_cpu(monkeypatch, value):
-    monkeypatch.setenv("MINIT5_DEVICE", value)
+def test_env_cpu(environment, value):
+    environment(MINIT5_DEVICE=value)
     assert backend.resolve_device() == "cpu"
 
 
 @pytest.mark.parametrize("value", ["gpu", "GPU", "cuda"])
-def test_env_gpu_with_a_gpu(monkeypatch, fake_gpu, value):
-    monkeypatch.setenv("MINIT5_DEVICE", value)
+def test_env_gpu_with_a_gpu(environment, fake_gpu, value):
+    environment(MINIT5_DEVICE=value)
     assert backend.resolve_device() == "gpu"
 
 
-def test_auto_uses_the_gpu_when_there_is_one(monkeypatch, fake_gpu):
-    monkeypatch.setenv("MINIT5_DEVICE", "auto")
+def test_auto_uses_the_gpu_when_there_is_one(environment, fake_gpu):
+    environment(MINIT5_DEVICE="auto")
     assert backend.resolve_device() == "gpu"
 
 
-def test_auto_falls_back_to_numpy_without_a_gpu(monkeypatch, no_gpu):
-    monkeypatch.setenv("MINIT5_DEVICE", "auto")
+def test_auto_falls_back_to_numpy_without_a_gpu(environment, no_gpu):
+    environment(MINIT5_DEVICE="auto")
     assert backend.resolve_device() == "cpu"
     assert backend.xp_for() is np
     assert backend.xp_for("auto") is np
 
 
-def test_an_explicit_argument_wins_over_the_environment(monkeypatch, no_gpu):
-    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+def test_an_explicit_argument_wins_over_the_environment(environment, no_gpu):
+    environment(MINIT5_DEVICE="gpu")
     assert backend.resolve_device("cpu") == "cpu"
 
 
 @pytest.mark.parametrize("value", ["tpu", "", "gpu0", "mps"])
-def test_unknown_device_is_a_clear_error(monkeypatch, value):
-    monkeypatch.setenv("MINIT5_DEVICE", value)
+def test_unknown_device_is_a_clear_error(environment, value):
+    environment(MINIT5_DEVICE=value)
     with pytest.raises(ValueError, match=r"unknown device .*'cpu', 'gpu', 'auto'.*MINIT5_DEVICE"):
         backend.resolve_device()
     with pytest.raises(ValueError, match="unknown device"):
         backend.resolve_device(value)
 
 
-def test_gpu_without_a_gpu_is_a_clear_error(monkeypatch, no_gpu):
-    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+def test_gpu_without_a_gpu_is_a_clear_error(environment, no_gpu):
+    environment(MINIT5_DEVICE="gpu")
     with pytest.raises(RuntimeError, match=r"(?s)no GPU can be used.*CuPy"):
         backend.resolve_device()
     with pytest.raises(RuntimeError, match="GPU"):
@@ -86,6 +102,7 @@ def test_gpu_error_says_cupy_sees_no_device(monkeypatch, no_gpu):
 
 
 def test_gpu_available_is_false_without_cupy_or_when_cupy_fails(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy_error", None)     # restored afterwards
     monkeypatch.setattr(backend, "_import_cupy", lambda: None)
     assert backend.gpu_available() is False
 
@@ -96,6 +113,74 @@ def test_gpu_available_is_false_without_cupy_or_when_cupy_fails(monkeypatch):
 
     monkeypatch.setattr(backend, "_import_cupy", lambda: BrokenCuPy)
     assert backend.gpu_available() is False
+
+
+def test_switches_are_read_from_the_environment_once():
+    assert backend.read_switches({}) == backend.Switches("cpu", True, False)
+    switches = backend.read_switches({"MINIT5_DEVICE": "auto", "MINIT5_KERNELS": "0",
+                                      "MINIT5_TF32": "1"})
+    assert switches == backend.Switches("auto", False, True)
+
+
+def test_configure_replaces_switches_and_returns_the_old_ones(monkeypatch):
+    monkeypatch.setattr(backend, "SWITCHES", backend.Switches())
+    old = backend.configure(kernels=False)
+    assert old == backend.Switches() and backend.SWITCHES.kernels is False
+    backend.configure(**dataclasses.asdict(old))
+    assert backend.SWITCHES == backend.Switches()
+
+
+def test_only_the_backend_and_the_cli_read_the_environment():
+    """Switches are read once (backend.SWITCHES); no op looks at os.environ when it runs."""
+    package = pathlib.Path(backend.__file__).parent
+    allowed = {package / "backend.py", package / "cli.py"}
+    readers = [str(path.relative_to(package)) for path in sorted(package.rglob("*.py"))
+               if path not in allowed
+               and re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text())]
+    assert readers == [], f"these modules read the environment: {readers}"
+
+
+def fake_import_of_cupy(monkeypatch, error):
+    """Make `import cupy` raise `error`, and let the backend try again."""
+    real_import = builtins.__import__
+
+    def importer(name, *args, **kwargs):
+        if name == "cupy":
+            raise error
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", importer)
+    monkeypatch.setattr(backend, "_cupy_checked", False)
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", None)
+
+
+def test_a_missing_cupy_says_it_is_not_installed(monkeypatch):
+    fake_import_of_cupy(monkeypatch, ModuleNotFoundError("No module named 'cupy'", name="cupy"))
+    assert backend._import_cupy() is None and backend.gpu_available() is False
+    with pytest.raises(RuntimeError, match="CuPy is not installed"):
+        backend.resolve_device("gpu")
+
+
+def test_a_broken_cuda_install_shows_the_real_error(monkeypatch):
+    fake_import_of_cupy(monkeypatch, ImportError("libcudart.so.12: cannot open shared object"))
+    assert backend._import_cupy() is None and backend.gpu_available() is False
+    with pytest.raises(RuntimeError, match=r"CuPy is installed but cannot use CUDA: "
+                                           r"ImportError: libcudart\.so\.12") as error:
+        backend.resolve_device("gpu")
+    assert "not installed" not in str(error.value)
+
+
+def test_a_failing_device_check_shows_its_error(monkeypatch):
+    class BrokenCuPy:
+        @staticmethod
+        def is_available():
+            raise RuntimeError("CUDA driver version is insufficient")
+
+    monkeypatch.setattr(backend, "_import_cupy", lambda: BrokenCuPy)
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    with pytest.raises(RuntimeError, match="CUDA driver version is insufficient"):
+        backend.resolve_device("gpu")
 
 
 # ---- array module and moving arrays ---------------------------------------------------------

@@ -22,10 +22,10 @@ class Stack(Module):
 class Toy(Module):
     def __init__(self):
         super().__init__()
-        self.shared = Embedding(5, 3)
+        self.shared = Embedding(5, 3, rng=10)
         self.encoder = Stack(self.shared)
         self.decoder = Stack(self.shared, n_blocks=1)
-        self.lm_head = Linear(3, 5)
+        self.lm_head = Linear(3, 5, rng=11)
 
     def forward(self, ids):
         h = self.encoder.dropout(self.shared(ids))
@@ -73,7 +73,7 @@ def test_registration_follows_assignment():
             self.b = Parameter(np.zeros(2))
             self.a = Parameter(np.zeros(1))
             self.scratch = Tensor(np.zeros(3))    # a plain Tensor is not a parameter
-            self.child = Linear(2, 2)
+            self.child = Linear(2, 2, rng=0)
 
     m = M()
     assert [n for n, _ in m.named_parameters()] == ["b", "a", "child.weight"]
@@ -215,3 +215,16 @@ def test_dropout_keeps_the_expected_scale():
     y = layer(Tensor(np.ones(100_000))).numpy()
     assert set(np.unique(y)) <= {0.0, 1 / 0.75}
     assert abs(y.mean() - 1.0) < 0.01
+
+
+def test_weights_need_an_explicit_random_source():
+    """No silent default seed: two layers get the same weights only when asked to."""
+    with pytest.raises(TypeError, match="rng"):
+        Linear(4, 4)
+    with pytest.raises(TypeError, match=r"explicit random source.*NoneType"):
+        Embedding(4, 4, rng=None)
+    generator = np.random.default_rng(0)
+    first, second = Linear(4, 4, rng=generator), Linear(4, 4, rng=generator)
+    assert not np.array_equal(first.weight.data, second.weight.data)
+    assert np.array_equal(Linear(4, 4, rng=3).weight.data,
+                          Linear(4, 4, rng=np.random.default_rng(3)).weight.data)

@@ -290,6 +290,7 @@ OPS = [
     Op("attention_softmax", F.attention_softmax, attention_softmax_inputs()),
     Op("gelu_new", F.gelu_new, unary()),
     Op("gated_gelu", F.gated_gelu, same_shape_inputs()),
+    Op("gated_gelu[broadcast]", F.gated_gelu, binary()),
     Op("gelu", F.gelu, unary()),
     Op("sigmoid", F.sigmoid, unary()),
     Op("silu", F.silu, unary()),
@@ -297,7 +298,12 @@ OPS = [
     Op("rms_norm[weight only]", F.rms_norm, rms_norm_inputs(), grads=(1,)),
     Op("dropout", _dropout, dropout_inputs()),
     Op("embedding", lambda weight, ids: F.embedding(weight, ids), embedding_inputs()),
+    Op("embedding[validated]", lambda weight, ids: F.embedding(weight, ids, validated=True),
+       embedding_inputs()),
     Op("cross_entropy", lambda logits, labels: F.cross_entropy(logits, labels),
+       cross_entropy_inputs()),
+    Op("cross_entropy[validated]",
+       lambda logits, labels: F.cross_entropy(logits, labels, validated=True),
        cross_entropy_inputs()),
     Op("linear", F.linear, linear_inputs()),
     Op("linear[weight only]", F.linear, linear_inputs(), grads=(1,)),
@@ -368,7 +374,9 @@ def test_registry_covers_the_functional_api():
     """Every public function of minit5.autograd.ops and minit5.functional has an entry in OPS
     (an entry's name is the function's name, with an optional "[variant]")."""
     tested = {op.name.split("[")[0] for op in OPS}
-    helpers = {"unbroadcast"}   # not an op: the sum that undoes broadcasting, used by backward
+    helpers = {"unbroadcast",    # not an op: the sum that undoes broadcasting, used by backward
+               "setup_tensor",   # binds the ops onto Tensor (they are tested through it here)
+               "check_ids"}      # embedding's range check (tests/kernels/test_parity.py)
     public = set()
     for module in (ops, F):
         public |= {name for name, value in vars(module).items()

@@ -2,7 +2,8 @@
 
 Each op is a `Function` with a forward on arrays and a backward on the output gradient. Binary
 ops broadcast like NumPy, so their backward sums the gradient back to each input's shape
-(`unbroadcast`).
+(`unbroadcast`). At the end, `setup_tensor` binds them onto `Tensor` as its operators
+(`a + b`, `a @ b`, `a.sum()`, ...), once, when this module is imported.
 """
 from __future__ import annotations
 
@@ -108,11 +109,13 @@ class Pow(Function):
 
 class Exp(Function):
     def forward(self, a):
-        self.out = get_array_module(a).exp(a)
-        return self.out
+        out = get_array_module(a).exp(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * self.out
+        (out,) = self.saved
+        return g * out
 
 
 class Log(Function):
@@ -127,40 +130,46 @@ class Log(Function):
 
 class Sqrt(Function):
     def forward(self, a):
-        self.out = get_array_module(a).sqrt(a)
-        return self.out
+        out = get_array_module(a).sqrt(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * 0.5 / self.out
+        (out,) = self.saved
+        return g * 0.5 / out
 
 
 class Rsqrt(Function):
     def forward(self, a):
-        self.save_for_backward(a)
-        self.out = 1.0 / get_array_module(a).sqrt(a)
-        return self.out
+        out = 1.0 / get_array_module(a).sqrt(a)
+        self.save_for_backward(a, out)
+        return out
 
     def backward(self, g):
-        (a,) = self.saved
-        return g * -0.5 * self.out / a
+        a, out = self.saved
+        return g * -0.5 * out / a
 
 
 class Tanh(Function):
     def forward(self, a):
-        self.out = get_array_module(a).tanh(a)
-        return self.out
+        out = get_array_module(a).tanh(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
-        return g * (1 - self.out * self.out)
+        (out,) = self.saved
+        return g * (1 - out * out)
 
 
 class ReLU(Function):
     def forward(self, a):
-        self.positive = a > 0
-        return a * self.positive
+        positive = a > 0
+        self.save_for_backward(positive)
+        return a * positive
 
     def backward(self, g):
-        return g * self.positive
+        (positive,) = self.saved
+        return g * positive
 
 
 class Maximum(Function):
@@ -247,14 +256,14 @@ class Max(Function):
     """Max over axes; the gradient is shared equally among tied maxima."""
 
     def forward(self, a, axis=None, keepdims=False):
-        self.save_for_backward(a)
         self.axis, self.keepdims = axis, keepdims
-        self.out = a.max(axis=axis, keepdims=True)
-        return self.out if keepdims else self.out.reshape(a.max(axis=axis).shape)
+        out = a.max(axis=axis, keepdims=True)
+        self.save_for_backward(a, out)
+        return out if keepdims else out.reshape(a.max(axis=axis).shape)
 
     def backward(self, g):
-        (a,) = self.saved
-        is_max = a == self.out
+        a, out = self.saved
+        is_max = a == out
         count = is_max.sum(axis=self.axis, keepdims=True).astype(g.dtype)  # int would upcast
         g = _expand_reduced(g, a.shape, self.axis, self.keepdims)
         return g * is_max / count
@@ -343,15 +352,16 @@ class Where(Function):
     """where(condition, a, b): a where condition holds, b elsewhere (condition gets no grad)."""
 
     def forward(self, a, b, condition):
-        self.condition = condition
+        self.save_for_backward(condition)
         self.shapes = (a.shape, b.shape)
         return get_array_module(a, b).where(condition, a, b)
 
     def backward(self, g):
+        (condition,) = self.saved
         zero = g.dtype.type(0)
         xp = get_array_module(g)
-        return (unbroadcast(xp.where(self.condition, g, zero), self.shapes[0]),
-                unbroadcast(xp.where(self.condition, zero, g), self.shapes[1]))
+        return (unbroadcast(xp.where(condition, g, zero), self.shapes[0]),
+                unbroadcast(xp.where(condition, zero, g), self.shapes[1]))
 
 
 # ---- the functional API ------------------------------------------------------------------
@@ -396,3 +406,55 @@ def masked_fill(a, mask, value):
     """a with `value` wherever mask is True (no gradient flows to the filled places)."""
     mask = mask.data if isinstance(mask, Tensor) else mask
     return Where.apply(value, a, condition=mask)
+
+
+# ---- Tensor's operators, bound once (as DeZero's setup_variable) ---------------------------
+def _swapped(op):
+    """The reflected operator: `2 - t` calls t.__rsub__(2), which is sub(2, t)."""
+    def reflected(self, other):
+        return op(other, self)
+    return reflected
+
+
+def _reshape(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return reshape(self, shape)
+
+
+def _transpose(self, *axes):
+    """NumPy semantics: a permutation of all axes (none given: reverse them)."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return transpose(self, axes or None)
+
+
+def _swapaxes(self, axis1, axis2):
+    axes = list(range(self.ndim))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(self, tuple(axes))
+
+
+def _astype(self, dtype):
+    return Cast.apply(self, dtype=np.dtype(dtype))
+
+
+def setup_tensor():
+    """Give Tensor its operators and methods, each the op of the same name above."""
+    binary = {"add": add, "sub": sub, "mul": mul, "truediv": div, "matmul": matmul}
+    for name, op in binary.items():
+        setattr(Tensor, f"__{name}__", op)
+        setattr(Tensor, f"__r{name}__", _swapped(op))
+    Tensor.__pow__ = pow
+    Tensor.__neg__ = neg
+    Tensor.__getitem__ = getitem
+    for op in (sum, mean, max):
+        setattr(Tensor, op.__name__, op)
+    for op in (exp, log, sqrt, rsqrt, tanh, relu):
+        setattr(Tensor, op.__name__, op)
+    Tensor.reshape, Tensor.transpose, Tensor.permute = _reshape, _transpose, _transpose
+    Tensor.swapaxes, Tensor.astype, Tensor.masked_fill = _swapaxes, _astype, masked_fill
+    Tensor.T = property(lambda self: transpose(self, None))
+
+
+setup_tensor()

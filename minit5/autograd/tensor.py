@@ -6,6 +6,9 @@ reverse topological order, so a node used twice (`b = a + a; c = b * b`) has col
 gradient from every use before it passes its own gradient on.
 
 The walk is iterative (an explicit stack instead of recursion), so a chain of 10,000 ops works.
+The graph is public: `tensor.creator` is the Function that made a tensor (None for a leaf), its
+`.parents` the input Tensors, and `topological_order(root)` lists the nodes backward visits.
+The arithmetic operators are bound onto Tensor once, by `minit5.autograd.ops`.
 """
 from __future__ import annotations
 
@@ -67,7 +70,7 @@ class Tensor:
                             f"{self.data.dtype}; convert first, e.g. Tensor(x.astype('float32'))")
         self.requires_grad = bool(requires_grad)
         self.grad = None
-        self._ctx = None          # the Function that produced this tensor (None for leaves)
+        self.creator = None       # the Function that produced this tensor (None for leaves)
         self._graph_freed = False
 
     # ---- basic properties -------------------------------------------------------------
@@ -93,7 +96,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._ctx is None
+        return self.creator is None
 
     def __len__(self):
         return len(self.data)
@@ -113,127 +116,71 @@ class Tensor:
         """The same data, cut from the graph."""
         return Tensor(self.data, requires_grad=False)
 
-    def astype(self, dtype) -> "Tensor":
-        from minit5.autograd import ops
-        return ops.Cast.apply(self, dtype=np.dtype(dtype))
-
     def zero_grad(self):
         self.grad = None
+
+    # Operators and array methods (+ - * / @ **, [], sum, mean, max, exp, reshape, T, ...) are
+    # the ops of minit5/autograd/ops.py, bound onto this class there by `setup_tensor`.
 
     # ---- backward ---------------------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` that requires grad.
 
         `grad` is the gradient flowing in from above; it may be left out only for a
-        one-element tensor (the usual loss), where it is 1.
+        one-element tensor (the usual loss), where it is 1. The graph's saved arrays are
+        freed on the way unless retain_graph=True.
         """
-        if self._graph_freed:
-            raise RuntimeError("backward() was already called through this graph and its saved "
-                               "values were freed; pass retain_graph=True to the first call "
-                               "to go through it twice")
-        if not self.requires_grad:
-            raise RuntimeError("backward() on a tensor that does not require grad: none of its "
-                               "inputs had requires_grad=True (or it was made under no_grad())")
-        xp = backend.get_array_module(self.data)
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"backward() on a non-scalar tensor of shape {self.shape} needs "
-                                   "a gradient argument of the same shape; call .sum() or "
-                                   ".mean() first to make a scalar loss")
-            grad = xp.ones_like(self.data)
-        else:
-            grad = _as_array(grad, self.data.dtype)
-            if grad.shape != self.shape:
-                raise ValueError(f"backward(grad): grad has shape {grad.shape} but the tensor "
-                                 f"has shape {self.shape}")
-
-        order = _topological_order(self)
-        grads = {id(self): grad}
-        for node in reversed(order):
+        self._check_can_backward()
+        grads = {id(self): self._seed_grad(grad)}       # node -> gradient collected so far
+        for node in reversed(topological_order(self)):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            if node._ctx is None:                     # a leaf: keep its gradient
-                if node._graph_freed:
-                    raise RuntimeError("backward() reached a tensor whose graph was freed by an "
-                                       "earlier backward(); pass retain_graph=True to that call "
-                                       "to go through the shared part of the graph twice")
+            if node.creator is None:                    # a leaf: keep its gradient
+                node._check_can_backward()
                 # A copy: g may be the caller's array or be shared with another input (a + b).
                 node.grad = g.copy() if node.grad is None else node.grad + g
                 continue
-            ctx = node._ctx
-            in_grads = ctx.backward(g)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            for parent, pg in zip(ctx.parents, in_grads):
+            fn = node.creator
+            in_grads = fn.backward(g)
+            in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
+            for parent, pg in zip(fn.parents, in_grads):
                 if pg is None or not parent.requires_grad:
                     continue
                 if pg.shape != parent.shape:
-                    raise RuntimeError(f"internal: {type(ctx).__name__}.backward returned a "
+                    raise RuntimeError(f"internal: {type(fn).__name__}.backward returned a "
                                        f"gradient of shape {pg.shape} for an input of shape "
                                        f"{parent.shape}")
                 key = id(parent)
                 grads[key] = pg if key not in grads else grads[key] + pg
             if not retain_graph:
-                node._ctx = None
-                node._graph_freed = True
+                node.creator, node._graph_freed = None, True
 
-    # ---- operators (defined in ops.py, bound below) -------------------------------------
-    def __add__(self, other): return _ops().add(self, other)
-    def __radd__(self, other): return _ops().add(other, self)
-    def __sub__(self, other): return _ops().sub(self, other)
-    def __rsub__(self, other): return _ops().sub(other, self)
-    def __mul__(self, other): return _ops().mul(self, other)
-    def __rmul__(self, other): return _ops().mul(other, self)
-    def __truediv__(self, other): return _ops().div(self, other)
-    def __rtruediv__(self, other): return _ops().div(other, self)
-    def __matmul__(self, other): return _ops().matmul(self, other)
-    def __rmatmul__(self, other): return _ops().matmul(other, self)
-    def __pow__(self, exponent): return _ops().pow(self, exponent)
-    def __neg__(self): return _ops().neg(self)
-    def __getitem__(self, index): return _ops().getitem(self, index)
+    def _check_can_backward(self):
+        if self._graph_freed:
+            raise RuntimeError("backward() reached a tensor whose graph was freed by an earlier "
+                               "backward(); pass retain_graph=True to the first call to go "
+                               "through the graph (or a shared part of it) twice")
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: none of its "
+                               "inputs had requires_grad=True (or it was made under no_grad())")
 
-    def sum(self, axis=None, keepdims=False): return _ops().sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
-    def exp(self): return _ops().exp(self)
-    def log(self): return _ops().log(self)
-    def sqrt(self): return _ops().sqrt(self)
-    def rsqrt(self): return _ops().rsqrt(self)
-    def tanh(self): return _ops().tanh(self)
-    def relu(self): return _ops().relu(self)
-
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops().reshape(self, shape)
-
-    def transpose(self, *axes):
-        """NumPy semantics: a permutation of all axes (none given: reverse them)."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _ops().transpose(self, axes or None)
-
-    permute = transpose
-
-    def swapaxes(self, axis1, axis2):
-        axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return _ops().transpose(self, tuple(axes))
-
-    @property
-    def T(self):
-        return _ops().transpose(self, None)
-
-    def masked_fill(self, mask, value): return _ops().masked_fill(self, mask, value)
+    def _seed_grad(self, grad):
+        """The gradient backward starts from: ones for a one-element tensor, else `grad`."""
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() on a non-scalar tensor of shape {self.shape} needs "
+                                   "a gradient argument of the same shape; call .sum() or "
+                                   ".mean() first to make a scalar loss")
+            return backend.get_array_module(self.data).ones_like(self.data)
+        grad = _as_array(grad, self.data.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward(grad): grad has shape {grad.shape} but the tensor "
+                             f"has shape {self.shape}")
+        return grad
 
 
-def _ops():
-    from minit5.autograd import ops
-    return ops
-
-
-def _topological_order(root: Tensor) -> list:
+def topological_order(root: Tensor) -> list:
     """Every node that leads to `root` and needs a gradient, each after all of its inputs.
 
     Iterative depth-first search: a node is appended once all of its parents are done.
@@ -249,8 +196,8 @@ def _topological_order(root: Tensor) -> list:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        if node._ctx is not None:
-            for parent in node._ctx.parents:
+        if node.creator is not None:
+            for parent in node.creator.parents:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
@@ -261,8 +208,10 @@ class Function:
 
     Subclasses implement `forward(self, *arrays, **options) -> array` and
     `backward(self, grad) -> gradient or tuple of gradients (None where not needed)`, one per
-    Tensor input, each shaped like that input. Use `self.save_for_backward(...)` and
-    `self.saved` for what backward needs; `self.needs_input_grad[i]` tells which inputs need one.
+    Tensor input, each shaped like that input. Arrays that backward needs are kept with
+    `self.save_for_backward(...)` and read back from `self.saved`; options and shapes are plain
+    attributes; `self.needs_input_grad[i]` tells which inputs need a gradient. `apply` records
+    the inputs as `self.parents` and the Function as the output's `creator`.
     """
 
     def save_for_backward(self, *values):
@@ -283,7 +232,7 @@ class Function:
         out = Tensor(ctx.forward(*[t.data for t in tensors], **options))
         if is_grad_enabled() and any(ctx.needs_input_grad):
             out.requires_grad = True
-            out._ctx = ctx
+            out.creator = ctx
             ctx.parents = tensors
         return out
 

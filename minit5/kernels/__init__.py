@@ -1,23 +1,24 @@
 """Fused GPU kernels, each beside the NumPy reference it must equal (llm.c's kernel lab).
 
 One file per fused op. Each holds
-    reference_forward / reference_backward (or reference_update)   pure xp maths, equal to
-        what minit5.functional (or the optimizer) computes; runs on NumPy and CuPy alike;
+    reference_forward / reference_backward (or reference_update)   the NumPy maths (written
+        against `xp`, so it runs on CuPy arrays too);
     a CUDA source of template kernels (float and double), compiled with NVRTC on first use;
-    forward / backward (or update)   entry points: the kernel for CuPy arrays it supports, the
-        reference otherwise (NumPy arrays, other dtypes, shapes the kernel does not cover).
+    forward / backward (or update)   the entry points: the kernel for CuPy arrays it supports,
+        the NumPy maths otherwise (NumPy arrays, other dtypes, shapes the kernel does not cover).
 
     attention_softmax   softmax(scores + position_bias) over the keys; backward y (g - sum g y)
     rms_norm            T5's LayerNorm; forward saves 1/rms per row; backward dx and dweight
     cross_entropy       log-softmax + NLL with ignore_index; per-row loss and lse
     gated_gelu          gelu_new(a) * b, T5 v1.1's gated FFN
-    adafactor_update    Adafactor's factored step for a 2-D weight
+    adafactor_update    Adafactor's factored step (the kernels: a 2-D weight)
 
-`minit5.functional` (attention_softmax, rms_norm, cross_entropy, gated_gelu) and
-`minit5.optim.Adafactor` call them when `use_kernels(array)` is True: for CuPy arrays, unless
-the environment sets MINIT5_KERNELS=0 (then CuPy runs the same composed ops NumPy does, which is
-how `benchmarks/kernels_lab.py` and a suspicious user compare the two). On NumPy nothing here
-is used by the model: the CPU path is the composed maths in functional.py, unchanged.
+`minit5.functional`'s Functions (AttentionSoftmax, RMSNorm, CrossEntropy, GatedGelu) and
+`minit5.optim.Adafactor` always call the entry points, on every device, so a CPU run and its
+gradient checks go through the same saved state and backward as a GPU run. The kernels run for
+CuPy arrays unless they are switched off (MINIT5_KERNELS=0 at import, or
+`backend.configure(kernels=False)`): then CuPy runs the NumPy maths, which is how
+`benchmarks/kernels_lab.py` and a suspicious user compare the two.
 
 Precision
 ---------
@@ -44,7 +45,7 @@ Precision
   cuBLAS/elementwise coverage is partial), and these kernels are instantiated for float and
   double only. T5 was trained in bfloat16 and its weights load fine into float32 (every
   bfloat16 value is exactly a float32), so: use float32. float16 is not supported either (T5
-  overflows in float16, see T5_FACTS).
+  overflows in float16: the FFN's `wo` output and the residual stream exceed its range).
 """
 from minit5.kernels import (adafactor_update, attention_softmax, cross_entropy, gated_gelu,
                             rms_norm)

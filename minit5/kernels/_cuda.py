@@ -11,11 +11,9 @@ tests can catch a syntax error in a kernel on a machine that has NVRTC but no GP
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from minit5.backend import get_array_module
+from minit5 import backend
 
 CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 
@@ -70,10 +68,9 @@ template <typename T> __device__ T block_max(T v, T* scratch) {
 
 
 def use_kernels(array) -> bool:
-    """True for a CuPy array (or a Tensor holding one) unless MINIT5_KERNELS=0 is set."""
-    if os.environ.get("MINIT5_KERNELS", "1").strip() == "0":
-        return False
-    return get_array_module(array) is not np
+    """True for a CuPy array (or a Tensor holding one) unless the kernels are switched off
+    (MINIT5_KERNELS=0 at import, or `backend.configure(kernels=False)`)."""
+    return backend.SWITCHES.kernels and backend.get_array_module(array) is not np
 
 
 def threads_for(n: int, most: int = 256) -> int:

@@ -102,44 +102,68 @@ CUDA = _cuda.CudaSource(SOURCE, ["adafactor_factored_stats", "adafactor_update_s
                                  "adafactor_apply"])
 
 
-# ---- the NumPy reference (Adafactor._update for a 2-D weight factored over axes (0, 1)) -----
-def reference_update(param, grad, row, col, lr, beta2t, eps1, clip_threshold,
-                     weight_decay=0.0):
-    """One step, in place on param (n, m), row (n,) and col (m,). `lr` is alpha_t (a float or
-    a 0-d array), `beta2t` the decay of this step."""
-    xp = get_array_module(param)
-    sq = grad * grad + eps1                                      # G^2 + eps1, (n, m)
+# ---- the NumPy reference: the optimizer's maths for every factored tensor ------------------
+def factored_update(grad, row, col, beta2t, eps1, axes=(0, 1)):
+    """U = G / sqrt(V), V = R C / mean_a(R), after updating R (`row`) and C (`col`) in place.
+
+    `axes` (a, b) are the factored axes (optim.adafactor.factored_axes): R is the mean of
+    G^2 + eps1 over b, C the mean over a; any other axis is a batch axis.
+    """
+    xp = get_array_module(grad)
+    a, b = axes
+    sq = grad * grad + eps1                                      # G^2 + eps1
     row *= beta2t
-    row += (1.0 - beta2t) * sq.mean(axis=1)                      # R, (n,)
+    row += (1.0 - beta2t) * sq.mean(axis=b)                      # R: shape without b
     col *= beta2t
-    col += (1.0 - beta2t) * sq.mean(axis=0)                      # C, (m,)
-    r_factor = 1.0 / xp.sqrt(row / row.mean(axis=0, keepdims=True))
+    col += (1.0 - beta2t) * sq.mean(axis=a)                      # C: shape without a
+    # 1/sqrt(V) = 1/sqrt(R / mean_a(R)) * 1/sqrt(C), broadcast back over b and a
+    r_factor = 1.0 / xp.sqrt(row / row.mean(axis=a, keepdims=True))
     c_factor = 1.0 / xp.sqrt(col)
-    update = xp.expand_dims(r_factor, 1) * xp.expand_dims(c_factor, 0)
-    update *= grad                                               # U = G / sqrt(V)
+    update = xp.expand_dims(r_factor, b) * xp.expand_dims(c_factor, a)
+    update *= grad
+    return update
+
+
+def clip_and_scale(update, lr, clip_threshold):
+    """lr * U / max(1, RMS(U) / d), in place on U; `lr` a float or a 0-d device array."""
+    xp = get_array_module(update)
     update /= xp.maximum(xp.sqrt(xp.mean(update * update)) / clip_threshold, 1.0)
     update *= lr
+    return update
+
+
+def apply_update(param, update, lr, weight_decay=0.0):
+    """X <- X - weight_decay * lr * X - update, in place (decay first, as transformers)."""
     if weight_decay != 0.0:
         param += (-weight_decay * lr) * param
     param -= update
 
 
+def reference_update(param, grad, row, col, lr, beta2t, eps1, clip_threshold,
+                     weight_decay=0.0, axes=(0, 1)):
+    """One step, in place on param, row and col. `lr` is alpha_t (a float or a 0-d array),
+    `beta2t` the decay of this step."""
+    update = factored_update(grad, row, col, beta2t, eps1, axes)
+    apply_update(param, clip_and_scale(update, lr, clip_threshold), lr, weight_decay)
+
+
 # ---- entry point ------------------------------------------------------------------------------
-def kernel_applies(param, grad, row, col) -> bool:
+def kernel_applies(param, grad, row, col, axes=(0, 1)) -> bool:
     """Whether `update` runs the kernels: CuPy, one float dtype, C-contiguous 2-D weight."""
-    return (_cuda.use_kernels(param) and param.dtype in _cuda.CTYPES and param.ndim == 2
-            and param.flags.c_contiguous and row.flags.c_contiguous and col.flags.c_contiguous
-            and param.size > 0
+    return (_cuda.use_kernels(param) and tuple(axes) == (0, 1) and param.dtype in _cuda.CTYPES
+            and param.ndim == 2 and param.flags.c_contiguous and row.flags.c_contiguous
+            and col.flags.c_contiguous and param.size > 0
             and grad.dtype == row.dtype == col.dtype == param.dtype
             and grad.shape == param.shape and row.shape == param.shape[:1]
             and col.shape == param.shape[1:])
 
 
-def update(param, grad, row, col, lr, beta2t, eps1, clip_threshold, weight_decay=0.0):
-    """One Adafactor step in place, as reference_update: three kernels on a GPU."""
-    if not kernel_applies(param, grad, row, col):
+def update(param, grad, row, col, lr, beta2t, eps1, clip_threshold, weight_decay=0.0,
+           axes=(0, 1)):
+    """One Adafactor step in place, as reference_update: three kernels for a 2-D CuPy weight."""
+    if not kernel_applies(param, grad, row, col, axes):
         return reference_update(param, grad, row, col, lr, beta2t, eps1, clip_threshold,
-                                weight_decay)
+                                weight_decay, axes)
     import cupy
     n, m = param.shape
     dtype = param.dtype

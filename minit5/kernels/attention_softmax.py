@@ -73,18 +73,28 @@ __global__ void attention_softmax_backward(
 CUDA = _cuda.CudaSource(SOURCE, ["attention_softmax_forward", "attention_softmax_backward"])
 
 
-# ---- the NumPy reference (functional.softmax(scores + position_bias, axis=-1)) ------------
+# ---- the NumPy reference (also functional.softmax's maths) ---------------------------------
+def softmax(x, axis=-1):
+    """exp(x - max) / sum(exp(x - max)) along `axis`; subtracting the max keeps exp finite."""
+    xp = get_array_module(x)
+    e = xp.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_backward(y, g, axis=-1):
+    """Gradient of softmax's input from its output y and the output gradient g:
+    y * (g - sum(g * y)) along `axis`."""
+    return y * (g - (g * y).sum(axis=axis, keepdims=True))
+
+
 def reference_forward(scores, position_bias):
     """softmax(scores + position_bias) over the last axis. (..., Lk) -> (..., Lk)."""
-    xp = get_array_module(scores)
-    x = scores + position_bias
-    e = xp.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return softmax(scores + position_bias, axis=-1)
 
 
 def reference_backward(y, g):
     """Gradient of the softmax input x = scores + bias, from the output y and its gradient g."""
-    return y * (g - (g * y).sum(axis=-1, keepdims=True))
+    return softmax_backward(y, g, axis=-1)
 
 
 # ---- entry points: the kernel for CuPy arrays it supports, the reference otherwise ---------

@@ -67,15 +67,22 @@ __global__ void cross_entropy_backward(
 CUDA = _cuda.CudaSource(SOURCE, ["cross_entropy_forward", "cross_entropy_backward"])
 
 
-# ---- the NumPy reference (functional.CrossEntropy) -----------------------------------------
+# ---- the NumPy reference (functional.CrossEntropy on NumPy arrays) ---------------------------
+def log_sum_exp(z, axis=-1):
+    """log sum_j exp(z_j) along `axis` (kept as an axis of 1), shifted by the max so that exp
+    cannot overflow. Also functional.log_softmax's normaliser."""
+    xp = get_array_module(z)
+    m = z.max(axis=axis, keepdims=True)
+    return m + xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True))
+
+
 def reference_forward(logits, labels, ignore_index=-100):
     """(loss, lse), each (N,), for logits (N, V) and integer labels (N,); loss is 0 where
     labels == ignore_index. The mean loss is loss.sum() / (labels != ignore_index).sum()."""
     xp = get_array_module(logits)
     counted = labels != ignore_index
     safe = xp.where(counted, labels, 0)
-    m = logits.max(axis=1, keepdims=True)                                        # (N, 1)
-    lse = m + xp.log(xp.exp(logits - m).sum(axis=1, keepdims=True))              # (N, 1)
+    lse = log_sum_exp(logits, axis=1)                                            # (N, 1)
     picked = logits[xp.arange(logits.shape[0]), safe]                            # (N,)
     return (lse[:, 0] - picked) * counted, lse[:, 0]
 
@@ -92,13 +99,21 @@ def reference_backward(logits, labels, lse, scale, ignore_index=-100):
     return grad
 
 
-# ---- entry points -----------------------------------------------------------------------------
-def _check_labels(labels, vocab_size, ignore_index):
+# ---- the one label check, and the entry points ---------------------------------------------
+def check_labels(labels, vocab_size, ignore_index=-100):
+    """ValueError unless every label is a class id in [0, vocab_size) or ignore_index.
+
+    Without it NumPy would wrap a label of -1 to the last class and report a finite loss. It
+    reads the labels on the host (a device sync on a GPU): the model checks its labels once, at
+    its boundary, and calls cross entropy with validated=True.
+    """
+    xp = get_array_module(labels)
     bad = (labels != ignore_index) & ((labels < 0) | (labels >= vocab_size))
     if bool(bad.any()):
-        first = int(labels[bad][0])
-        raise IndexError(f"cross_entropy: label {first} is outside [0, {vocab_size}) and is not "
-                         f"ignore_index={ignore_index}")
+        where = tuple(int(i) for i in xp.argwhere(bad)[0])
+        raise ValueError(f"cross_entropy: label {int(labels[where])} at position {where} is "
+                         f"outside [0, {vocab_size}) and is not ignore_index={ignore_index}; "
+                         "labels must be class ids, or ignore_index for positions to skip")
 
 
 def _kernel_applies(logits, labels) -> bool:
@@ -107,8 +122,7 @@ def _kernel_applies(logits, labels) -> bool:
 
 
 def forward(logits, labels, ignore_index=-100):
-    """(loss, lse) per row, as reference_forward; labels out of range raise IndexError."""
-    _check_labels(labels, logits.shape[-1], ignore_index)
+    """(loss, lse) per row, as reference_forward. Labels are trusted (see check_labels)."""
     if not _kernel_applies(logits, labels):
         return reference_forward(logits, labels, ignore_index)
     import cupy

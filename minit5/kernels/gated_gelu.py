@@ -58,22 +58,31 @@ __global__ void gated_gelu_backward(
 CUDA = _cuda.CudaSource(SOURCE, ["gated_gelu_forward", "gated_gelu_backward"])
 
 
-# ---- the NumPy reference (functional.gelu_new(a) * b) --------------------------------------
-def reference_forward(a, b):
-    """gelu_new(a) * b, elementwise (a and b broadcast like any product)."""
+# ---- the NumPy reference (also functional.gelu_new's maths) -------------------------------
+def gelu_new(a):
+    """(gelu_new(a), t): the tanh approximation 0.5 a (1 + t), and t = tanh(sqrt(2/pi) (a +
+    0.044715 a^3)), which the derivative reuses."""
     xp = get_array_module(a)
     t = xp.tanh(GELU_C * (a + 0.044715 * a * a * a))
-    return 0.5 * a * (1.0 + t) * b
+    return 0.5 * a * (1.0 + t), t
+
+
+def gelu_new_derivative(a, t):
+    """d gelu_new / da, given t from `gelu_new(a)`."""
+    dinner = GELU_C * (1.0 + 3 * 0.044715 * a * a)          # d/da of tanh's argument
+    return 0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * dinner
+
+
+def reference_forward(a, b):
+    """gelu_new(a) * b, elementwise (a and b broadcast like any product)."""
+    return gelu_new(a)[0] * b
 
 
 def reference_backward(g, a, b):
-    """(da, db) for h = gelu_new(a) * b with same-shaped a, b and output gradient g."""
-    xp = get_array_module(a)
-    t = xp.tanh(GELU_C * (a + 0.044715 * a * a * a))
-    gelu = 0.5 * a * (1.0 + t)
-    dinner = GELU_C * (1.0 + 3 * 0.044715 * a * a)
-    dgelu = 0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * dinner
-    return g * b * dgelu, g * gelu
+    """(da, db) for h = gelu_new(a) * b and output gradient g. With same-shaped a and b each is
+    shaped like them; with broadcasting they are shaped like g (sum them back to a and b)."""
+    gelu, t = gelu_new(a)
+    return g * b * gelu_new_derivative(a, t), g * gelu
 
 
 # ---- entry points -----------------------------------------------------------------------------

@@ -76,11 +76,11 @@ __global__ void rms_norm_backward(
 CUDA = _cuda.CudaSource(SOURCE, ["rms_norm_forward", "rms_norm_backward"])
 
 
-# ---- the NumPy reference (functional.RMSNorm) ---------------------------------------------
+# ---- the NumPy reference (functional.RMSNorm on NumPy arrays) ------------------------------
 def reference_forward(x, weight, eps=1e-6):
     """(y, rstd): y (..., d) and rstd = 1 / sqrt(mean(x^2) + eps), shape x.shape[:-1].
 
-    The mean of squares is accumulated in at least float32, as in functional.RMSNorm.
+    The mean of squares is accumulated in at least float32 (float16 input would overflow).
     """
     xp = get_array_module(x)
     acc = np.promote_types(x.dtype, np.float32)

@@ -8,15 +8,22 @@ from minit5.nn.module import Module, Parameter
 
 
 def _normal(rng, shape, std, dtype):
+    """N(0, std^2) weights drawn from `rng`: a numpy Generator, or an int seed for a new one."""
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        rng = np.random.default_rng(rng)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("initial weights need an explicit random source: pass rng=a numpy "
+                        "Generator (np.random.default_rng(seed)) or an int seed, got "
+                        f"{type(rng).__name__}")
     return (rng.standard_normal(shape) * std).astype(dtype)
 
 
 class Linear(Module):
-    """y = x W^T with W of shape [out_features, in_features], as in PyTorch checkpoints."""
+    """y = x W^T with W of shape [out_features, in_features], as in PyTorch checkpoints.
+    `rng` (a numpy Generator or an int seed) draws W from N(0, std^2)."""
 
-    def __init__(self, in_features, out_features, rng=None, std=1.0, dtype=np.float32):
+    def __init__(self, in_features, out_features, rng, std=1.0, dtype=np.float32):
         super().__init__()
-        rng = rng if rng is not None else np.random.default_rng(0)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(_normal(rng, (out_features, in_features), std, dtype))
 
@@ -28,17 +35,21 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings, embedding_dim, rng=None, std=1.0, dtype=np.float32):
+    """A table of num_embeddings rows of size embedding_dim, drawn from N(0, std^2) by `rng`
+    (a numpy Generator or an int seed); ids pick rows. validated=True skips the range check for
+    ids already checked (the model checks its inputs once, at its boundary)."""
+
+    def __init__(self, num_embeddings, embedding_dim, rng, std=1.0, dtype=np.float32):
         super().__init__()
-        rng = rng if rng is not None else np.random.default_rng(0)
         self.weight = Parameter(_normal(rng, (num_embeddings, embedding_dim), std, dtype))
 
-    def forward(self, ids):
-        return F.embedding(self.weight, ids)
+    def forward(self, ids, validated=False):
+        return F.embedding(self.weight, ids, validated=validated)
 
 
 class T5LayerNorm(Module):
-    """RMS norm with a learned scale and no bias or mean subtraction (T5_FACTS: Model)."""
+    """RMS norm with a learned scale and no bias or mean subtraction: y = w * x / sqrt(mean(x^2)
+    + eps), eps 1e-6, weight initialised to 1 (HF modeling_t5.py, T5LayerNorm)."""
 
     def __init__(self, hidden_size, eps=1e-6, dtype=np.float32):
         super().__init__()

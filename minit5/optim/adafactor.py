@@ -207,45 +207,29 @@ class Adafactor(Optimizer):
             lr = xp.maximum(eps2, _rms(p.data, xp)) * lr         # alpha_t, a 0-d array
         beta2t = 1.0 - math.pow(t, self.decay_rate)
 
-        row, col = state.get("exp_avg_sq_row"), state.get("exp_avg_sq_col")
-        if self.beta1 is None and row is not None and fused.kernel_applies(p.data, grad, row, col):
-            # A factored 2-D weight on the GPU: this same step in three kernels (minit5/kernels)
-            fused.update(p.data, grad, row, col, lr, beta2t, eps1, self.clip_threshold,
-                         self.weight_decay)
-            return
-
-        sq = grad * grad + eps1                                  # G^2 + eps1
         axes = factored_axes(p.data.shape, self.min_dim_size_to_factor)
+        if axes is not None and self.beta1 is None:
+            # The whole step (kernels/adafactor_update: three CUDA kernels for a 2-D weight
+            # on a GPU, the same maths in NumPy otherwise)
+            fused.update(p.data, grad, state["exp_avg_sq_row"], state["exp_avg_sq_col"], lr,
+                         beta2t, eps1, self.clip_threshold, self.weight_decay, axes)
+            return
         if axes is not None:
-            a, b = axes
-            row, col = state["exp_avg_sq_row"], state["exp_avg_sq_col"]
-            row *= beta2t
-            row += (1.0 - beta2t) * sq.mean(axis=b)              # R: shape without b
-            col *= beta2t
-            col += (1.0 - beta2t) * sq.mean(axis=a)              # C: shape without a
-            # 1/sqrt(V) = 1/sqrt(R / mean_a(R)) * 1/sqrt(C), broadcast back over b and a
-            r_factor = 1.0 / xp.sqrt(row / row.mean(axis=a, keepdims=True))
-            c_factor = 1.0 / xp.sqrt(col)
-            update = xp.expand_dims(r_factor, b) * xp.expand_dims(c_factor, a)
-            update *= grad                                       # U = G / sqrt(V)
+            update = fused.factored_update(grad, state["exp_avg_sq_row"],
+                                           state["exp_avg_sq_col"], beta2t, eps1, axes)
         else:
             v = state["exp_avg_sq"]
             v *= beta2t
-            v += (1.0 - beta2t) * sq
+            v += (1.0 - beta2t) * (grad * grad + eps1)           # V: Algorithm 5
             update = (1.0 / xp.sqrt(v)) * grad
-
-        update /= xp.maximum(_rms(update, xp) / self.clip_threshold, 1.0)   # clipping
-        update *= lr
+        update = fused.clip_and_scale(update, lr, self.clip_threshold)
 
         if self.beta1 is not None:
             m = state["exp_avg"]
             m *= self.beta1
             m += (1.0 - self.beta1) * update
             update = m
-
-        if self.weight_decay != 0.0:
-            p.data += (-self.weight_decay * lr) * p.data
-        p.data -= update
+        fused.apply_update(p.data, update, lr, self.weight_decay)
 
     def __repr__(self):
         lr = "relative" if self.relative_step else self._lr

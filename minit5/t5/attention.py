@@ -59,7 +59,8 @@ class T5Attention(Module):
                                           num_buckets=self.num_buckets,
                                           max_distance=self.max_distance)   # (Lq, Lk), host
         xp = get_array_module(self.relative_attention_bias.weight.data)
-        values = F.embedding(self.relative_attention_bias.weight, xp.asarray(bucket))
+        values = F.embedding(self.relative_attention_bias.weight, xp.asarray(bucket),
+                             validated=True)                         # buckets are in range
         return values.transpose(2, 0, 1).reshape(1, self.n_heads, query_length,
                                                  key_length)                # (1, H, Lq, Lk)
 

@@ -10,7 +10,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
-ACTIVATIONS = ("relu", "gelu_new", "gelu", "silu", "swish")
+from minit5.functional import ACTIVATIONS   # the one activation table (names as HF's ACT2FN)
 
 
 @dataclass

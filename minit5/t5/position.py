@@ -1,4 +1,4 @@
-"""Relative position buckets (paper §2.1; T5_FACTS "Relative position bias").
+"""Relative position buckets (paper §2.1; HF modeling_t5.py, `_relative_position_bucket`).
 
 T5 has no position embeddings. Each attention score gets a learned scalar per head that depends
 only on the bucket of `key_pos - query_pos`: exact buckets for small distances, logarithmically

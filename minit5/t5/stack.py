@@ -102,7 +102,7 @@ class T5Stack(Module):
         takes the encoder's output, mask and segment ids for cross-attention. cache: one dict
         per block, for generation (then Lk = cached tokens + Lq).
         """
-        h = self.dropout(self.embed_tokens(input_ids))                  # (B, Lq, d)
+        h = self.dropout(self.embed_tokens(input_ids, validated=True))  # (B, Lq, d)
         xp = get_array_module(h.data)
         lq = input_ids.shape[1]
         past = cached_length(cache)

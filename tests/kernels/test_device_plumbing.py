@@ -1,12 +1,14 @@
 """Device plumbing that can be checked without a GPU.
 
-- The fused path, wired into the model, matches transformers: `kernels.use_kernels` is forced on
-  for NumPy arrays, so the model runs through the fused Functions (AttentionSoftmax,
-  FusedRMSNorm, FusedCrossEntropy, GatedGelu) whose entry points then use the references.
+- The fused path, wired into the model, matches transformers: the model runs through the fused
+  Functions (AttentionSoftmax, RMSNorm, CrossEntropy, GatedGelu) on every device; on NumPy
+  their kernel entry points run the NumPy maths.
 - CuPy arrays are recognised as such. Where CuPy is installed (it imports without a GPU), an
   array *header* is built over memory that is never touched: enough for type checks, shapes
   and views, which is all these tests use.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ from minit5 import functional as F
 from minit5.autograd import Tensor
 from tests.golden.test_model_golden import FIXTURES, check_against
 
-FUSED = (F.AttentionSoftmax, F.FusedRMSNorm, F.FusedCrossEntropy, F.GatedGelu)
+FUSED = (F.AttentionSoftmax, F.RMSNorm, F.CrossEntropy, F.GatedGelu)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -27,9 +29,8 @@ def test_fused_path_matches_transformers_on_the_cpu(monkeypatch, name, dtype):
             used[type(self).__name__] += 1
             return _forward(self, *args, **kwargs)
         monkeypatch.setattr(cls, "forward", counting_forward)
-    monkeypatch.setattr(kernels, "use_kernels", lambda array: True)
     check_against(FIXTURES, name, dtype)
-    expected = {"AttentionSoftmax", "FusedRMSNorm", "FusedCrossEntropy"}
+    expected = {"AttentionSoftmax", "RMSNorm", "CrossEntropy"}
     if name == "v1_1":                       # the gated-gelu model
         expected.add("GatedGelu")
     assert {k for k, n in used.items() if n} == expected, used
@@ -60,7 +61,7 @@ def test_use_kernels_only_for_cupy_and_not_when_switched_off(monkeypatch):
     x = fake_cupy_array((2, 3))
     assert kernels.use_kernels(x) and kernels.use_kernels(Tensor(x))
     assert not kernels.use_kernels(np.ones((2, 3)))
-    monkeypatch.setenv("MINIT5_KERNELS", "0")
+    monkeypatch.setattr(backend, "SWITCHES", dataclasses.replace(backend.SWITCHES, kernels=False))
     assert not kernels.use_kernels(x)
 
 
@@ -78,7 +79,7 @@ def test_tf32_switch_sets_cupy_variable_before_import(monkeypatch):
     import os
     monkeypatch.setattr(backend, "_cupy_checked", False)
     monkeypatch.setattr(backend, "_cupy", None)
-    monkeypatch.setenv("MINIT5_TF32", "1")
+    monkeypatch.setattr(backend, "SWITCHES", dataclasses.replace(backend.SWITCHES, tf32=True))
     monkeypatch.setenv("CUPY_TF32", "unset")   # so that monkeypatch restores the original
     monkeypatch.delenv("CUPY_TF32")
     backend._import_cupy()

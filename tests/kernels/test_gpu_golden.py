@@ -4,10 +4,12 @@ differences, and the same results as on the CPU (all marked `gpu`: skipped witho
 The golden comparison runs twice: with the fused kernels (the default on CuPy) and with
 MINIT5_KERNELS=0, where CuPy runs the composed ops exactly as NumPy does.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
-from minit5 import T5ForConditionalGeneration
+from minit5 import T5ForConditionalGeneration, backend
 from minit5 import functional as F
 from minit5.autograd import Tensor
 from minit5.nn import Parameter
@@ -22,7 +24,8 @@ pytestmark = pytest.mark.gpu
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ["v1_0", "v1_1"])
 def test_gpu_model_matches_transformers(monkeypatch, name, dtype, use_kernels):
-    monkeypatch.setenv("MINIT5_KERNELS", use_kernels)
+    switches = dataclasses.replace(backend.SWITCHES, kernels=use_kernels == "1")
+    monkeypatch.setattr(backend, "SWITCHES", switches)
     errors = check_against(FIXTURES, name, dtype, device="gpu")
     print(f"gpu {name} {dtype} kernels={use_kernels}: worst {max(errors.values()):.2e}")
 

@@ -104,12 +104,16 @@ def test_shape_mismatch_is_named(tmp_path, model):
 def test_minit5_device_decides_where_models_live(monkeypatch):
     from minit5 import backend
     monkeypatch.setattr(backend, "gpu_available", lambda: False)
-    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+
+    def environment(device):              # the switches of a process started with it
+        monkeypatch.setattr(backend, "SWITCHES", backend.read_switches({"MINIT5_DEVICE": device}))
+
+    environment("gpu")
     with pytest.raises(RuntimeError, match="no GPU can be used"):
         T5ForConditionalGeneration(CFG)
-    monkeypatch.setenv("MINIT5_DEVICE", "auto")          # falls back to NumPy
+    environment("auto")                   # falls back to NumPy
     assert T5ForConditionalGeneration(CFG).device == "cpu"
-    monkeypatch.setenv("MINIT5_DEVICE", "gpu")
+    environment("gpu")
     assert T5ForConditionalGeneration(CFG, device="cpu").device == "cpu"   # explicit wins
 
 
