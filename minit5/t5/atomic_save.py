@@ -9,7 +9,8 @@ README, a run's other checkpoints), which are never touched. The protocol, for a
   0. recover   finish or discard what a killed earlier save left in T (below).
   1. stage     write the new files into T/.minit5-staging/ (a short name inside T, so a long
                legal name for T stays legal; created with the process umask like any folder).
-  2. sync      fsync every staged file, then the staging folder.
+  2. sync      give each staged file the mode the umask gives new files, fsync it, then fsync
+               the staging folder.
   3. commit    rename T/.minit5-staging to T/.minit5-commit, then fsync T. This one rename is
                the instant the new checkpoint wins: before it, T holds the old one; after it,
                the new one, even if the steps below never run.
@@ -82,9 +83,12 @@ def atomic_directory(path):
     staging.mkdir()
     try:
         yield staging
-        names = sorted(p.name for p in staging.iterdir())
-        for name in names:
-            fsync(staging / name)
+        # Files get the mode any new file gets under the umask (the safetensors library
+        # writes 0600 whatever the umask): mkdir applied the umask to the folder's 0777.
+        file_mode = staging.stat().st_mode & 0o666
+        for item in sorted(staging.iterdir()):
+            os.chmod(item, file_mode)
+            fsync(item)
         fsync(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -154,10 +154,14 @@ def load_pretrained(cls, path, dtype="float32", device=None, seed=0, allow_non_f
 # ---- writing ----------------------------------------------------------------------------
 def write_model_files(model, directory: pathlib.Path):
     """config.json + model.safetensors into an existing directory (not atomic by itself)."""
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
     state = {name: np.ascontiguousarray(array) for name, array in model.state_dict().items()}
-    save_file(state, str(directory / SAFETENSORS), metadata={"format": "pt"})
+    try:
+        save_file(state, str(directory / SAFETENSORS), metadata={"format": "pt"})
+    except SafetensorError as e:     # the library reports a full or failing disk this way
+        raise OSError(f"could not write {directory / SAFETENSORS}: {e}") from None
     with open(directory / CONFIG, "w", encoding="utf-8") as f:
         f.write(model.config.to_json_string())
 

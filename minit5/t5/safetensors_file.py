@@ -7,7 +7,7 @@ The format (huggingface/safetensors, `safetensors/src/tensor.rs`):
 The header is a JSON object: each tensor name maps to `{"dtype", "shape", "data_offsets"}`,
 offsets `[start, end)` counted from the start of the data section; one optional entry,
 `"__metadata__"`, maps strings to strings. The rules the safetensors library enforces, and this
-reader with it: the header is at most 100,000,000 bytes and starts with `{`; every entry has all
+reader with it: the header is at most 100,000,000 bytes of UTF-8 JSON; every entry has all
 three fields; `end - start` is the element count times the dtype's item size; taken in offset
 order the tensors tile the data section exactly (the first starts at 0, each starts where the
 previous ended, the last ends at the end of the file), so no two overlap and no byte is loose.
@@ -66,8 +66,6 @@ def read_header(path, f, file_size: int) -> tuple[dict, int]:
         raise ValueError(f"{path}: the header claims {header_len:,} bytes but the file has only "
                          f"{file_size - 8:,} after the length (truncated?); {_FIX}")
     raw = f.read(header_len)
-    if not raw.startswith(b"{"):
-        raise ValueError(f"{path}: the header does not start with '{{' (a JSON object); {_FIX}")
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
     except UnicodeDecodeError:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from minit5.t5.atomic_save import atomic_directory, checkpoint_file, try_recover
-from minit5.t5.checkpoint import check_finite, read_weights, write_model_files
+from minit5.t5.checkpoint import CONFIG, check_finite, read_weights, write_model_files
+from minit5.t5.config import T5Config
 
 PREFIX = "step-"
 TRAINER = "trainer.json"
@@ -102,11 +103,14 @@ def load_trainer_state(directory) -> dict:
 
 def load_optimizer_state(directory) -> dict:
     path = checkpoint_file(pathlib.Path(directory), OPTIMIZER)
-    try:
-        with np.load(path, allow_pickle=False) as data:
+    with open(path, "rb") as f:       # opened here, so a bad archive cannot leak the handle
+        try:
+            data = np.load(f, allow_pickle=False)
+            if not hasattr(data, "files"):
+                raise ValueError("it holds one array, not an archive of the optimizer's state")
             return {key: data[key] for key in data.files}
-    except (ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise ValueError(f"{path} is not a readable .npz archive ({e})") from None
+        except (ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise ValueError(f"{path} is not a readable .npz archive ({e})") from None
 
 
 def read_checkpoint(directory) -> TrainingCheckpoint:
@@ -114,6 +118,7 @@ def read_checkpoint(directory) -> TrainingCheckpoint:
     directory = pathlib.Path(directory)
     try_recover(directory)
     trainer = load_trainer_state(directory)
+    T5Config.from_json_file(checkpoint_file(directory, CONFIG))   # --init and eval read it
     weights = read_weights(directory)
     check_finite(weights, directory)
     return TrainingCheckpoint(directory, weights, load_optimizer_state(directory), trainer)

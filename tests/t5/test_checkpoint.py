@@ -115,5 +115,6 @@ def test_kill_during_save_never_breaks_the_checkpoint(tmp_path):
         model = T5ForConditionalGeneration.from_pretrained(target)   # must always load
         seen.add(float(model.shared.weight.data[0, 0]))
     assert len(seen) >= 3, f"too few completed saves to be a test: {seen}"
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ckpt"]
-    assert all(name.startswith(".ckpt.tmp-") for name in leftovers)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"], "a save wrote outside its target"
+    hidden = [p.name for p in target.iterdir() if p.name.startswith(".")]
+    assert hidden == [], f"loading left an interrupted save's folders behind: {hidden}"
