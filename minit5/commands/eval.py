@@ -1,4 +1,5 @@
-"""minit5 eval --model DIR [--tokenizer spiece.model]: task metrics on the synthetic tasks."""
+"""minit5 eval --model DIR [--tokenizer spiece.model] [--task-file FILE --metric NAME]: task
+metrics on the synthetic tasks, or on every example of a .tsv / .jsonl task file."""
 from __future__ import annotations
 
 import pathlib
@@ -11,6 +12,9 @@ def add_parser(subparsers):
     p.add_argument("--examples", type=int, default=64, help="examples per task")
     p.add_argument("--seed", type=int, default=0, help="seed of the evaluation sets")
     p.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))
+    p.add_argument("--task-file", help="score every example of this .tsv / .jsonl task file")
+    p.add_argument("--metric", default="exact_match",
+                   help="with --task-file: a metric of minit5.data.metrics.METRICS")
     p.set_defaults(func=run)
     return p
 
@@ -19,7 +23,7 @@ def run(args):
     from minit5.data.tokenizer import Tokenizer
     from minit5.t5 import T5ForConditionalGeneration
     from minit5.train.evaluate import evaluate_tasks
-    from minit5.train.pipeline import default_tasks
+    from minit5.train.pipeline import default_tasks, file_evaluation
     from minit5.train.streams import eval_sets
 
     if args.examples < 1:
@@ -28,8 +32,12 @@ def run(args):
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     tokenizer = Tokenizer(args.tokenizer or pathlib.Path(args.model) / "spiece.model")
     model = T5ForConditionalGeneration.from_pretrained(args.model, device=args.device)
-    tasks, _ = default_tasks()
-    results = evaluate_tasks(model, tokenizer, tasks, eval_sets(tasks, args.examples, args.seed))
+    if args.task_file:
+        tasks, examples = file_evaluation(args.task_file, args.metric)
+    else:
+        tasks, _ = default_tasks()
+        examples = eval_sets(tasks, args.examples, args.seed)
+    results = evaluate_tasks(model, tokenizer, tasks, examples)
     print(f"{'task':<12} metric")
     for task, metrics in results.items():
         print(f"{task:<12} " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))

@@ -2,6 +2,10 @@
 
 Settings are the fields of minit5.train.config.TrainConfig, e.g. --steps=500 --lr=0.001.
 The final model is written to DIR/model (HF format, with the tokenizer beside it).
+Your own data: `--corpus` takes a .txt / .jsonl / .json.gz file or a folder of them (C4's
+shards too); `finetune --task-file FILE` takes a TSV (input<TAB>target) or JSONL
+({"input", "target"}) task, with `--eval-file` or a held-out `--valid-fraction`, scored by
+`--metric` (see minit5.data.task_files).
 """
 from __future__ import annotations
 
@@ -18,7 +22,16 @@ def add_parser(subparsers):
     p.add_argument("--tokenizer", help="spiece.model to use (pretrain trains one if absent)")
     p.add_argument("--vocab-size", type=int, default=2000,
                    help="pieces for a new tokenizer (100 sentinels are added)")
-    p.add_argument("--corpus", help=".txt or .jsonl corpus (default: the built-in one)")
+    p.add_argument("--corpus", help=".txt / .jsonl / .json.gz corpus file or folder "
+                                    "(default: the built-in one)")
+    p.add_argument("--task-file", help="finetune on this .tsv / .jsonl task instead of the "
+                                       "synthetic tasks")
+    p.add_argument("--eval-file", help="with --task-file: the validation set (default: hold "
+                                       "out --valid-fraction of the task file)")
+    p.add_argument("--valid-fraction", type=float, default=0.1,
+                   help="with --task-file: the share held out for validation")
+    p.add_argument("--metric", default="exact_match",
+                   help="with --task-file: a metric of minit5.data.metrics.METRICS")
     p.add_argument("--init", help="finetune: start from this model directory "
                                   "(default: random weights)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
@@ -64,9 +77,16 @@ def run(args):
         if args.init:
             model = T5ForConditionalGeneration.from_pretrained(args.init, dtype=cfg.dtype,
                                                                device=cfg.device)
+        tasks, evaluation = None, None
+        if args.task_file:
+            tasks, evaluation = pipeline.file_tasks(args.task_file, args.eval_file, args.metric,
+                                                    args.valid_fraction, cfg.seed)
+        elif args.eval_file:
+            raise ValueError("--eval-file needs --task-file (the training examples)")
         with stop_on_ctrl_c() as stop:
             model, trainer = pipeline.finetune(cfg, run_dir, tokenizer, model, args.resume,
-                                               progress, stop=stop)
+                                               progress, tasks=tasks, evaluation=evaluation,
+                                               stop=stop)
         for row in trainer.evals[-1:]:
             print("evaluation:", row)
     model.save_pretrained(run_dir / "model")

@@ -4,8 +4,9 @@ Each objective turns one unlabeled token sequence into an (inputs, targets) pair
 integer arrays, both ending in EOS. All randomness comes from the `numpy.random.Generator`
 passed in: the same generator state gives the same pair.
 
-The baseline (§3.1.4) and the final T5 models (§3.3.4, "span corruption") drop 15% of the
-tokens in spans of mean length 3 and replace each span with its own sentinel:
+The baseline (§3.1.4, Figure 2; the t5 library's `iid_denoising`) chooses 15% of the tokens
+independently at random; each run of consecutive chosen tokens becomes one sentinel in the
+inputs, and the targets are the dropped runs, each after its sentinel (`iid_denoising`):
 
     tokens  = Thank you for inviting me to your party last week .
     inputs  = Thank you <X> me to your party <Y> week . </s>
@@ -13,13 +14,22 @@ tokens in spans of mean length 3 and replace each span with its own sentinel:
 
 (`<X>` = `<extra_id_0>` = vocab_size - 1, `<Y>` = `<extra_id_1>` = vocab_size - 2. The paper's
 Figure 2 ends the targets with one more sentinel; the released code does not, and neither do we.)
+§3.3.4 then drops spans of mean length 3 instead of i.i.d. tokens ("span corruption",
+`span_corruption`), which shortens the targets at no cost; that is the objective of the final
+T5 models (§3.7), not of the §3.1 baseline.
 
-§3.3.1 compares this with prefix LM (`prefix_lm`), BERT-style masking (`bert_style`) and
-deshuffling (`deshuffle`); §3.3.2 with MASS-style masking (`mass_style`), replacing i.i.d.
-corrupted spans (`iid_replace_spans`) and dropping corrupted tokens (`drop_tokens`).
+§3.3.1 compares the baseline with prefix LM (`prefix_lm`), BERT-style masking (`bert_style`) and
+deshuffling (`deshuffle`); §3.3.2 with MASS-style masking (`mass_style`), replacing corrupted
+spans (`iid_replace_spans`, the baseline itself) and dropping corrupted tokens (`drop_tokens`).
+`lm` is the t5 library's language-modeling objective (empty inputs); `full_lm` and
+`select_random_chunk` (in `minit5.data.chunking`) are its document-level steps.
 
 Naming: objectives that write sentinels take `(tokens, vocab_size, rng, ...)`, the others
 `(tokens, rng, ...)`. `vocab_size` counts the sentinels (pieces + 100; 32,100 for T5).
+
+Where minit5 refuses what t5 accepts: the t5 library maps a noise span past its last sentinel to
+an id below the sentinels without a word; here more spans than `extra_ids` is a ValueError
+(pass a larger `extra_ids`, with a tokenizer that has them, or use shorter sequences).
 """
 import numpy as np
 
@@ -48,7 +58,7 @@ def _with_eos(tokens, eos_id):
     return np.concatenate([tokens, np.array([eos_id], dtype=tokens.dtype)])
 
 
-# ---- span corruption (§3.1.4, §3.3.4) ----------------------------------------------------------
+# ---- span corruption (§3.3.4) ----------------------------------------------------------
 
 def _random_segmentation(num_items, num_segments, rng):
     """Split `num_items` into `num_segments` positive lengths, uniformly over all such splits.
@@ -165,41 +175,78 @@ def nonnoise_span_to_unique_sentinel(tokens, noise_mask, vocab_size, extra_ids=D
 
 
 def span_corruption(tokens, vocab_size, rng, noise_density=0.15, mean_noise_span_length=3.0,
-                    eos_id=EOS_ID):
-    """T5's pre-training objective (§3.3.4): spans of mean length 3 -> unique sentinels.
+                    eos_id=EOS_ID, extra_ids=DEFAULT_EXTRA_IDS):
+    """The final T5 models' pre-training objective (§3.3.4, §3.7): 15% of the tokens, in spans
+    of mean length 3, each span replaced by its own sentinel (the t5 library's
+    `span_corruption`). The §3.1.4 baseline is `iid_denoising`.
 
     Returns (inputs, targets), 1-D int64, each ending in `eos_id` (None: no EOS). With
-    `len(tokens) = random_spans_helper(n)[0]` the inputs have exactly n ids.
-    See the module docstring for an example.
+    `len(tokens) = random_spans_helper(n)[0]` the inputs have exactly n ids. `extra_ids` is
+    how many sentinels the vocabulary has; more spans than that is a ValueError.
+
+    Example (vocab_size 100, mask [F T T F T]): [5 6 7 8 9] -> inputs [5 99 8 98 </s>],
+    targets [99 6 7 98 9 </s>].
     """
     tokens = _as_tokens(tokens, "span_corruption")
     _check_rng(rng, "span_corruption")
     mask = random_spans_noise_mask(len(tokens), noise_density, mean_noise_span_length, rng)
-    inputs = noise_span_to_unique_sentinel(tokens, mask, vocab_size)
-    targets = nonnoise_span_to_unique_sentinel(tokens, mask, vocab_size)
+    inputs = noise_span_to_unique_sentinel(tokens, mask, vocab_size, extra_ids)
+    targets = nonnoise_span_to_unique_sentinel(tokens, mask, vocab_size, extra_ids)
     return _with_eos(inputs, eos_id), _with_eos(targets, eos_id)
 
 
 # ---- the other objectives of §3.3 --------------------------------------------------------------
 
 def iid_noise_mask(length, noise_density, rng):
-    """Each token is noise independently with probability `noise_density` (§3.3.2)."""
+    """Each token is noise independently with probability `noise_density` (§3.1.4, §3.3.2)."""
     _check_rng(rng, "iid_noise_mask")
     return rng.random(int(length)) < noise_density
 
 
-def prefix_lm(tokens, rng, eos_id=EOS_ID):
-    """Prefix language modeling (§3.3.1): split at a uniformly random point; inputs are the
-    prefix, targets the rest. Both parts are non-empty, so `tokens` needs length >= 2.
+def random_prefix_noise_mask(length, rng, noise_density=0.5):
+    """The t5 library's prefix mask: True on a prefix of `n` tokens, n uniform in
+    [max(1, round((1 - 2 * noise_density) * (length - 1))), length - 1] (at the default 0.5:
+    [1, length - 1]), so the first token is always True and the last always False.
+    noise_density above 0.5 is refused, as in t5.
+    """
+    _check_rng(rng, "random_prefix_noise_mask")
+    if not 0.0 < noise_density <= 0.5:
+        raise ValueError(f"random_prefix_noise_mask: noise_density must be in (0, 0.5], got "
+                         f"{noise_density}; the prefix is at least half the sequence at 0.5")
+    length = int(length)
+    if length < 2:
+        raise ValueError(f"prefix_lm needs at least 2 tokens to split, got {length}")
+    max_inputs = length - 1
+    min_inputs = min(max_inputs, max(1, int(round((1 - 2 * noise_density) * max_inputs))))
+    num_inputs = int(rng.integers(min_inputs, max_inputs + 1))
+    return np.arange(length) < num_inputs
+
+
+def prefix_lm(tokens, rng, eos_id=EOS_ID, noise_density=0.5):
+    """Prefix language modeling (§3.3.1, the t5 library's `prefix_lm`): split at a random point
+    (`random_prefix_noise_mask`); inputs are the prefix, targets the rest. Both parts are
+    non-empty, so `tokens` needs length >= 2.
 
     Example: [5 6 7 8] -> inputs [5 6 </s>], targets [7 8 </s>] (split point 2).
     """
     tokens = _as_tokens(tokens, "prefix_lm")
-    _check_rng(rng, "prefix_lm")
-    if len(tokens) < 2:
-        raise ValueError(f"prefix_lm needs at least 2 tokens to split, got {len(tokens)}")
-    split = int(rng.integers(1, len(tokens)))          # in [1, len - 1]
-    return _with_eos(tokens[:split], eos_id), _with_eos(tokens[split:], eos_id)
+    prefix = random_prefix_noise_mask(len(tokens), rng, noise_density)
+    return _with_eos(tokens[prefix], eos_id), _with_eos(tokens[~prefix], eos_id)
+
+
+def lm(tokens, eos_id=EOS_ID):
+    """Language modeling (the t5 library's `lm`): empty inputs, the whole sequence as targets.
+
+    Example: [5 6 7] -> inputs [] (just </s> with eos_id set), targets [5 6 7 </s>]. A
+    decoder-only model reads the targets alone (`minit5.data.packing_lm`); §3.2.3 uses it as
+    the "LM" objective of Table 2.
+    """
+    tokens = _as_tokens(tokens, "lm")
+    return _with_eos(tokens[:0], eos_id), _with_eos(tokens, eos_id)
+
+
+# Ids 0, 1, 2 are pad, EOS and unk: the t5 library's random replacement tokens never use them.
+NUM_RESERVED_TOKENS = 3
 
 
 def bert_style(tokens, vocab_size, rng, noise_density=0.15, random_token_prob=0.1,
@@ -207,17 +254,20 @@ def bert_style(tokens, vocab_size, rng, noise_density=0.15, random_token_prob=0.
     """BERT-style masked LM as a text-to-text task (§3.3.1, Devlin et al. 2018).
 
     Corrupt 15% of tokens (i.i.d.); of those, 90% become the mask token (the t5 library uses
-    the first sentinel, vocab_size - 1) and 10% a random id from [0, vocab_size) (as the t5
-    library does; BERT's "keep unchanged" case is left out, as in the paper). The target is the
-    original, uncorrupted sequence.
+    the first sentinel, vocab_size - 1) and 10% a random id from [3, vocab_size), never pad,
+    EOS or unk (the t5 library's `noise_token_to_random_token_or_sentinel`; BERT's "keep
+    unchanged" case is left out, as in the paper). The target is the original sequence.
 
     Example (vocab_size 100): [5 6 7 8] -> inputs [5 99 7 8 </s>], targets [5 6 7 8 </s>].
     """
     tokens = _as_tokens(tokens, "bert_style")
     _check_rng(rng, "bert_style")
+    if vocab_size <= NUM_RESERVED_TOKENS:
+        raise ValueError(f"bert_style: vocab_size must exceed the {NUM_RESERVED_TOKENS} reserved "
+                         f"ids (pad, EOS, unk), got {vocab_size}")
     noise = iid_noise_mask(len(tokens), noise_density, rng)
     use_random = rng.random(len(tokens)) < random_token_prob
-    random_tokens = rng.integers(0, vocab_size, size=len(tokens))
+    random_tokens = rng.integers(NUM_RESERVED_TOKENS, vocab_size, size=len(tokens))
     replacement = np.where(use_random, random_tokens, vocab_size - 1)
     inputs = np.where(noise, replacement, tokens)
     return _with_eos(inputs, eos_id), _with_eos(tokens, eos_id)
@@ -233,20 +283,25 @@ def mass_style(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
                       eos_id=eos_id)
 
 
-def iid_replace_spans(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
-    """Replace corrupted spans (§3.3.2; the §3.1.4 baseline): tokens are corrupted i.i.d.,
-    each run of consecutive corrupted tokens becomes one unique sentinel, and the target is
-    the dropped runs, each after its sentinel.
+def iid_denoising(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID,
+                  extra_ids=DEFAULT_EXTRA_IDS):
+    """The §3.1.4 baseline objective (the t5 library's `iid_denoising`; Table 7's "i.i.d."
+    row): each token is corrupted independently with probability 0.15, each run of
+    consecutive corrupted tokens becomes one unique sentinel, and the target is the dropped
+    runs, each after its sentinel. §3.3.2 calls it "replace corrupted spans".
 
     Example (vocab_size 100): [5 6 7 8 9], noise at 6 7 and 9
       -> inputs [5 99 8 98 </s>], targets [99 6 7 98 9 </s>].
     """
-    tokens = _as_tokens(tokens, "iid_replace_spans")
-    _check_rng(rng, "iid_replace_spans")
+    tokens = _as_tokens(tokens, "iid_denoising")
+    _check_rng(rng, "iid_denoising")
     noise = iid_noise_mask(len(tokens), noise_density, rng)
-    inputs = noise_span_to_unique_sentinel(tokens, noise, vocab_size)
-    targets = nonnoise_span_to_unique_sentinel(tokens, noise, vocab_size)
+    inputs = noise_span_to_unique_sentinel(tokens, noise, vocab_size, extra_ids)
+    targets = nonnoise_span_to_unique_sentinel(tokens, noise, vocab_size, extra_ids)
     return _with_eos(inputs, eos_id), _with_eos(targets, eos_id)
+
+
+iid_replace_spans = iid_denoising   # §3.3.2's name for the same objective
 
 
 def drop_tokens(tokens, rng, noise_density=0.15, eos_id=EOS_ID):

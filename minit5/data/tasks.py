@@ -17,6 +17,8 @@ that is at most about 42 tokens (mean 14-33 by task), with 1,000 pieces at most 
 from __future__ import annotations
 
 import math
+import re
+import string
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -26,20 +28,83 @@ from minit5.data.metrics import accuracy, exact_match, pearson, spearman, token_
 
 # --- formats (§2.4) --------------------------------------------------------------------------
 
-def glue_format(task: str, fields: Mapping[str, str]) -> str:
+UNLABELLED = -1             # the label of a test-split example
+UNKNOWN_TARGET = "<unk>"    # its target text (t5's choice)
+
+def glue_format(task: str, fields: Mapping[str, str],
+                feature_names: Sequence[str] | None = None) -> str:
     """`"{task} {key}: {value} ..."` with the keys in alphabetical order, as T5 feeds GLUE
     and SuperGLUE: glue_format("mnli", {"premise": p, "hypothesis": h}) ->
-    "mnli hypothesis: {h} premise: {p}"."""
+    "mnli hypothesis: {h} premise: {p}". `feature_names` gives another order (and picks the
+    fields), as t5 does for MultiRC and WiC. "label" and "idx" are never part of the input."""
     if not task or not isinstance(task, str):
         raise ValueError(f"glue_format: task must be a non-empty name like 'mnli', got {task!r}")
-    if not fields:
+    keys = list(feature_names) if feature_names is not None else sorted(
+        set(fields) - {"label", "idx"})
+    if not keys:
         raise ValueError("glue_format: fields is empty; pass e.g. {'sentence': '...'}")
-    return " ".join([task] + [f"{key}: {fields[key]}" for key in sorted(fields)])
+    missing = [key for key in keys if key not in fields]
+    if missing:
+        raise KeyError(f"glue_format({task!r}): missing fields {missing}; the example has "
+                       f"{sorted(fields)}")
+    return " ".join([task] + [f"{key}: {fields[key]}" for key in keys])
+
+
+def glue(task: str, example: Mapping, label_names: Sequence[str] | None = None,
+         feature_names: Sequence[str] | None = None) -> tuple[str, str]:
+    """One GLUE / SuperGLUE example as (input, target), the t5 library's `glue` preprocessor.
+
+    The input is `glue_format(task, example, feature_names)`; the target is the name of class
+    `example["label"]` (`label_names`, default `LABEL_NAMES[task]`), and "<unk>" for label -1,
+    which is how the unlabelled test splits are marked, so they can be formatted for
+    prediction. For MultiRC the paragraph's HTML is removed ("<br>" -> space, "<b>", "</b>" ->
+    nothing), as in t5.
+    Example: glue("qqp", {"q1": "How so?", "q2": "Why not?", "label": 0},
+    ["not_duplicate", "duplicate"]) -> ("qqp q1: How so? q2: Why not?", "not_duplicate").
+    """
+    if "label" not in example:
+        raise KeyError(f"glue({task!r}): the example has no 'label' (use -1 for unlabelled "
+                       f"test examples); it has {sorted(example)}")
+    names = tuple(label_names) if label_names is not None else _label_names(task)
+    text = glue_format(task, example, feature_names)
+    if task == "multirc":
+        text = re.sub("<(/)?b>", "", text.replace("<br>", " "))
+    return text, _label_or_unk(names, example["label"], task)
+
+
+def _label_or_unk(names: Sequence[str], label, task: str) -> str:
+    label = int(label)
+    if label == UNLABELLED:
+        return UNKNOWN_TARGET
+    if not 0 <= label < len(names):
+        raise ValueError(f"label {label} is out of range for {task!r}, which has labels "
+                         f"0..{len(names) - 1}: {tuple(names)} (or -1 for unlabelled)")
+    return names[label]
+
+
+def pad_punctuation(text: str) -> str:
+    """Spaces around every ASCII punctuation mark, whitespace collapsed (the t5 library's
+    `_pad_punctuation`, used for SQuAD): '"This  is (1845-1986)".' ->
+    ' " This is ( 1845 - 1986 ) " . '."""
+    text = re.sub(f"([{re.escape(string.punctuation)}])", r" \1 ", text)
+    return re.sub(r"\s+", " ", text)
 
 
 def squad_format(question: str, context: str) -> str:
-    """SQuAD as text: `"question: {question} context: {context}"`; the target is the answer."""
-    return f"question: {question} context: {context}"
+    """SQuAD as text, as the t5 library writes it: `"question: {q} context: {c}"` with the
+    punctuation of both padded by spaces (`pad_punctuation`):
+    squad_format("A question?", "Some context.") -> "question: A question ? context: Some context . ".
+    """
+    return re.sub(r"\s+", " ", " ".join(["question:", pad_punctuation(question), "context:",
+                                         pad_punctuation(context)]))
+
+
+def squad(question: str, context: str, answers: Sequence[str]) -> tuple[str, list[str]]:
+    """A SQuAD example as (input, answers), both padded as t5 pads them; the first answer is the
+    training target, all of them the references for `metrics.squad`."""
+    if not answers:
+        raise ValueError("squad: no answers; a SQuAD training example needs at least one")
+    return squad_format(question, context), [pad_punctuation(a) for a in answers]
 
 
 def translate(text: str, src: str = "English", tgt: str = "German") -> str:
@@ -78,7 +143,7 @@ def string_to_stsb(s: str) -> float | None:
 
 # --- classification labels as words -------------------------------------------------------------
 
-# Label names in label-index order, as in the GLUE datasets (index 0 first).
+# Label names in label-index order, as in the GLUE and SuperGLUE datasets (index 0 first).
 LABEL_NAMES: dict[str, tuple[str, ...]] = {
     "cola": ("unacceptable", "acceptable"),
     "sst2": ("negative", "positive"),
@@ -88,6 +153,15 @@ LABEL_NAMES: dict[str, tuple[str, ...]] = {
     "qnli": ("entailment", "not_entailment"),
     "rte": ("entailment", "not_entailment"),
     "wnli": ("not_entailment", "entailment"),
+    "ax": ("entailment", "neutral", "contradiction"),     # diagnostics, read as MNLI
+    "boolq": ("False", "True"),
+    "cb": ("entailment", "contradiction", "neutral"),
+    "copa": ("choice1", "choice2"),
+    "multirc": ("False", "True"),
+    "wic": ("False", "True"),
+    "wsc": ("False", "True"),
+    "axb": ("entailment", "not_entailment"),              # diagnostics, read as RTE
+    "axg": ("entailment", "not_entailment"),
     "polarity": ("negative", "positive"),  # the synthetic task below
 }
 
@@ -100,12 +174,9 @@ def _label_names(task: str) -> tuple[str, ...]:
 
 
 def label_to_string(task: str, label: int) -> str:
-    """The word for class `label` of `task`: label_to_string("mnli", 2) -> "contradiction"."""
-    names = _label_names(task)
-    if not 0 <= int(label) < len(names):
-        raise ValueError(f"label {label} is out of range for {task!r}, which has labels "
-                         f"0..{len(names) - 1}: {names}")
-    return names[int(label)]
+    """The word for class `label` of `task`: label_to_string("mnli", 2) -> "contradiction";
+    label -1 (an unlabelled test example) -> "<unk>", as in the t5 library."""
+    return _label_or_unk(_label_names(task), label, task)
 
 
 def string_to_label(task: str, s: str) -> int | None:
@@ -289,7 +360,8 @@ def pig_latin_task(words: Sequence[str] = WORDS) -> Task:
 
 def lookup_task(n_facts: int = 2) -> Task:
     """A context of `n_facts` facts "ann has a red box." and a question whose answer is a span
-    of it: "what does ann have?" -> "red box", or "who has the red box?" -> "ann".
+    of it: "what does ann have?" -> "red box", or "who has the red box?" -> "ann". The input
+    is laid out as SQuAD's "question: ... context: ..." without t5's punctuation padding.
     Metrics: exact match and word-overlap F1. (Each fact adds about 8-12 tokens.)"""
     if not 1 <= n_facts <= len(NAMES):
         raise ValueError(f"lookup_task: n_facts must be 1..{len(NAMES)}, got {n_facts}")
@@ -301,8 +373,8 @@ def lookup_task(n_facts: int = 2) -> Task:
         context = " ".join(f"{who} has a {what}." for who, what in zip(people, owned))
         i = int(rng.integers(n_facts))
         if rng.integers(2) == 0:
-            return squad_format(f"what does {people[i]} have?", context), owned[i]
-        return squad_format(f"who has the {owned[i]}?", context), people[i]
+            return f"question: what does {people[i]} have? context: {context}", owned[i]
+        return f"question: who has the {owned[i]}? context: {context}", people[i]
 
     def metric(predictions, targets):
         return {"exact_match": exact_match(predictions, targets),

@@ -7,7 +7,10 @@ Presets:
   tiny   a CPU in minutes: a 2+2-layer T5 of width 128 on 64-token inputs.
   small  a GPU: t5-small's shape (60M parameters) on 512-token inputs.
   base   the paper's baseline (§3.1): t5-base's shape, 2^19 steps of 128 x 512 tokens,
-         Adafactor, inverse square root schedule with 10^4 warm-up steps, dropout 0.1.
+         Adafactor, inverse square root schedule with 10^4 warm-up steps, dropout 0.1, and
+         the i.i.d. denoising objective of §3.1.4 (15% of tokens, each run one sentinel).
+  final  `base` with span corruption (mean span 3, §3.3.4), the final T5 models' objective.
+tiny and small pre-train with span corruption (shorter targets, so faster at no cost, §3.3.4).
 """
 from __future__ import annotations
 
@@ -33,8 +36,9 @@ class TrainConfig:
     # --- data ---
     inputs_length: int = 64          # encoder tokens per row
     batch_size: int = 32             # rows per step
-    noise_density: float = 0.15      # span corruption (§3.1.4)
-    mean_noise_span_length: float = 3.0
+    objective: str = "span_corruption"   # "span_corruption" (§3.3.4) | "iid_denoising" (§3.1.4)
+    noise_density: float = 0.15      # fraction of tokens corrupted (§3.1.4)
+    mean_noise_span_length: float = 3.0  # span corruption only
     pack: bool = True                # pack several examples per row (§3.1.2)
     # --- optimisation ---
     steps: int = 300
@@ -79,6 +83,7 @@ class TrainConfig:
                                  f"{getattr(self, name)}")
         choices = {"optimizer": ("adafactor", "adamw"),
                    "schedule": ("inverse_sqrt", "constant", "linear"),
+                   "objective": ("span_corruption", "iid_denoising"),
                    "dtype": ("float32", "float64"),
                    "device": ("default", "cpu", "gpu", "auto")}
         for name, allowed in choices.items():
@@ -128,8 +133,10 @@ PRESETS = {
                   eval_every=2000, checkpoint_every=2000, device="gpu"),
     "base": dict(d_model=768, d_kv=64, d_ff=3072, num_heads=12, num_layers=12,
                  inputs_length=512, batch_size=128, steps=2 ** 19, warmup_steps=10_000,
-                 eval_every=5000, checkpoint_every=5000, device="gpu"),
+                 eval_every=5000, checkpoint_every=5000, device="gpu",
+                 objective="iid_denoising"),
 }
+PRESETS["final"] = {**PRESETS["base"], "objective": "span_corruption"}
 
 
 def _convert(name: str, raw: str, kind):

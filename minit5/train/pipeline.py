@@ -1,14 +1,17 @@
 """The pieces of a run, shared by `minit5 train`, `minit5 eval` and `make demo`:
-corpus -> tokenizer -> model -> pre-training (span corruption) -> fine-tuning (task mixture).
+corpus -> tokenizer -> model -> pre-training (span corruption, or the §3.1.4 i.i.d. baseline)
+-> fine-tuning (the synthetic task mixture, or your own task file).
 """
 from __future__ import annotations
 
+import itertools
 import pathlib
 
 import numpy as np
 
-from minit5.data.corpus import builtin_corpus, read_jsonl, read_txt
+from minit5.data.corpus import builtin_corpus, read_corpus
 from minit5.data.mixing import mixing_rates
+from minit5.data.task_files import file_task, holdout_split, read_task_file, without_inputs
 from minit5.data.tasks import synthetic_tasks
 from minit5.data.tokenizer import Tokenizer, train_tokenizer
 from minit5.optim import Adafactor, AdamW
@@ -18,21 +21,37 @@ from minit5.train.streams import SpanCorruptionStream, TaskMixtureStream, eval_s
 from minit5.train.trainer import Trainer
 
 
+# A new tokenizer learns its pieces from at most this many pages (SentencePiece samples
+# sentences anyway); the model still trains on every page.
+TOKENIZER_PAGES = 100_000
+
+
+class StreamedCorpus:
+    """The documents of a corpus file or folder (`read_corpus`), read afresh, one at a time,
+    each time it is iterated, so it can be read twice (tokenizer, then training) without
+    being held in memory."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+        next(iter(self))                  # fail now on a missing, unreadable or empty corpus
+
+    def __iter__(self):
+        return read_corpus(self.path)
+
+
 def load_corpus(path=None):
-    """Pages from a .txt / .jsonl file, or the built-in standard-library corpus."""
+    """The built-in standard-library corpus (a list), or a `StreamedCorpus` of a .txt / .jsonl /
+    .json.gz file or a folder of them (C4's released shards included)."""
     if path is None:
         return builtin_corpus()
-    path = pathlib.Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"corpus file {path} does not exist")
-    reader = read_jsonl if path.suffix == ".jsonl" else read_txt
-    return list(reader(path))
+    return StreamedCorpus(path)
 
 
 def make_tokenizer(pages, path, vocab_size, seed=0, tasks=None):
-    """Train a SentencePiece model on the corpus plus some task text (so task words are pieces
-    too, as C4 covers the words of GLUE), with T5's special ids and 100 sentinels."""
-    texts = list(pages)
+    """Train a SentencePiece model on the corpus (its first TOKENIZER_PAGES pages) plus some
+    task text (so task words are pieces too, as C4 covers the words of GLUE), with T5's
+    special ids and 100 sentinels."""
+    texts = list(itertools.islice(pages, TOKENIZER_PAGES))
     rng = np.random.default_rng([seed, 99])
     for task in (tasks or {}).values():
         texts += [f"{s} {t}" for s, t in task.make_examples(200, rng)]
@@ -61,15 +80,18 @@ def build_optimizer(cfg, model):
 
 def pretrain(cfg, run_dir, tokenizer, pages, resume=False, progress=True, model=None,
              stop=None):
-    """Span-corruption pre-training (§3.1.4). Returns (model, trainer)."""
+    """Pre-training with `cfg.objective`: span corruption (§3.3.4) or the §3.1.4 baseline's
+    i.i.d. denoising. Pages are read one at a time (their token ids are kept). Returns
+    (model, trainer)."""
     docs = [tokenizer.encode(page, add_eos=False) for page in pages]
     held_out = max(1, len(docs) // 20)                  # 5% of pages for validation loss
+    noise = dict(noise_density=cfg.noise_density,
+                 mean_noise_span_length=cfg.mean_noise_span_length, pack_rows=cfg.pack,
+                 objective=cfg.objective)
     stream = SpanCorruptionStream(docs[held_out:], tokenizer.vocab_size, cfg.inputs_length,
-                                  cfg.batch_size, cfg.seed, cfg.noise_density,
-                                  cfg.mean_noise_span_length, pack_rows=cfg.pack)
+                                  cfg.batch_size, cfg.seed, **noise)
     valid = SpanCorruptionStream(docs[:held_out], tokenizer.vocab_size, cfg.inputs_length,
-                                 cfg.batch_size, cfg.seed + 1, cfg.noise_density,
-                                 cfg.mean_noise_span_length, pack_rows=cfg.pack)
+                                 cfg.batch_size, cfg.seed + 1, **noise)
     valid_batches = [valid.batch(i) for i in range(2)]
     model = model or build_model(cfg, tokenizer.vocab_size)
     trainer = Trainer(model, build_optimizer(cfg, model), stream, cfg, run_dir,
@@ -84,13 +106,42 @@ def default_tasks():
     return tasks, mixing_rates({n: 10_000 for n in tasks}, "equal")
 
 
+def file_tasks(task_file, eval_file=None, metric="exact_match", valid_fraction=0.1, seed=0):
+    """Your own task: ((tasks, rates), evaluation) for `finetune` from a TSV / JSONL file.
+
+    With `eval_file` that file is the validation set (training examples with one of its inputs
+    are left out); without, a `valid_fraction` of the task file is held out. The task is named
+    after the file."""
+    examples = read_task_file(task_file)
+    if eval_file is not None:
+        validation = read_task_file(eval_file)
+        train = without_inputs(examples, validation)
+    else:
+        train, validation = holdout_split(examples, valid_fraction, seed)
+    name = _task_name(task_file)
+    return ({name: file_task(name, train, metric)}, {name: 1.0}), {name: validation}
+
+
+def _task_name(task_file):
+    return pathlib.Path(task_file).name.split(".")[0] or "task"
+
+
+def file_evaluation(task_file, metric="exact_match"):
+    """(tasks, evaluation) that score every example of a task file with `metric`."""
+    examples = read_task_file(task_file)
+    name = _task_name(task_file)
+    return {name: file_task(name, examples, metric)}, {name: examples}
+
+
 def finetune(cfg, run_dir, tokenizer, model=None, resume=False, progress=True, tasks=None,
-             name="fine-tune", stop=None):
-    """Fine-tune on the synthetic task mixture (§3.5.2), evaluating each task's metric.
-    `model=None` trains the same architecture from random weights (the "no pre-training"
-    baseline of Table 1). Returns (model, trainer)."""
+             name="fine-tune", evaluation=None, stop=None):
+    """Fine-tune on the synthetic task mixture (§3.5.2), or on `tasks` = (tasks, rates),
+    evaluating each task's metric on `evaluation` ({task: [(input, target), ...]}; default a
+    fixed draw of `cfg.eval_examples` per task). `model=None` trains the same architecture
+    from random weights (the "no pre-training" baseline of Table 1). Returns (model, trainer)."""
     tasks, rates = tasks or default_tasks()
-    evaluation = eval_sets(tasks, cfg.eval_examples, cfg.seed)
+    if evaluation is None:
+        evaluation = eval_sets(tasks, cfg.eval_examples, cfg.seed)
     held_out = frozenset(s for examples in evaluation.values() for s, _ in examples)
     stream = TaskMixtureStream(tasks, rates, tokenizer, cfg.batch_size, cfg.seed, held_out)
     model = model or build_model(cfg, tokenizer.vocab_size)

@@ -13,7 +13,7 @@ import numpy as np
 
 from minit5.data.batching import collate, pack
 from minit5.data.mixing import TaskMixture
-from minit5.data.objectives import random_spans_helper, span_corruption
+from minit5.data.objectives import iid_denoising, random_spans_helper, span_corruption
 
 PRETRAIN, FINETUNE, EVAL, DROPOUT = 0, 1, 2, 3   # stream ids inside the seed (the task mixer,
                                                  # minit5.data.mixing, uses 4)
@@ -26,13 +26,21 @@ def step_rng(seed: int, step: int, stream: int) -> np.random.Generator:
 class SpanCorruptionStream:
     """Documents are tokenized (no EOS; span corruption appends it) and cut into pieces of at
     most `tokens_length`, the length whose corrupted inputs exactly fill `inputs_length`
-    (`random_spans_helper`). Each step samples pieces uniformly with replacement."""
+    (`random_spans_helper`). Each step samples pieces uniformly with replacement.
+    `objective="iid_denoising"` (the §3.1.4 baseline) cuts pieces of inputs_length - 1 tokens
+    (corrupted inputs are never longer, plus EOS) and allows targets as long as the inputs."""
 
     def __init__(self, documents_ids, vocab_size, inputs_length, batch_size, seed,
                  noise_density=0.15, mean_noise_span_length=3.0, pack_rows=True,
-                 min_piece=8):
-        self.tokens_length, self.targets_length = random_spans_helper(
-            inputs_length, noise_density, mean_noise_span_length)
+                 min_piece=8, objective="span_corruption"):
+        if objective == "iid_denoising":
+            self.tokens_length, self.targets_length = inputs_length - 1, inputs_length
+        elif objective == "span_corruption":
+            self.tokens_length, self.targets_length = random_spans_helper(
+                inputs_length, noise_density, mean_noise_span_length)
+        else:
+            raise ValueError(f"objective={objective!r}: choose span_corruption or iid_denoising")
+        self.objective = objective
         self.pieces = []
         for ids in documents_ids:
             ids = np.asarray(ids, dtype=np.int64)
@@ -53,6 +61,8 @@ class SpanCorruptionStream:
 
     def _example(self, rng):
         piece = self.pieces[int(rng.integers(len(self.pieces)))]
+        if self.objective == "iid_denoising":
+            return iid_denoising(piece, self.vocab_size, rng, self.noise["noise_density"])
         return span_corruption(piece, self.vocab_size, rng, **self.noise)
 
     def batch(self, step: int):

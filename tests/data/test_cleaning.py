@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from minit5.data.cleaning import (
     CleaningReport, SpanDeduplicator, bad_words_pattern, clean_corpus, clean_pages,
     count_sentences, has_bad_words, has_curly_bracket, has_lorem_ipsum, has_policy_boilerplate,
-    is_english, lacks_terminal_punctuation, load_bad_words, mentions_javascript, split_sentences,
-    too_few_sentences, too_few_words)
+    has_too_long_word, is_english, lacks_terminal_punctuation, load_bad_words,
+    mentions_javascript, remove_citations, split_sentences, too_few_sentences, too_few_words)
 
 GOOD = ["The river runs past the old mill.", "Children play in the green park today.",
         "Most shops close early on a Sunday.", "Is the train to the coast on time?",
@@ -19,6 +19,31 @@ def page(*lines):
 
 
 # --- line rules ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, cleaned", [
+    ("It was built in 1850.[1]", "It was built in 1850."),
+    ("It was built[23] in 1850[].", "It was built in 1850."),
+    ("Nobody knows why.[citation needed][edit]", "Nobody knows why."),
+    ("A list [a] and [1a] stay.", "A list [a] and [1a] stay."),    # not citation markers
+])
+def test_citation_markers_are_removed(line, cleaned):
+    assert remove_citations(line) == cleaned
+
+
+def test_citation_marker_removal_saves_a_line():
+    # the marker hid the full stop at the end; without it the line ends in "." and is kept
+    pages = [page(*GOOD[:3], "The old bridge was rebuilt in stone.[4]")]
+    kept, _ = clean_pages(pages)
+    assert kept == [page(*GOOD[:3], "The old bridge was rebuilt in stone.")]
+
+
+def test_a_word_over_1000_characters_drops_the_line():
+    assert not has_too_long_word("a b c " + "x" * 999 + ".")     # 1,000 characters: kept
+    assert has_too_long_word("a b c " + "x" * 1000 + ".")
+    pages = [page(*GOOD[:3], "Here is a long token: " + "y" * 1001 + " in a line.")]
+    kept, report = clean_pages(pages)
+    assert kept == [page(*GOOD[:3])] and report.lines_removed["too_long_word"] == 1
+
 
 def test_too_few_words_needs_five():
     assert too_few_words("One two three four.")

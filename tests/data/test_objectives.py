@@ -257,3 +257,71 @@ def test_objectives_require_a_generator():
                  lambda: iid_replace_spans(tokens, VOCAB, None)):
         with pytest.raises(TypeError, match="Generator"):
             call()
+
+
+# ---- matching the t5 library (t5/data/preprocessors.py and its tests) ---------------------------
+
+def test_bert_style_random_tokens_skip_pad_eos_unk():
+    # t5's noise_token_to_random_token draws from [num_reserved_tokens=3, vocab_size)
+    tokens = np.full(20000, 7)
+    inputs, _ = bert_style(tokens, 10, np.random.default_rng(0), noise_density=0.9,
+                           random_token_prob=1.0)
+    replaced = inputs[:-1][inputs[:-1] != 7]
+    assert replaced.size > 0 and replaced.min() >= 3 and replaced.max() <= 9
+    assert set(replaced.tolist()) == {3, 4, 5, 6, 8, 9}
+
+
+def test_iid_denoising_is_the_baseline_and_the_replace_spans_row():
+    from minit5.data.objectives import iid_denoising
+    tokens = np.arange(3, 103)
+    a = iid_denoising(tokens, VOCAB, np.random.default_rng(4))
+    b = iid_replace_spans(tokens, VOCAB, np.random.default_rng(4))
+    assert [x.tolist() for x in a] == [x.tolist() for x in b]
+    # each run of consecutive noise tokens is one sentinel (not spans of mean length 3)
+    mask = iid_noise_mask(len(tokens), 0.15, np.random.default_rng(4))
+    runs = int((mask & ~np.concatenate([[False], mask[:-1]])).sum())
+    assert int((a[0] > VOCAB - 101).sum()) == runs
+
+
+def test_span_corruption_passes_extra_ids_through():
+    tokens = np.arange(3, 403)
+    with pytest.raises(ValueError, match="sentinels"):
+        span_corruption(tokens, VOCAB, np.random.default_rng(0), noise_density=0.5,
+                        mean_noise_span_length=1.0, extra_ids=10)
+    inputs, targets = span_corruption(tokens, 2000, np.random.default_rng(0), noise_density=0.5,
+                                      mean_noise_span_length=1.0, extra_ids=1000)
+    assert int((inputs >= 1000).sum()) == 200          # 200 spans, each its own sentinel
+    assert inputs[inputs >= 1000].min() == 2000 - 200
+
+
+def test_random_prefix_noise_mask_like_t5():
+    from minit5.data.objectives import random_prefix_noise_mask
+    for seed in range(100):                             # t5: first is noise, last is not
+        mask = random_prefix_noise_mask(10, np.random.default_rng(seed))
+        assert mask[0] and not mask[-1]
+        assert mask.tolist() == sorted(mask.tolist(), reverse=True)   # a prefix
+    with pytest.raises(ValueError, match="0.5"):
+        random_prefix_noise_mask(10, np.random.default_rng(0), noise_density=0.6)
+    # density 0.25: the prefix is at least round(0.5 * 9) = 4 (in 5) tokens long, at most 9
+    lengths = {int(random_prefix_noise_mask(10, np.random.default_rng(s), 0.25).sum())
+               for s in range(200)}
+    assert lengths == set(range(4, 10))
+
+
+def test_prefix_lm_like_t5():
+    # t5's test_prefix_lm: inputs + targets give back the sequence, the split varies
+    inp = list(range(1, 100))
+    lengths = set()
+    for seed in range(100):
+        inputs, targets = prefix_lm(np.array(inp), np.random.default_rng(seed), eos_id=None)
+        assert inputs.tolist() + targets.tolist() == inp
+        lengths.add(len(inputs))
+    assert len(lengths) > 1
+
+
+def test_lm_has_empty_inputs():
+    from minit5.data.objectives import lm
+    inputs, targets = lm(np.array([5, 6, 7]))
+    assert inputs.tolist() == [1] and targets.tolist() == [5, 6, 7, 1]
+    inputs, targets = lm(np.array([5, 6, 7]), eos_id=None)
+    assert inputs.tolist() == [] and targets.tolist() == [5, 6, 7]

@@ -1,0 +1,115 @@
+"""Packing for a decoder-only model (paper §3.2.1-§3.2.2, Figure 4; the t5 library's
+`pack_prefix_lm_decoder_only`).
+
+A decoder-only model has one stack, so an (inputs, targets) example becomes one sequence:
+the inputs followed by the targets. The model reads it shifted right (start id 0 in front) and
+predicts every next token; the loss counts only the target positions (or every position, with
+`loss_on_targets_only=False`, which is plain language modeling). A prefix LM (Figure 3, right)
+also lets the inputs part attend in both directions: `prefix_mask` marks the positions that
+attend bidirectionally, which in the t5 library are the inputs and the first target position
+(its input is the last input token), so position i is in the prefix when i <= len(inputs):
+
+    inputs [a b c], targets [D E </s>], length 8
+      target_ids   [a b c D E </s> 0 0]
+      input_ids    [0 a b c D E    0 0]          (shift right inside the segment)
+      labels       [-100 -100 -100 D E </s> -100 -100]
+      prefix_mask  [1 1 1 1 0 0 0 0]
+      segment_ids  [1 1 1 1 1 1 0 0]             (0 = padding)
+
+Several examples are packed into one row greedily, in order (§3.1.2), each its own segment
+with positions counting from 0; a row never attends across segments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from minit5.data.tokenizer import PAD_ID
+from minit5.labels import DECODER_START_TOKEN_ID, IGNORE_INDEX
+
+
+@dataclass
+class DecoderOnlyBatch:
+    """Model-ready arrays for a decoder-only model, int64, each (B, L)."""
+    input_ids: np.ndarray      # the sequence shifted right per segment (start id 0)
+    target_ids: np.ndarray     # the sequence itself, pad 0
+    labels: np.ndarray         # target_ids where the loss counts, IGNORE_INDEX elsewhere
+    prefix_mask: np.ndarray    # 1 where attention is bidirectional (prefix LM), else 0
+    segment_ids: np.ndarray    # 1, 2, ... per packed example; 0 on padding
+    positions: np.ndarray      # 0, 1, ... inside each segment
+
+    def __len__(self):
+        return self.input_ids.shape[0]
+
+    def __getitem__(self, rows):
+        """Rows of the batch as a new DecoderOnlyBatch (an int keeps its row axis)."""
+        if isinstance(rows, (int, np.integer)):
+            rows = slice(rows, rows + 1) if rows != -1 else slice(-1, None)
+        return DecoderOnlyBatch(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+
+def _as_pair(example, i):
+    try:
+        inputs, targets = example
+    except (TypeError, ValueError):
+        raise ValueError(f"example {i} must be a pair (inputs, targets) of 1-D id arrays") from None
+    inputs = np.asarray(inputs, dtype=np.int64).reshape(-1)
+    targets = np.asarray(targets, dtype=np.int64).reshape(-1)
+    if len(targets) == 0:
+        raise ValueError(f"example {i} has empty targets; a decoder-only example needs at "
+                         f"least one target token to learn from")
+    return inputs, targets
+
+
+def pack_decoder_only(examples, length, loss_on_targets_only=True) -> DecoderOnlyBatch:
+    """Pack (inputs, targets) examples into decoder-only rows of `length` tokens.
+
+    An example longer than a row is cut to `length` (its targets lose their end first).
+    Rows are filled greedily in order; a new row starts when the next example does not fit.
+    See the module docstring for the arrays and an example.
+    """
+    if int(length) != length or length < 2:
+        raise ValueError(f"length must be a whole number >= 2, got {length}")
+    length = int(length)
+    rows, row, used = [], [], 0
+    for i, example in enumerate(examples):
+        inputs, targets = _as_pair(example, i)
+        if len(inputs) >= length:
+            raise ValueError(f"example {i} has {len(inputs)} input tokens, which leaves no room "
+                             f"for its targets in a row of {length}; use a longer row or "
+                             f"shorter inputs")
+        sequence = np.concatenate([inputs, targets])[:length]
+        if row and used + len(sequence) > length:
+            rows.append(row)
+            row, used = [], 0
+        row.append((sequence, len(inputs)))
+        used += len(sequence)
+    if row:
+        rows.append(row)
+    if not rows:
+        raise ValueError("pack_decoder_only got no examples; pass a non-empty list of "
+                         "(inputs, targets)")
+
+    shape = (len(rows), length)
+    target_ids = np.full(shape, PAD_ID, dtype=np.int64)        # (R, L)
+    input_ids = np.full(shape, PAD_ID, dtype=np.int64)         # (R, L)
+    labels = np.full(shape, IGNORE_INDEX, dtype=np.int64)      # (R, L)
+    prefix_mask = np.zeros(shape, dtype=np.int64)              # (R, L)
+    segment_ids = np.zeros(shape, dtype=np.int64)              # (R, L)
+    positions = np.zeros(shape, dtype=np.int64)                # (R, L)
+    for r, row in enumerate(rows):
+        start = 0
+        for k, (sequence, num_inputs) in enumerate(row, start=1):
+            end = start + len(sequence)
+            target_ids[r, start:end] = sequence
+            input_ids[r, start] = DECODER_START_TOKEN_ID
+            input_ids[r, start + 1:end] = sequence[:-1]
+            scored = start if not loss_on_targets_only else start + num_inputs
+            labels[r, scored:end] = target_ids[r, scored:end]
+            prefix_mask[r, start:min(start + num_inputs + 1, end)] = 1
+            segment_ids[r, start:end] = k
+            positions[r, start:end] = np.arange(len(sequence))
+            start = end
+    return DecoderOnlyBatch(input_ids=input_ids, target_ids=target_ids, labels=labels,
+                            prefix_mask=prefix_mask, segment_ids=segment_ids, positions=positions)
