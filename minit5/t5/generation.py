@@ -292,11 +292,46 @@ def top_candidates(scores, n):
     the lower index: only these B * n numbers are copied to the host, not the (B, N) scores.
     """
     xp = get_array_module(scores)
-    part = xp.argpartition(-scores, n - 1, axis=-1)[:, :n]               # (B, n), unordered
+    # The n-th best value of each row; a partition alone may cut a run of equal scores
+    # anywhere, so keep everything above it, then fill up with its equals by lowest index.
+    nth = -xp.partition(-scores, n - 1, axis=-1)[:, n - 1:n]             # (B, 1)
+    above = scores > nth                                                 # (B, N)
+    tied = scores == nth
+    room = n - above.sum(axis=-1, keepdims=True)                         # (B, 1)
+    keep = above | (tied & (xp.cumsum(tied, axis=-1) <= room))           # n per row
+    part = xp.nonzero(keep)[1].reshape(scores.shape[0], n)               # (B, n), unordered
     values = to_numpy(xp.take_along_axis(scores, part, axis=-1))         # (B, n)
     part = to_numpy(part).astype(np.int64)
     order = np.lexsort((part, -values), axis=-1)                         # (B, n), best first
     return np.take_along_axis(part, order, axis=-1), np.take_along_axis(values, order, axis=-1)
+
+
+# ---- constraints on the next token -------------------------------------------------------------
+def ban_repeated_ngrams(logits, sequences, ngram_size):
+    """No output repeats an n-gram: the rule of transformers' `no_repeat_ngram_size`.
+
+    logits (N, V) of the next token, sequences int (N, t) the tokens so far (decoder start token
+    included, as transformers counts them). For each row, every token that would complete an
+    n-gram already in that row (its last n - 1 tokens followed by the token) gets -inf. Nothing
+    is banned while t + 1 < ngram_size. Returns a new array; the inputs are left as they were.
+    """
+    ngram_size = _check_int("ngram_size", ngram_size, low=1)
+    sequences = np.asarray(sequences)
+    if sequences.ndim != 2 or np.shape(logits)[:1] != sequences.shape[:1]:
+        raise ValueError(f"sequences must be (N, t) with one row per row of logits (N, V); got "
+                         f"sequences {sequences.shape} and logits {np.shape(logits)}")
+    xp = get_array_module(logits)
+    out = logits.copy()
+    t = sequences.shape[1]
+    if t + 1 < ngram_size:
+        return out
+    for row, tokens in enumerate(sequences.tolist()):
+        prefix = tuple(tokens[t - ngram_size + 1:])                # the last n - 1 tokens
+        banned = {tokens[i + ngram_size - 1] for i in range(t - ngram_size + 1)
+                  if tuple(tokens[i:i + ngram_size - 1]) == prefix}
+        if banned:
+            out[row, xp.asarray(sorted(banned))] = -xp.inf
+    return out
 
 
 # ---- helpers ------------------------------------------------------------------------------------
