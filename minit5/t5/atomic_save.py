@@ -77,7 +77,9 @@ def atomic_directory(path):
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"cannot save a checkpoint to {target}: it is a file; pass a "
                                  "folder (it will hold config.json and model.safetensors)")
-    target.mkdir(parents=True, exist_ok=True)
+    if not target.is_dir():
+        target.mkdir(parents=True)
+        fsync(target.parent)        # the new folder's name is part of what must be durable
     recover(target)
     staging = target / STAGING
     staging.mkdir()

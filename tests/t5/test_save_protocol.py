@@ -155,7 +155,8 @@ def save_in_child(target, m, kill_after):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_kill_after_any_step_leaves_old_or_new(tmp_path, versions):
-    total = save_in_child(tmp_path / "probe", versions[1]["model"], kill_after=-1)
+    versions[0]["model"].save_pretrained(tmp_path / "probe")
+    total = save_in_child(tmp_path / "probe", versions[1]["model"], kill_after=-1)   # a re-save
     assert total >= 8, f"a save took only {total} steps: the counting is broken"
     outcomes = []
     for kill_after in range(1, total + 1):
@@ -202,8 +203,9 @@ def test_fsync_errors_raise_and_leave_old_or_new(tmp_path, versions, monkeypatch
     def counting(fd):
         calls[0] += 1
         return real(fd)
+    versions[0]["model"].save_pretrained(tmp_path / "probe")
     monkeypatch.setattr(os, "fsync", counting)
-    versions[1]["model"].save_pretrained(tmp_path / "probe")
+    versions[1]["model"].save_pretrained(tmp_path / "probe")     # a re-save, as below
     total = calls[0]
     assert total >= 4
     for failing in range(1, total + 1):
@@ -270,3 +272,14 @@ def test_a_full_disk_and_a_mount_point_target(tmp_path):
     assert lines[0].startswith("OSError") and "No space left on device" in lines[0], lines
     assert lines[1] == "old intact b'tokenizer' False", lines
     assert lines[2] == "resaved"
+
+
+def test_the_next_save_removes_a_killed_saves_staging(tmp_path, versions):
+    target = tmp_path / "ckpt"
+    versions[0]["model"].save_pretrained(target)
+    (target / STAGING).mkdir()
+    (target / STAGING / "model.safetensors").write_bytes(b"half of a file")
+    assert files_of(target) == versions[0]["files"], "uncommitted staging must not be read"
+    versions[1]["model"].save_pretrained(target)
+    assert not (target / STAGING).exists()
+    assert files_of(target) == versions[1]["files"]

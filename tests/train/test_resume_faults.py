@@ -2,6 +2,7 @@
 (still bit-exact); none readable is a clear error; a restart before the first checkpoint
 starts a fresh log."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -87,3 +88,15 @@ def test_a_restart_before_the_first_checkpoint_starts_a_fresh_log(tmp_path, stra
     steps = [r["step"] for r in losses if "loss" in r]
     assert steps == [1, 2, 3, 4, 5, 6], f"the log holds {steps}"
     assert [r["loss"] for r in losses if "loss" in r] == [r["loss"] for r in straight.history]
+
+
+def test_checkpoint_folders_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        trainer(config(steps=3), tmp_path / "run").train()
+    finally:
+        os.umask(old)
+    directory = ckpt.checkpoint_dir(tmp_path / "run", 3)
+    assert directory.stat().st_mode & 0o777 == 0o755
+    for name in ("config.json", "model.safetensors", "optimizer.npz", "trainer.json"):
+        assert (directory / name).stat().st_mode & 0o777 == 0o644, name
