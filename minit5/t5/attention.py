@@ -16,6 +16,8 @@ Masks. Which keys a query may see is a boolean `keep` array that broadcasts to
     segment_mask(query_seg, key_seg)     (B, 1, Lq, Lk)    packed rows: only the own example
 
 `additive_mask(keep, dtype)` turns the result into the 0 / finfo.min array added to the scores.
+Another visibility pattern (§3.2's prefix LM: causal, but the whole prefix visible to every
+position) is one more function of the same kind, combined the same way.
 """
 from __future__ import annotations
 
@@ -140,6 +142,8 @@ def additive_mask(keep, dtype):
     """Boolean `keep` (True = attend) -> 0 where kept, the dtype's most negative value where not.
 
     Adding finfo.min (not -inf) keeps a fully masked row finite, as the reference does.
+    `dtype` is a NumPy dtype or scalar type (np.float32, np.dtype("float64")).
     """
     xp = get_array_module(keep)
+    dtype = np.dtype(dtype)
     return xp.where(keep, dtype.type(0), np.finfo(dtype).min).astype(dtype)

@@ -42,3 +42,9 @@ def test_masks_compose_with_and_into_one_additive_mask():
     lowest = np.finfo(np.float32).min
     assert added[0, 0, 3].tolist() == [lowest, lowest, 0.0, 0.0]
     assert added[0, 0, 1].tolist() == [0.0, 0.0, lowest, lowest]
+
+
+def test_additive_mask_takes_a_dtype_or_a_scalar_type():
+    keep = np.array([True, False])
+    for dtype in (np.float64, np.dtype("float64")):
+        assert additive_mask(keep, dtype).tolist() == [0.0, np.finfo(np.float64).min]
