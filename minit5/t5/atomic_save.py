@@ -26,8 +26,10 @@ or after an interrupted install reads the new checkpoint whole, never old config
 weights. (A program that does not know this protocol, such as transformers, can see that mix
 only after a kill inside step 4 and before minit5 next saves or loads T.)
 
-Every fsync failure raises OSError naming the file: a save that reports success is on disk.
-One writer at a time per target.
+A save holds an advisory lock (flock) on T from step 0 to step 5, so two saves of one target
+take turns, and a load only recovers a folder whose lock is free: it never tears down the
+staging of a save that is still running. Every fsync failure raises OSError naming the file:
+a save that reports success is on disk.
 """
 from __future__ import annotations
 
@@ -60,12 +62,39 @@ def recover(directory) -> None:
 
 
 def try_recover(directory) -> None:
-    """`recover`, where the folder is writable; a read-only one is read through the view."""
+    """`recover` for a reader: skipped while a save holds the folder's lock (that save is not
+    dead) and where the folder is read-only; the view reads the right files either way."""
     try:
-        recover(directory)
+        with _lock(directory, wait=False) as held:
+            if held:
+                recover(directory)
     except OSError as e:
         if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
+
+
+@contextlib.contextmanager
+def _lock(directory, wait: bool):
+    """An advisory lock on the folder itself (flock), held by a save from start to end; the
+    kernel drops it when the process dies. Yields whether it is held. Where flock is missing
+    (Windows) or refused (some network file systems) it yields True: no lock, as before."""
+    try:
+        import fcntl
+        fd = os.open(directory, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        except OSError:
+            pass
+        yield True
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -80,25 +109,26 @@ def atomic_directory(path):
     if not target.is_dir():
         target.mkdir(parents=True)
         fsync(target.parent)        # the new folder's name is part of what must be durable
-    recover(target)
-    staging = target / STAGING
-    staging.mkdir()
-    try:
-        yield staging
-        # Files get the mode any new file gets under the umask (the safetensors library
-        # writes 0600 whatever the umask): mkdir applied the umask to the folder's 0777.
-        file_mode = staging.stat().st_mode & 0o666
-        for item in sorted(staging.iterdir()):
-            os.chmod(item, file_mode)
-            fsync(item)
-        fsync(staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    commit = target / COMMIT
-    os.rename(staging, commit)
-    fsync(target)
-    _install(commit, target)
+    with _lock(target, wait=True):
+        recover(target)
+        staging = target / STAGING
+        staging.mkdir()
+        try:
+            yield staging
+            # Files get the mode any new file gets under the umask (the safetensors library
+            # writes 0600 whatever the umask): mkdir applied the umask to the folder's 0777.
+            file_mode = staging.stat().st_mode & 0o666
+            for item in sorted(staging.iterdir()):
+                os.chmod(item, file_mode)
+                fsync(item)
+            fsync(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        commit = target / COMMIT
+        os.rename(staging, commit)
+        fsync(target)
+        _install(commit, target)
 
 
 def _install(commit: pathlib.Path, target: pathlib.Path):

@@ -283,3 +283,20 @@ def test_the_next_save_removes_a_killed_saves_staging(tmp_path, versions):
     versions[1]["model"].save_pretrained(target)
     assert not (target / STAGING).exists()
     assert files_of(target) == versions[1]["files"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_load_leaves_a_running_save_alone(tmp_path, versions):
+    import fcntl
+    target = tmp_path / "ckpt"
+    versions[0]["model"].save_pretrained(target)
+    (target / STAGING).mkdir()
+    (target / STAGING / "model.safetensors").write_bytes(b"being written right now")
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)                 # as a save in progress holds it
+        T5ForConditionalGeneration.from_pretrained(target)
+        assert (target / STAGING).exists(), "a load tore down a running save's staging"
+    finally:
+        os.close(fd)                                   # the "save" dies: its lock goes
+    assert assert_loads_as_one_of(target, *versions) == 0
