@@ -12,8 +12,8 @@ three fields; `end - start` is the element count times the dtype's item size; ta
 order the tensors tile the data section exactly (the first starts at 0, each starts where the
 previous ended, the last ends at the end of the file), so no two overlap and no byte is loose.
 
-What the library cannot do is handed to NumPy here: bfloat16 has no NumPy dtype, so BF16
-tensors are widened to float32 (exactly: a bfloat16 is the top half of a float32).
+One thing the library's NumPy reader cannot do is done here: bfloat16 has no NumPy dtype, so
+BF16 tensors are widened to float32 (exactly: a bfloat16 is the top half of a float32).
 
 Every malformed file is a `ValueError` naming the file, the tensor and the fix.
 """

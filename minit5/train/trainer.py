@@ -8,7 +8,9 @@ that never loses work.
 - Every `eval_every` steps the evaluation callback (task metrics, or validation loss).
 - Every `checkpoint_every` steps an atomic checkpoint; the last `keep_last` are kept.
 - `resume=True` continues from the newest checkpoint bit for bit: batches and dropout masks are
-  functions of (seed, step), and model and optimizer state are restored exactly.
+  functions of (seed, step), and model and optimizer state are restored exactly. A damaged
+  newest checkpoint is skipped with a warning naming it (the one before it is used); a run
+  that starts fresh, even after a kill before its first checkpoint, starts a fresh log.
 - A NaN or infinite loss stops the run at the next read, with a message naming the first bad
   step; nothing computed after it is ever saved, so the last good checkpoint stays the newest
   one. A loss read at its own step (every step with log_every=1) stops before its update.
