@@ -22,6 +22,7 @@ from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor, _topological_order
 from minit5.data import cleaning, tasks
 from minit5.t5 import attention as t5_attention
+from minit5.t5 import generation
 from minit5.t5 import model as t5_model
 from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
@@ -102,6 +103,36 @@ def keep_page(lines, bad_words=()):
                 or cleaning.has_bad_words(text, pattern) or cleaning.too_few_sentences(lines))
 
 
+# ---- chapter 14: decoding --------------------------------------------------------------------
+
+def reorder_kv_cache(cache, beam_rows):
+    # The library reorders a cache of Tensors in place: hand it a copy, and read the copy out.
+    tensors = [{kind: {name: Tensor(np.array(array)) for name, array in layer.items()}
+                for kind, layer in block.items()} for block in cache]
+    generation.reorder_cache(tensors, np.asarray(beam_rows))
+    return [{kind: {name: tensor.data for name, tensor in layer.items()}
+             for kind, layer in block.items()} for block in tensors]
+
+
+def top_beam_candidates(log_probs, beam_scores, num_candidates):
+    # beam_search's first two steps: every beam's score plus every token's log-probability,
+    # one row of k * V candidates per example, and the library's top_candidates on it.
+    batch, k = beam_scores.shape
+    vocab_size = log_probs.shape[-1]
+    scores = log_probs.reshape(batch, k, vocab_size) + beam_scores[:, :, None]
+    flat, values = generation.top_candidates(scores.reshape(batch, k * vocab_size),
+                                             num_candidates)
+    return flat // vocab_size, flat % vocab_size, values
+
+
+def add_finished_hypothesis(finished, sum_log_probs, tokens, length, num_beams,
+                            length_penalty):
+    hypotheses = generation.FinishedHypotheses(num_beams, length_penalty)
+    hypotheses.items = list(finished)
+    hypotheses.add(sum_log_probs, tokens, length)
+    return hypotheses.items
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -153,6 +184,14 @@ _TABLE = [
      tasks.string_to_stsb),
     ("6.3", "ex06_tasks", "glue_format", "GLUE inputs as text, keys sorted", 1,
      tasks.glue_format),
+    ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
+     reorder_kv_cache),
+    ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,
+     top_beam_candidates),
+    ("14.3", "ex14_decoding", "add_finished_hypothesis",
+     "Finished hypotheses and the length penalty", 2, add_finished_hypothesis),
+    ("14.4", "ex14_decoding", "no_repeat_ngram_logits", "No repeated n-grams", 3,
+     generation.ban_repeated_ngrams),
 ]
 
 EXERCISES: Mapping[str, Exercise] = {row[0]: Exercise(*row) for row in _TABLE}
