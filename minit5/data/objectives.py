@@ -292,6 +292,9 @@ def iid_denoising(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID,
 
     Example (vocab_size 100): [5 6 7 8 9], noise at 6 7 and 9
       -> inputs [5 99 8 98 </s>], targets [99 6 7 98 9 </s>].
+    The targets put a sentinel in place of each kept run, so when the first token is noise
+    they start with it before any sentinel ([5 6 7], noise at 5 and 7 -> inputs
+    [99 6 98 </s>], targets [5 99 7 </s>]), exactly as the t5 library's functions do.
     """
     tokens = _as_tokens(tokens, "iid_denoising")
     _check_rng(rng, "iid_denoising")
