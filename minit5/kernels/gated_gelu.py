@@ -61,16 +61,31 @@ CUDA = _cuda.CudaSource(SOURCE, ["gated_gelu_forward", "gated_gelu_backward"])
 # ---- the NumPy reference (also functional.gelu_new's maths) -------------------------------
 def gelu_new(a):
     """(gelu_new(a), t): the tanh approximation 0.5 a (1 + t), and t = tanh(sqrt(2/pi) (a +
-    0.044715 a^3)), which the derivative reuses."""
+    0.044715 a^3)), which the derivative reuses. In-place steps keep the temporaries few."""
     xp = get_array_module(a)
-    t = xp.tanh(GELU_C * (a + 0.044715 * a * a * a))
-    return 0.5 * a * (1.0 + t), t
+    t = a * a
+    t *= 0.044715 * GELU_C
+    t += GELU_C
+    t *= a                                       # sqrt(2/pi) (a + 0.044715 a^3)
+    t = xp.tanh(t)
+    gelu = t + 1.0
+    gelu *= a
+    gelu *= 0.5                                  # 0.5 a (1 + t)
+    return gelu, t
 
 
 def gelu_new_derivative(a, t):
-    """d gelu_new / da, given t from `gelu_new(a)`."""
-    dinner = GELU_C * (1.0 + 3 * 0.044715 * a * a)          # d/da of tanh's argument
-    return 0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * dinner
+    """d gelu_new / da = 0.5 (1 + t) + 0.5 a (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 a^2),
+    given t from `gelu_new(a)`."""
+    d = a * a
+    d *= 3 * 0.044715
+    d += 1.0
+    d *= a
+    d *= 0.5 * GELU_C                            # 0.5 a sqrt(2/pi) (1 + 3 * 0.044715 a^2)
+    d *= 1.0 - t * t
+    d += 0.5
+    d += 0.5 * t
+    return d
 
 
 def reference_forward(a, b):
