@@ -8,24 +8,29 @@ Work on NumPy arrays (float64 in the graders). Grade with `make grade EX=2.1` (o
 import numpy as np
 
 
-def unbroadcast(grad, shape):
-    """Exercise 2.1: sum a gradient back to the shape of an input that was broadcast.
+def sum_backward(grad, shape, axis=None, keepdims=False):
+    """Exercise 2.1: the backward of `out = x.sum(axis=axis, keepdims=keepdims)`.
 
-    When `a` of shape `shape` takes part in a broadcasting op (`a + b`), every element of `a` is
-    used once for each position it was stretched over, so its gradient is the sum of the
-    output gradient over those positions. NumPy broadcasting does two things you must undo:
-    it adds leading axes, and it stretches axes of size 1.
+    The chapter's `unbroadcast` sums a gradient back over the axes a broadcast stretched. A sum
+    is the opposite move: every element of `x` adds once into the output element it is summed
+    into, so the gradient of `x` is the output's gradient copied back over the summed axes.
+
+    `axis` is None (sum over everything), an int, or a tuple of ints; any of them may be
+    negative (counting from the end). With `keepdims=False` the summed axes are gone from
+    `grad`; with `keepdims=True` they are there with size 1.
+
+    Graded: values and shape, for every kind of `axis`, both `keepdims`, and 0-d grads.
 
     Args:
-        grad: array, the gradient of the broadcast result; its shape is what `shape`
-            broadcasts to.
-        shape: tuple of ints, the input's shape.
+        grad: array, the gradient of `out` (shaped like `out`).
+        shape: tuple of ints, the shape of `x`.
+        axis: None, an int or a tuple of ints.
+        keepdims: whether the sum kept the summed axes.
 
     Returns:
-        An array of exactly `shape` (a 0-d array for `shape == ()`).
+        A new array of exactly `shape`, of grad's dtype.
 
-    Example: grad of shape (4, 2, 3) and shape (2, 1) -> sum over axis 0 (added), then over
-    axis 2 keeping it (stretched from 1): result shape (2, 1).
+    Example: x of shape (2, 3), axis=1 -> grad (2,) [a, b] -> [[a, a, a], [b, b, b]].
     """
     # TODO: Exercise 2.1
     raise NotImplementedError("Exercise 2.1")
@@ -36,7 +41,7 @@ def mul_backward(grad, a, b):
 
     d(out)/d(a) is b and d(out)/d(b) is a, elementwise. `a` and `b` may have different shapes
     that broadcast together, so each input's gradient must be summed back to its own shape
-    (your `unbroadcast` from Exercise 2.1 does that).
+    (the chapter's `unbroadcast` does that: `minit5.autograd.ops.unbroadcast`).
 
     Args:
         grad: array of the broadcast shape of `a * b`, the gradient flowing into `out`.
@@ -55,7 +60,7 @@ def matmul_backward(grad, a, b):
     For matrices, grad_a = grad @ b^T and grad_b = a^T @ grad. Here `a` is (..., M, K) and `b` is
     (..., K, N), each with at least two axes; their leading (batch) axes broadcast as in NumPy,
     so `out` is (batch..., M, N) and each input's gradient must be summed back over the batch
-    axes it was broadcast along (Exercise 2.1 again). Transpose only the last two axes.
+    axes it was broadcast along (`unbroadcast` again). Transpose only the last two axes.
 
     Args:
         grad: array (batch..., M, N), the gradient flowing into `out`.
@@ -69,27 +74,35 @@ def matmul_backward(grad, a, b):
     raise NotImplementedError("Exercise 2.3")
 
 
-def topological_order(root):
-    """Exercise 2.4: every node `root` depends on, each listed after all of its inputs.
+def gradients(root, leaves, grad=None):
+    """Exercise 2.4: reverse mode over minit5's own graph, without touching `.grad`.
 
-    `root` is a `minit5.Tensor`. A tensor made by an op remembers it in `tensor._ctx` (a
-    `Function`; None for a leaf such as a weight), and the op's inputs are
-    `tensor._ctx.parents`, a list of Tensors. Only tensors with `requires_grad` True take part:
-    skip a parent whose `requires_grad` is False.
+    The chapter's `backward` walks a graph of `Value`s. Here the graph is made of
+    `minit5.Tensor`s: a tensor made by an op remembers it in `tensor.creator` (a `Function`;
+    None for a leaf), the op's inputs are `tensor.creator.parents`, and
+    `tensor.creator.backward(g)` returns the gradient of each parent, given the gradient `g` of
+    the tensor (one array, or a tuple of them with one entry per parent; an entry may be
+    None). Only tensors with `requires_grad` True take part: skip a parent whose
+    `requires_grad` is False.
 
-    Return a list holding `root` and every tensor it was computed from through such ops, each
-    exactly once (a tensor used twice, as in `b = a * a`, appears once), ordered so that every
-    tensor comes after all of its parents. `backward()` walks this list in reverse, so a node
-    has collected the gradient from every use before it passes its own gradient on.
+    Return the gradient of `root` with respect to each tensor of `leaves` (leaf tensors with
+    `requires_grad` True), like `torch.autograd.grad`. The graph must stay as it is: do not set
+    or change any tensor's `.grad` or `.creator` (so it can be walked again), and do not change
+    the arrays you are handed. A tensor used twice gets the sum of both gradients, and graphs
+    may be thousands of ops deep, deeper than Python's recursion limit.
 
-    Several orders are valid; any of them passes. Graphs can be thousands of ops deep: a
-    recursive walk hits Python's recursion limit, so use an explicit stack.
+    Graded: the gradients for random graphs with shared nodes and inputs that need no
+    gradient, leaves the root does not depend on, a 3000-op chain, and that no `.grad` changed.
 
     Args:
         root: a Tensor with `requires_grad` True.
+        leaves: a list of leaf Tensors.
+        grad: the gradient flowing into `root` (an array shaped like it); None means ones,
+            for a one-element root.
 
     Returns:
-        A list of Tensors, `root` last.
+        A list, one entry per leaf: an array shaped like the leaf, or None for a leaf that
+        `root` does not depend on.
     """
     # TODO: Exercise 2.4
     raise NotImplementedError("Exercise 2.4")
@@ -138,3 +151,27 @@ def cross_entropy_with_grad(logits, labels, ignore_index=-100):
     """
     # TODO: Exercise 2.6
     raise NotImplementedError("Exercise 2.6")
+
+
+def max_backward(grad, x, axis=-1, keepdims=False):
+    """Exercise 2.7: the backward of `out = x.max(axis=axis, keepdims=keepdims)`.
+
+    Only the elements that are the maximum of their slice along `axis` got into `out`, so only
+    they get gradient. When several elements tie for the maximum, minit5 shares the gradient
+    equally among them (each gets grad / count), so that the gradients still sum to what
+    arrived. `axis` is an int (it may be negative) or None (the maximum of everything).
+
+    Graded: values and shape, with ties (the graders make many), both `keepdims`, and every
+    axis.
+
+    Args:
+        grad: array shaped like `out`.
+        x: float array (at least 1-D).
+        axis: an int or None.
+        keepdims: whether the max kept the reduced axis.
+
+    Returns:
+        grad_x, shaped like `x`.
+    """
+    # TODO: Exercise 2.7
+    raise NotImplementedError("Exercise 2.7")

@@ -1,61 +1,54 @@
-"""Chapter 6 exercises: every task as text in, text out (paper §2.4).
+"""Chapter 6 exercises: the tasks' formats (paper §2.4, Appendix D) and a synthetic task.
 
-T5 casts each task as feeding the model some text and training it to produce some text:
-a prefix names the task, classification labels become words, and even the one regression task
-(STS-B) becomes text. Grade with `make grade EX=6.1` or `minit5 grade 6`.
+The chapter formats GLUE inputs and reads labels back. These exercises write another task's
+input format and the target of one of minit5's synthetic tasks. Grade with `make grade EX=6.1`
+or `minit5 grade 6`.
 """
 
 
-def stsb_to_string(x):
-    """Exercise 6.1: an STS-B similarity score as the text the model learns to write (§2.4).
+def squad_format(question, context):
+    """Exercise 6.1: a SQuAD example as one input string (§2.4, Appendix D).
 
-    STS-B scores run from 0 to 5. T5 rounds them to the nearest multiple of 0.2 and prints one
-    decimal, which turns the regression into 26 classes: round(x * 5) / 5, formatted with one
-    decimal place. Python's round() sends halves to the even integer, as the reference
-    preprocessing does: 2.57 -> "2.6", 0.5 -> "0.4", 1.5 -> "1.6". Never print "-0.0"
-    (np.round(-0.25) is -0.0; adding 0.0 makes it 0.0).
+    T5 feeds reading comprehension as the question and the paragraph, each after its field
+    name: "question:", the question, "context:", the paragraph, joined by spaces. As in the
+    t5 library's SQuAD preprocessor, every ASCII punctuation mark (string.punctuation) in
+    the question and the paragraph gets a space on each side first, and then every run of
+    whitespace in the whole string becomes one space (no stripping: a leading or trailing
+    space stays). squad_format("A question?", "Some context.") ->
+    "question: A question ? context: Some context . ". The target is the answer text.
+
+    Graded: the exact string.
 
     Args:
-        x: a finite score, a Python float or a NumPy float.
+        question: the question text.
+        context: the paragraph that holds the answer.
 
     Returns:
-        A string such as "2.6".
+        The input string.
     """
     # TODO: Exercise 6.1
     raise NotImplementedError("Exercise 6.1")
 
 
-def string_to_stsb(s):
-    """Exercise 6.2: read a model's STS-B output back as a number (§2.4).
+def pig_latin(word):
+    """Exercise 6.2: one word of the `pig_latin` synthetic task's targets.
 
-    A generated string is only text: it may be "2.6", " 3.0 ", or "entailment". Strip
-    surrounding whitespace and parse it the way Python's float() does. Anything float() rejects,
-    and nan or infinite values, are not a score: return None (the paper counts such outputs as
-    wrong).
+    The task reads "translate English to Pig Latin: red book" and must write "edray ookbay".
+    For one lower-case word:
+      * a word starting with a vowel (a, e, i, o, u) gets "way": "apple" -> "appleway";
+      * otherwise the letters before the first vowel move to the end, then "ay":
+        "string" -> "ingstray";
+      * after the first letter, "y" counts as a vowel: "rhythm" -> "ythmrhay";
+      * a "u" right after a "q" is not a vowel; "qu" moves as one: "queen" -> "eenquay";
+      * a word with no vowel at all just gets "ay"; the empty word stays empty.
+
+    Graded: the exact string for random lower-case words and for the cases above.
 
     Args:
-        s: a string.
+        word: a lower-case word (letters a-z only), possibly empty.
 
     Returns:
-        A float, or None.
+        The word in Pig Latin.
     """
     # TODO: Exercise 6.2
     raise NotImplementedError("Exercise 6.2")
-
-
-def glue_format(task, fields):
-    """Exercise 6.3: a GLUE example as one input string (§2.4, Appendix D).
-
-    The input is the task name followed by each field as "key: value", separated by single
-    spaces, with the keys in sorted (alphabetical) order whatever order `fields` has:
-        glue_format("mnli", {"premise": "P", "hypothesis": "H"}) == "mnli hypothesis: H premise: P"
-
-    Args:
-        task: the task's name, e.g. "mnli", "cola".
-        fields: a non-empty dict, field name -> text.
-
-    Returns:
-        The input string.
-    """
-    # TODO: Exercise 6.3
-    raise NotImplementedError("Exercise 6.3")

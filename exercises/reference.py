@@ -5,6 +5,7 @@ name), its title and points, and `reference`: a function with the stub's signatu
 answer from minit5. Most are the library's own functions. Where the library's natural form is
 different (a `Function` with a backward, a `Module` with weights), a thin adapter below feeds the
 exercise's inputs to the library and reads the answer out; the maths stays in the library.
+An adapter also pins the exercise's signature where the library's function has more options.
 
 The graders (`graders/`) compare a student's function with `reference`; with
 `pytest exercises/graders --impl=reference` they grade the library against itself, which must
@@ -19,21 +20,29 @@ import numpy as np
 
 from minit5 import functional as F
 from minit5.autograd import ops
-from minit5.autograd.tensor import Tensor, _topological_order
-from minit5.data import cleaning, tasks
+from minit5.autograd.tensor import Tensor
+from minit5.data import batching, cleaning, objectives, tasks
+from minit5.data.tokenizer import EOS_ID
+from minit5.nn import Parameter
+from minit5.optim import Adafactor, schedules
 from minit5.t5 import attention as t5_attention
 from minit5.t5 import generation
 from minit5.t5 import model as t5_model
 from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
 from minit5.t5.ffn import T5DenseGatedActDense
-from minit5.labels import shift_right
 from minit5.t5.position import relative_position_bucket
 
 
 # ---- chapter 2: autograd ---------------------------------------------------------------------
 # The backward exercises go through the public Tensor API: build the op, call backward, read
 # the leaves' .grad. That is exactly the library's Function.backward at work.
+
+def sum_backward(grad, shape, axis=None, keepdims=False):
+    tx = Tensor(np.zeros(shape, dtype=np.asarray(grad).dtype), requires_grad=True)
+    tx.sum(axis=axis, keepdims=keepdims).backward(grad)
+    return tx.grad
+
 
 def mul_backward(grad, a, b):
     ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
@@ -47,8 +56,18 @@ def matmul_backward(grad, a, b):
     return ta.grad, tb.grad
 
 
-def topological_order(root):
-    return _topological_order(root)
+def gradients(root, leaves, grad=None):
+    # The library's backward, run so that it leaves no trace: the graph is kept and every
+    # leaf's .grad is put back as it was.
+    saved = [leaf.grad for leaf in leaves]
+    for leaf in leaves:
+        leaf.grad = None
+    try:
+        root.backward(grad, retain_graph=True)
+        return [leaf.grad for leaf in leaves]
+    finally:
+        for leaf, before in zip(leaves, saved):
+            leaf.grad = before
 
 
 def softmax_backward(grad, x, axis=-1):
@@ -64,10 +83,29 @@ def cross_entropy_with_grad(logits, labels, ignore_index=-100):
     return loss.data, tz.grad
 
 
+def max_backward(grad, x, axis=-1, keepdims=False):
+    tx = Tensor(x, requires_grad=True)
+    tx.max(axis=axis, keepdims=keepdims).backward(grad)
+    return tx.grad
+
+
+# ---- chapter 3: NumPy and CuPy ---------------------------------------------------------------
+
+def log_softmax(x, axis=-1):
+    return F.log_softmax(Tensor(x), axis=axis).data
+
+
 # ---- chapter 4: the model --------------------------------------------------------------------
 
-def rms_norm(x, weight, eps=1e-6):
-    return F.rms_norm(Tensor(x), Tensor(weight), eps).data
+def rms_norm_backward(grad, x, weight, eps=1e-6):
+    tx, tw = Tensor(x, requires_grad=True), Tensor(weight, requires_grad=True)
+    F.rms_norm(tx, tw, eps).backward(grad)
+    return tx.grad, tw.grad
+
+
+def causal_position_bucket(relative_position, num_buckets=32, max_distance=128):
+    return relative_position_bucket(relative_position, bidirectional=False,
+                                    num_buckets=num_buckets, max_distance=max_distance)
 
 
 def attention_weights(q, k, position_bias, mask):
@@ -75,18 +113,35 @@ def attention_weights(q, k, position_bias, mask):
     return t5_attention.attention_weights(Tensor(q), Tensor(k), Tensor(bias)).data
 
 
-def lm_head_logits(hidden, shared_weight, lm_head_weight=None):
-    head = None if lm_head_weight is None else Tensor(lm_head_weight)
-    return t5_model.lm_head_logits(Tensor(hidden), Tensor(shared_weight), head).data
+def packed_shift_right(labels, segment_ids):
+    # Each row again as the examples it holds, packed by the library into one row of its own.
+    rows = []
+    for row_labels, row_segments in zip(labels, segment_ids):
+        examples = [(row_labels[row_segments == k], row_labels[row_segments == k])
+                    for k in range(1, int(row_segments.max(initial=0)) + 1)]
+        if not examples:                      # a row of padding only
+            rows.append(np.zeros(len(row_labels), dtype=np.int64))
+            continue
+        length = len(row_labels)
+        rows.append(batching.pack(examples, length, length).decoder_input_ids[0])
+    return np.stack(rows).reshape(np.shape(labels))          # (B, L)
 
 
-def gated_gelu_ffn(x, wi_0, wi_1, wo):
+def tied_head_backward(grad, hidden, shared_weight):
+    th, te = Tensor(hidden, requires_grad=True), Tensor(shared_weight, requires_grad=True)
+    t5_model.lm_head_logits(th, te).backward(grad)
+    return th.grad, te.grad
+
+
+def gated_gelu_ffn_backward(grad, x, wi_0, wi_1, wo):
     d_ff, d_model = wi_0.shape
     config = T5Config(vocab_size=2, d_model=d_model, d_ff=d_ff, d_kv=1, num_heads=1,
                       num_layers=1, dropout_rate=0.0, feed_forward_proj="gated-gelu")
     ffn = T5DenseGatedActDense(config, np.random.default_rng(0), dtype=x.dtype)
     ffn.wi_0.weight.data, ffn.wi_1.weight.data, ffn.wo.weight.data = wi_0, wi_1, wo
-    return ffn(Tensor(x)).data
+    tx = Tensor(x, requires_grad=True)
+    ffn(tx).backward(grad)
+    return tx.grad, ffn.wi_0.weight.grad, ffn.wi_1.weight.grad, ffn.wo.weight.grad
 
 
 # ---- chapter 5: C4 ---------------------------------------------------------------------------
@@ -101,6 +156,62 @@ def keep_page(lines, bad_words=()):
     pattern = cleaning.bad_words_pattern(cleaning.load_bad_words(bad_words))
     return not (cleaning.has_lorem_ipsum(text) or cleaning.has_curly_bracket(text)
                 or cleaning.has_bad_words(text, pattern) or cleaning.too_few_sentences(lines))
+
+
+# ---- chapter 7: pre-training ----------------------------------------------------------------
+
+def random_spans_noise_mask(length, noise_density=0.15, mean_noise_span_length=3.0, rng=None):
+    return objectives.random_spans_noise_mask(length, noise_density, mean_noise_span_length,
+                                              rng=rng)
+
+
+def replace_with_sentinels(tokens, noise_mask, vocab_size, eos_id=EOS_ID):
+    inputs = objectives.noise_span_to_unique_sentinel(tokens, noise_mask, vocab_size)
+    targets = objectives.nonnoise_span_to_unique_sentinel(tokens, noise_mask, vocab_size)
+    eos = np.array([eos_id], dtype=np.int64)
+    return np.concatenate([inputs, eos]), np.concatenate([targets, eos])
+
+
+def iid_replace_spans(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
+    return objectives.iid_replace_spans(tokens, vocab_size, rng, noise_density=noise_density,
+                                        eos_id=eos_id)
+
+
+def random_spans_helper(inputs_length, noise_density=0.15, mean_noise_span_length=3.0):
+    return objectives.random_spans_helper(inputs_length, noise_density, mean_noise_span_length)
+
+
+def _adafactor_once(param, grad, row, col, step, **options):
+    """One step of the library's Adafactor on a copy of `param`, from the given state."""
+    p = Parameter(param.copy())
+    opt = Adafactor([p], min_dim_size_to_factor=0, **options)     # factor any 2-D weight
+    opt.state[0] = {"step": step - 1, "exp_avg_sq_row": row.copy(),
+                    "exp_avg_sq_col": col.copy()}
+    p.grad = grad
+    opt.step()
+    return p.data, opt.state[0]["exp_avg_sq_row"], opt.state[0]["exp_avg_sq_col"]
+
+
+def factored_second_moment(grad, row, col, step, decay_rate=-0.8, eps1=1e-30):
+    _, new_row, new_col = _adafactor_once(np.zeros_like(grad), grad, row, col, step,
+                                          decay_rate=decay_rate, eps=(eps1, 1e-3))
+    return new_row, new_col
+
+
+def adafactor_step(param, grad, row, col, step):
+    return _adafactor_once(param, grad, row, col, step)
+
+
+def inverse_sqrt(step, warmup=10_000):
+    return schedules.inverse_sqrt(step, warmup)
+
+
+def pack_sequences(sequences, length):
+    # Only the encoder side: each sequence goes with a one-token target, and the decoder side
+    # is made long enough never to start a row of its own.
+    examples = [(np.asarray(seq, dtype=np.int64), np.array([EOS_ID])) for seq in sequences]
+    batch = batching.pack(examples, length, max(len(examples), 1))
+    return batch.input_ids, batch.encoder_segment_ids
 
 
 # ---- chapter 14: decoding --------------------------------------------------------------------
@@ -155,35 +266,55 @@ class Exercise:
 
 
 _TABLE = [
-    ("2.1", "ex02_autograd", "unbroadcast", "Sum a gradient back to a broadcast input", 2,
-     ops.unbroadcast),
+    ("1.1", "ex01_text_to_text", "stsb_to_string", "STS-B score to text", 1,
+     tasks.stsb_to_string),
+    ("1.2", "ex01_text_to_text", "string_to_stsb", "Text back to an STS-B score", 1,
+     tasks.string_to_stsb),
+    ("1.3", "ex01_text_to_text", "string_to_label", "A label word back to its class", 1,
+     tasks.string_to_label),
+    ("2.1", "ex02_autograd", "sum_backward", "Backward of a sum over axes", 2, sum_backward),
     ("2.2", "ex02_autograd", "mul_backward", "Backward of a * b, with broadcasting", 1,
      mul_backward),
     ("2.3", "ex02_autograd", "matmul_backward", "Backward of a batched a @ b", 2,
      matmul_backward),
-    ("2.4", "ex02_autograd", "topological_order", "Topological order of the graph", 2,
-     topological_order),
+    ("2.4", "ex02_autograd", "gradients", "Reverse mode over minit5's graph", 3, gradients),
     ("2.5", "ex02_autograd", "softmax_backward", "Backward of softmax", 2, softmax_backward),
     ("2.6", "ex02_autograd", "cross_entropy_with_grad",
      "Cross entropy and its gradient, with ignore_index", 3, cross_entropy_with_grad),
+    ("2.7", "ex02_autograd", "max_backward", "Backward of max, ties shared", 2, max_backward),
     ("3.1", "ex03_gpu", "additive_mask", "An xp-generic additive mask", 1, additive_mask),
-    ("4.1", "ex04_model", "rms_norm", "RMS norm, T5's LayerNorm", 1, rms_norm),
-    ("4.2", "ex04_model", "relative_position_bucket", "Relative position buckets", 3,
-     relative_position_bucket),
+    ("3.2", "ex03_gpu", "log_softmax", "An xp-generic, stable log-softmax", 2, log_softmax),
+    ("4.1", "ex04_model", "rms_norm_backward", "Backward of RMS norm", 3, rms_norm_backward),
+    ("4.2", "ex04_model", "causal_position_bucket", "Causal relative position buckets", 2,
+     causal_position_bucket),
     ("4.3", "ex04_model", "attention_weights", "Attention weights: bias, mask, no scaling", 2,
      attention_weights),
-    ("4.4", "ex04_model", "shift_right", "shift_right for teacher forcing", 1, shift_right),
-    ("4.5", "ex04_model", "lm_head_logits", "Logits from the tied or untied head", 1,
-     lm_head_logits),
-    ("4.6", "ex04_model", "gated_gelu_ffn", "The gated-GELU feed-forward (v1.1)", 1,
-     gated_gelu_ffn),
+    ("4.4", "ex04_model", "packed_shift_right", "shift_right inside packed segments", 2,
+     packed_shift_right),
+    ("4.5", "ex04_model", "tied_head_backward", "Backward of the tied, rescaled head", 2,
+     tied_head_backward),
+    ("4.6", "ex04_model", "gated_gelu_ffn_backward", "Backward of the gated-GELU FFN", 3,
+     gated_gelu_ffn_backward),
     ("5.1", "ex05_c4", "keep_line", "C4 line rules", 2, keep_line),
     ("5.2", "ex05_c4", "keep_page", "C4 page rules", 2, keep_page),
-    ("6.1", "ex06_tasks", "stsb_to_string", "STS-B score to text", 1, tasks.stsb_to_string),
-    ("6.2", "ex06_tasks", "string_to_stsb", "Text back to an STS-B score", 1,
-     tasks.string_to_stsb),
-    ("6.3", "ex06_tasks", "glue_format", "GLUE inputs as text, keys sorted", 1,
-     tasks.glue_format),
+    ("6.1", "ex06_tasks", "squad_format", "SQuAD as text", 1, tasks.squad_format),
+    ("6.2", "ex06_tasks", "pig_latin", "The Pig Latin task's target words", 2, tasks.pig_latin),
+    ("7.1", "ex07_training", "random_spans_noise_mask", "The span-corruption noise mask", 3,
+     random_spans_noise_mask),
+    ("7.2", "ex07_training", "replace_with_sentinels", "Sentinels in inputs and targets", 2,
+     replace_with_sentinels),
+    ("7.3", "ex07_training", "iid_replace_spans", "The i.i.d. baseline corruption (§3.1.4)", 1,
+     iid_replace_spans),
+    ("7.4", "ex07_training", "random_spans_helper", "How many tokens fill the inputs", 2,
+     random_spans_helper),
+    ("7.5", "ex07_training", "factored_second_moment", "Adafactor's factored second moment", 2,
+     factored_second_moment),
+    ("7.6", "ex07_training", "adafactor_step", "One Adafactor step: clipping, relative step", 3,
+     adafactor_step),
+    ("7.7", "ex07_training", "inverse_sqrt", "The inverse square root schedule", 1,
+     inverse_sqrt),
+    ("7.8", "ex07_training", "pack_sequences", "Packing rows with segment ids", 2,
+     pack_sequences),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,

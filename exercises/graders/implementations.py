@@ -10,14 +10,24 @@ that name in the student's `exNN_topic.py`, read from `--path` (default: this re
 `exercises/`). The student's file is imported on the first call, not when pytest collects the
 graders, so a file that does not even parse fails its own exercises with a clear message and
 leaves the others alone.
+
+Both sides are called so that the inputs cannot leak from one to the other: `reference(...)`
+hands the library copies of the arrays it is given, and every call of a student's function is
+followed by a check that its array, list and dict arguments are exactly as they were (an
+in-place `x -= x.max()` fails with a message saying so).
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
+import inspect
 import sys
 import traceback
 from pathlib import Path
 
+import numpy as np
+
+from exercises.graders.report import fail
 from exercises.reference import EXERCISES
 
 EXERCISES_DIR = Path(__file__).resolve().parents[1]
@@ -97,8 +107,65 @@ def _student_module(stem: str):
 
 
 def reference(exercise_id: str):
-    """The library's answer to an exercise (what the student's function is compared with)."""
-    return EXERCISES[exercise_id].reference
+    """The library's answer to an exercise (what the student's function is compared with),
+    computed on copies of the inputs."""
+    library = EXERCISES[exercise_id].reference
+
+    def on_copies(*args, **kwargs):
+        return library(*_snapshot(args), **_snapshot(kwargs))
+    return on_copies
+
+
+# ---- inputs left as they were ------------------------------------------------------------
+
+_PLAIN = (str, bytes, int, float, complex, bool, type(None), np.generic, np.dtype)
+
+
+def _snapshot(value):
+    """A deep copy of the data in `value` (arrays, lists, tuples, dicts, plain values).
+
+    Other objects (a Tensor graph, a random Generator) are passed through as they are: a
+    generator is meant to advance, and a grader that hands over a graph checks it itself.
+    """
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
+
+
+def _same(before, after) -> bool:
+    """Whether `after` still holds the data `before` (a `_snapshot`) recorded."""
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and after.shape == before.shape \
+            and after.dtype == before.dtype and np.array_equal(after, before, equal_nan=True)
+    if isinstance(before, (list, tuple)):
+        return type(after) is type(before) and len(after) == len(before) \
+            and all(_same(b, a) for b, a in zip(before, after))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and after.keys() == before.keys() \
+            and all(_same(before[k], after[k]) for k in before)
+    if isinstance(before, _PLAIN):
+        return before is after or before == after or (before != before and after != after)
+    return True                 # an object passed through: not compared here
+
+
+def _check_inputs_unchanged(name: str, reference, args, kwargs, before):
+    """Fail with the argument's name if the student's call changed one of its inputs."""
+    __tracebackhide__ = True
+    try:
+        bound = inspect.signature(reference).bind(*args, **kwargs).arguments
+        snapshots = inspect.signature(reference).bind(*before[0], **before[1]).arguments
+    except TypeError:
+        return          # the call itself did not fit the signature; the grader reports that
+    for argument, value in bound.items():
+        if not _same(snapshots[argument], value):
+            fail(f"{name} changed its input `{argument}` in place",
+                 f"leave `{argument}` as the caller passed it: an in-place operation (`-=`, "
+                 f"`a[...] = `, `.sort()`, `.append`) on an input changes the caller's data; "
+                 f"work on a new array or a copy instead")
 
 
 def exercise(exercise_id: str) -> "ExerciseFunction":
@@ -129,9 +196,11 @@ class ExerciseFunction:
         return function
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
         function = self.resolve()
+        before = (_snapshot(args), _snapshot(kwargs))
         try:
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
         except NotImplementedError as err:
             stub = err.args and str(err.args[0]).startswith("Exercise")
             raise GraderStop(
@@ -141,3 +210,5 @@ class ExerciseFunction:
                 + (f"({str(err.args[0])!r})" if stub else ""),
                 f"replace the `raise NotImplementedError` under `# TODO: Exercise "
                 f"{self.info.id}` with your code") from None
+        _check_inputs_unchanged(self.info.name, self.info.reference, args, kwargs, before)
+        return result

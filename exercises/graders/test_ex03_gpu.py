@@ -16,17 +16,26 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from exercises.graders.implementations import exercise
+from exercises.graders.implementations import reference as library
 from exercises.graders.report import check, check_array, describe
-from exercises.reference import EXERCISES
 from minit5 import backend
-from tests.strategies import shapes
+from tests.strategies import arrays, shapes
 
 additive_mask = exercise("3.1")
-reference = EXERCISES["3.1"].reference
+log_softmax = exercise("3.2")
+reference = library("3.1")
 
-HINT = ("xp = get_array_module(keep), then xp.where(keep, dtype.type(0), np.finfo(dtype).min)"
-        ".astype(dtype): 0 where kept, the dtype's most negative finite value (not -inf) "
-        "where masked")
+HINT = ("0 where attending is allowed and the dtype's most negative finite value elsewhere, "
+        "in the requested dtype (a float64 constant or np.where's default upcasts float32)")
+
+
+def mask_mistakes(keep, dtype):
+    return [("-inf instead of the most negative finite value",
+             lambda: np.where(keep, 0.0, -np.inf).astype(dtype)),
+            ("the two values swapped (the mask read the wrong way round)",
+             lambda: np.where(keep, np.finfo(dtype).min, 0.0).astype(dtype)),
+            ("a large negative constant such as -1e9 or -1e4",
+             lambda: np.where(keep, 0.0, -1e9).astype(dtype))]
 
 
 class DeviceArray(np.ndarray):
@@ -81,21 +90,23 @@ dtypes = st.sampled_from([np.dtype(np.float32), np.dtype(np.float64)])
 @pytest.mark.ex3_1
 @given(masks, dtypes)
 def test_additive_mask_values(keep, dtype):
-    check_array("additive_mask", additive_mask(keep, dtype), reference(keep, dtype), HINT,
-                inputs={"keep": keep, "dtype": dtype}, rtol=0, atol=0, check_dtype=True)
+    expected = reference(keep, dtype)
+    check_array("additive_mask", additive_mask(keep, dtype), expected, HINT,
+                inputs={"keep": keep, "dtype": dtype}, rtol=0, atol=0, check_dtype=True,
+                mistakes=mask_mistakes(keep, dtype))
 
 
 @pytest.mark.ex3_1
 @given(masks, dtypes)
 def test_additive_mask_stays_on_the_device_of_keep(keep, dtype):
     with pretend_gpu():
-        got = additive_mask(keep.view(DeviceArray), dtype)
         expected = reference(keep.view(DeviceArray), dtype)
+        got = additive_mask(keep.view(DeviceArray), dtype)
     check(isinstance(got, DeviceArray),
           f"additive_mask was given a GPU array and returned {describe(got)}, which is not on "
           "the GPU",
-          "create the result with the array module of keep, xp = get_array_module(keep) "
-          "(from minit5.backend): xp.where, xp.zeros, ... never np.where or np.zeros")
+          "every array you create must come from the array module of keep "
+          "(minit5.backend.get_array_module), not from np")
     check_array("additive_mask", got, expected, HINT, inputs={"keep": keep, "dtype": dtype},
                 rtol=0, atol=0, check_dtype=True)
     if backend.gpu_available():
@@ -103,6 +114,72 @@ def test_additive_mask_stays_on_the_device_of_keep(keep, dtype):
         got = additive_mask(cupy.asarray(keep), dtype)
         check(isinstance(got, cupy.ndarray),
               f"additive_mask was given a CuPy array and returned {describe(got)}",
-              "use xp = get_array_module(keep) for every array you create")
+              "every array you create must come from keep's array module")
         check_array("additive_mask", got, reference(keep, dtype), HINT,
                     inputs={"keep": keep, "dtype": dtype}, rtol=0, atol=0, check_dtype=True)
+
+
+# ---- 3.2 log-softmax ------------------------------------------------------------------------
+
+@st.composite
+def log_softmax_case(draw, scale=1.0, dtype=np.float64):
+    x = draw(arrays(shapes(min_dims=1), dtype=dtype)) * dtype(scale)
+    shift = dtype(draw(st.sampled_from([0.0, 1000.0, -1000.0])) if scale == 1.0 else 0.0)
+    return (x + shift).astype(dtype), draw(st.integers(-x.ndim, x.ndim - 1))
+
+
+LOG_SOFTMAX_HINT = ("log(sum(exp(x))) overflows for large x and turns into log(0) for very "
+                    "negative x; subtracting the same number from a whole slice changes "
+                    "neither softmax nor log-softmax")
+
+
+def log_softmax_mistakes(x, axis):
+    with np.errstate(all="ignore"):
+        return [("log(softmax(x)) computed literally (it overflows or takes log(0))",
+                 lambda: np.log(np.exp(x) / np.exp(x).sum(axis=axis, keepdims=True))),
+                ("normalising over the last axis whatever `axis` is",
+                 lambda: library("3.2")(x, axis=-1))]
+
+
+def check_log_softmax(x, axis, dtype, **tolerance):
+    expected = library("3.2")(x, axis=axis)
+    check_array("log_softmax", log_softmax(x, axis=axis), expected, LOG_SOFTMAX_HINT,
+                inputs={"x": x, "axis": axis}, check_dtype=True,
+                mistakes=log_softmax_mistakes(x, axis), **tolerance)
+
+
+@pytest.mark.ex3_2
+@given(log_softmax_case())
+def test_log_softmax_values(case):
+    x, axis = case
+    check_log_softmax(x, axis, np.float64, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.ex3_2
+@given(log_softmax_case(scale=400.0))
+def test_log_softmax_is_stable(case):
+    x, axis = case
+    check_log_softmax(x, axis, np.float64, rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.ex3_2
+@given(log_softmax_case(dtype=np.float32))
+def test_log_softmax_keeps_float32(case):
+    x, axis = case
+    check_log_softmax(x, axis, np.float32, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.ex3_2
+@given(log_softmax_case())
+def test_log_softmax_stays_on_the_device_of_x(case):
+    x, axis = case
+    expected = library("3.2")(x, axis=axis)
+    with pretend_gpu():
+        got = log_softmax(x.view(DeviceArray), axis=axis)
+    check(isinstance(got, DeviceArray),
+          f"log_softmax was given a GPU array and returned {describe(got)}, which is not on "
+          "the GPU",
+          "every array you create or compute must come from the array module of x "
+          "(minit5.backend.get_array_module), not from np")
+    check_array("log_softmax", got, expected, LOG_SOFTMAX_HINT, inputs={"x": x, "axis": axis},
+                rtol=1e-9, atol=1e-9, check_dtype=True)

@@ -6,86 +6,117 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, fail
+from exercises.graders.report import (check, check_array, check_equal, check_pair, fail,
+                                      mistake_hint, short)
+from minit5.t5.position import relative_position_bucket
 from tests.strategies import arrays, shapes
 
-rms_norm = exercise("4.1")
-relative_position_bucket = exercise("4.2")
+rms_norm_backward = exercise("4.1")
+causal_position_bucket = exercise("4.2")
 attention_weights = exercise("4.3")
-shift_right = exercise("4.4")
-lm_head_logits = exercise("4.5")
-gated_gelu_ffn = exercise("4.6")
-
-
+packed_shift_right = exercise("4.4")
+tied_head_backward = exercise("4.5")
+gated_gelu_ffn_backward = exercise("4.6")
 
 sides = st.integers(1, 4)
 
-# ---- 4.1 RMS norm ---------------------------------------------------------------------------
+
+# ---- 4.1 RMS norm backward ------------------------------------------------------------------
 
 @st.composite
-def rms_case(draw, dtype=np.float64):
-    x = draw(arrays(shapes(min_dims=1), dtype=dtype))
-    weight = draw(arrays((x.shape[-1],), dtype=dtype))
+def rms_case(draw):
+    x = draw(arrays(shapes(min_dims=1)))
+    if draw(st.booleans()):                      # a row of zeros: r = sqrt(eps)
+        x = x.copy()
+        x[(0,) * (x.ndim - 1)] = 0.0
+    weight = draw(arrays((x.shape[-1],)))
     eps = draw(st.sampled_from([1e-6, 1e-3, 0.5]))
-    return x, weight, eps
+    return draw(arrays(x.shape)), x, weight, eps
+
+
+def rms_mistakes(grad, x, weight, eps):
+    r = np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps)
+    lead = tuple(range(x.ndim - 1))
+    grad_weight = (grad * x / r).sum(axis=lead)
+    return [("treating r as a constant (leaving out the path through the mean square)",
+             (grad * weight / r, grad_weight)),
+            ("a gradient of weight that is not summed over the rows",
+             (None, grad * x / r))]
 
 
 @pytest.mark.ex4_1
 @given(rms_case())
-def test_rms_norm_matches_library(case):
-    x, weight, eps = case
-    check_array("rms_norm", rms_norm(x, weight, eps=eps), reference("4.1")(x, weight, eps=eps),
-                "y = weight * x / sqrt(mean(x ** 2, axis=-1, keepdims=True) + eps): no mean is "
-                "subtracted, eps goes inside the square root, and weight scales the last axis",
-                inputs={"x": x, "weight": weight, "eps": eps}, rtol=1e-9, atol=1e-12)
+def test_rms_norm_backward_matches_library(case):
+    grad, x, weight, eps = case
+    expected = reference("4.1")(grad, x, weight, eps=eps)
+    check_pair("rms_norm_backward", rms_norm_backward(grad, x, weight, eps=eps), expected,
+               ("grad_x", "grad_weight"),
+               "x_i reaches y both directly and through r, which every element of its row "
+               "shares; weight is shared by all rows",
+               inputs={"grad": grad, "x": x, "weight": weight, "eps": eps},
+               mistakes=rms_mistakes(grad, x, weight, eps), rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.ex4_1
-@given(rms_case(dtype=np.float32))
-def test_rms_norm_keeps_float32(case):
-    x, weight, eps = case
-    check_array("rms_norm", rms_norm(x, weight, eps=eps), reference("4.1")(x, weight, eps=eps),
-                "float32 in, float32 out: a float64 constant or np.float64 scalar in the formula "
-                "upcasts the result; cast back with .astype(x.dtype) if needed",
-                inputs={"x": x, "weight": weight, "eps": eps}, rtol=1e-5, atol=1e-6,
-                check_dtype=True)
+# ---- 4.2 causal relative position buckets ---------------------------------------------------
+
+def bucket_mistakes(rp, num_buckets, max_distance):
+    lib = reference("4.2")
+    bidirectional = relative_position_bucket(rp, bidirectional=True, num_buckets=num_buckets,
+                                             max_distance=max_distance)
+    return [("the encoder's bidirectional rule", bidirectional),
+            ("n = |rp| (the future counted as the past)",
+             lambda: lib(-np.abs(rp), num_buckets, max_distance)),
+            ("n = rp instead of -rp (key after query counted as past)",
+             lambda: lib(-rp, num_buckets, max_distance))]
 
 
-# ---- 4.2 relative position buckets ----------------------------------------------------------
-
-def check_buckets(rp, hint, **config):
-    got = relative_position_bucket(rp, **config)
-    expected = reference("4.2")(rp, **config)
-    options = ", ".join(f"{k}={v}" for k, v in config.items())
+def check_buckets(rp, hint, num_buckets=32, max_distance=128):
+    expected = reference("4.2")(rp, num_buckets=num_buckets, max_distance=max_distance)
+    got = causal_position_bucket(rp, num_buckets=num_buckets, max_distance=max_distance)
+    options = f"num_buckets={num_buckets}, max_distance={max_distance}"
     check(got is not None and np.shape(got) == rp.shape,
-          f"relative_position_bucket({options}) returned shape "
+          f"causal_position_bucket({options}) returned shape "
           f"{np.shape(got) if got is not None else None} for input shape {rp.shape}",
           "return one bucket per relative position, in an array shaped like the input")
     got = np.asarray(got)
     check(got.dtype.kind in "iu",
-          f"relative_position_bucket({options}) returned dtype {got.dtype}, expected integers",
-          "buckets are indices into the bias table: convert with .astype(np.int64)")
+          f"causal_position_bucket({options}) returned dtype {got.dtype}, expected integers",
+          "buckets are indices into the bias table, so they are integers")
     wrong = np.flatnonzero(got.reshape(-1) != expected.reshape(-1))
     if wrong.size:
         flat_rp, flat_got, flat_exp = rp.reshape(-1), got.reshape(-1), expected.reshape(-1)
         examples = "; ".join(f"rp={flat_rp[i]}: expected {flat_exp[i]}, got {flat_got[i]}"
                              for i in wrong[:6])
-        fail(f"relative_position_bucket({options}): wrong bucket for {wrong.size} of "
-             f"{rp.size} relative positions", hint, f"  {examples}")
-
-
-@pytest.mark.ex4_2
-def test_buckets_bidirectional_default():
-    check_buckets(np.arange(-300, 301), "bidirectional: nb = 16 and max_exact = 8; keys after "
-                  "the query (rp > 0) add 16; n = |rp|; bucket 16 itself is never used",
-                  bidirectional=True)
+        hint = mistake_hint(got, bucket_mistakes(rp, num_buckets, max_distance), hint,
+                            lambda a, b: np.array_equal(np.asarray(a), np.asarray(b)))
+        off_by_one = np.abs(flat_got[wrong] - flat_exp[wrong]) == 1
+        if off_by_one.all():
+            hint = ("every wrong bucket is one off, at the edge of a log bucket, where "
+                    "rounding decides: compute the log part in float32, as the docstring "
+                    "says, and as a ratio, not a difference of logs; " + hint)
+        fail(f"causal_position_bucket({options}): wrong bucket for {wrong.size} of "
+             f"{rp.size} relative positions", hint, f"  {examples}",
+             short(expected), short(got))
 
 
 @pytest.mark.ex4_2
 def test_buckets_causal_default():
-    check_buckets(np.arange(-300, 301), "causal: n = max(-rp, 0), so every rp >= 0 is bucket "
-                  "0; nb = 32, max_exact = 16; rp = -1..-15 are buckets 1..15 and rp <= -113 "
-                  "is bucket 31", bidirectional=False)
+    check_buckets(np.arange(-300, 301), "only the past counts (every rp >= 0 is bucket 0), "
+                  "all 32 buckets serve it, the first 16 distances exactly")
+
+
+# (10, 160) and (36, 32) put an edge distance one bucket apart in float32 and float64.
+CONFIGS = [(8, 20), (8, 128), (16, 32), (32, 128), (32, 500), (64, 128), (64, 1000),
+           (10, 160), (36, 32)]
+
+
+@pytest.mark.ex4_2
+@pytest.mark.parametrize("num_buckets,max_distance", CONFIGS)
+def test_buckets_every_distance(num_buckets, max_distance):
+    # Every distance up to twice max_distance, so every edge between two log buckets is hit.
+    check_buckets(-np.arange(0, 2 * max_distance + 2), "use num_buckets and max_distance from "
+                  "the arguments, and cap the log buckets at num_buckets - 1",
+                  num_buckets=num_buckets, max_distance=max_distance)
 
 
 @st.composite
@@ -95,18 +126,15 @@ def bucket_case(draw):
     shape = draw(shapes(min_dims=1, max_dims=2, max_side=6))
     rp = draw(hnp.arrays(np.int64, shape, elements=st.integers(-2 * max_distance,
                                                                 2 * max_distance)))
-    return rp, dict(bidirectional=draw(st.booleans()), num_buckets=num_buckets,
-                    max_distance=max_distance)
+    return rp, num_buckets, max_distance
 
 
 @pytest.mark.ex4_2
 @given(bucket_case())
-def test_buckets_any_configuration(case):
-    rp, config = case
-    check_buckets(rp, "use num_buckets and max_distance from the arguments, not 32 and 128; "
-                  "the large-distance branch is max_exact + int(log(n / max_exact) / "
-                  "log(max_distance / max_exact) * (nb - max_exact)), capped at nb - 1",
-                  **config)
+def test_buckets_any_shape_and_configuration(case):
+    rp, num_buckets, max_distance = case
+    check_buckets(rp, "the result has rp's shape, and every entry follows the same rule",
+                  num_buckets=num_buckets, max_distance=max_distance)
 
 
 # ---- 4.3 attention weights ------------------------------------------------------------------
@@ -123,103 +151,166 @@ def attention_case(draw, masked=True):
 
 def check_attention(case, hint):
     q, k, bias, mask = case
-    check_array("attention_weights", attention_weights(q, k, bias, mask),
-                reference("4.3")(q, k, bias, mask), hint,
+    expected = reference("4.3")(q, k, bias, mask)
+    check_array("attention_weights", attention_weights(q, k, bias, mask), expected, hint,
                 inputs={"q": q, "k": k, "position_bias": bias, "mask": mask},
-                rtol=1e-9, atol=1e-12)
+                rtol=1e-9, atol=1e-12, mistakes=attention_mistakes(q, k, bias, mask))
+
+
+def _softmax(z):
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def attention_mistakes(q, k, bias, mask):
+    scores = q @ k.swapaxes(-1, -2)                                      # (B, H, Lq, Lk)
+    keep = mask[:, None, None, :]
+    minimum = np.finfo(q.dtype).min
+    return [("dividing the scores by sqrt(dk) (T5 does not)",
+             lambda: _softmax(np.where(keep, scores / np.sqrt(q.shape[-1]) + bias,
+                                       minimum))),
+            ("leaving out the position bias", lambda: _softmax(
+                scores + np.where(keep, 0.0, minimum))),
+            ("leaving out the mask", lambda: _softmax(scores + bias)),
+            ("masking with -inf (a fully masked row becomes nan)",
+             lambda: _softmax(scores + bias + np.where(keep, 0.0, -np.inf)))]
 
 
 @pytest.mark.ex4_3
 @given(attention_case(masked=False))
 def test_attention_weights_without_padding(case):
-    check_attention(case, "softmax over the last axis of q @ k.swapaxes(-1, -2) + "
-                          "position_bias, with NO division by sqrt(dk) (T5 folds it into "
-                          "q's initialisation)")
+    check_attention(case, "the scores are q times k transposed over the last two axes plus "
+                          "the bias, unscaled, with the softmax over the keys")
 
 
 @pytest.mark.ex4_3
 @given(attention_case())
 def test_attention_weights_with_padding(case):
-    check_attention(case, "add np.finfo(dtype).min (not -inf) where mask is False, "
-                          "broadcast as mask[:, None, None, :] over heads and queries; a query "
-                          "whose keys are all masked then gets equal weights, not nan")
+    check_attention(case, "the mask is per key and per batch row: line it up with the (B, H, "
+                          "Lq, Lk) scores, and use a finite value so that a query whose keys "
+                          "are all masked still gets weights that sum to 1")
 
 
-# ---- 4.4 shift_right ------------------------------------------------------------------------
+# ---- 4.4 shift_right inside packed segments -------------------------------------------------
 
 @st.composite
-def labels_case(draw):
-    shape = (draw(sides), draw(st.integers(1, 6)))
-    labels = draw(hnp.arrays(np.int64, shape,
-                             elements=st.one_of(st.integers(0, 50), st.just(-100))))
-    return labels, draw(st.integers(0, 5)), draw(st.integers(0, 5))
+def packed_labels_case(draw):
+    rows, length = draw(sides), draw(st.integers(1, 8))
+    labels = np.full((rows, length), -100, dtype=np.int64)
+    segment_ids = np.zeros((rows, length), dtype=np.int64)
+    for r in range(rows):
+        used, k = 0, 0
+        fill = draw(st.integers(0, length))                # tokens in segments; the rest pad
+        while used < fill:
+            n = draw(st.integers(1, fill - used))
+            k += 1
+            labels[r, used:used + n] = draw(hnp.arrays(np.int64, n,
+                                                       elements=st.integers(1, 50)))
+            segment_ids[r, used:used + n] = k
+            used += n
+    return labels, segment_ids
+
+
+def packed_mistakes(labels, segment_ids):
+    shifted = np.zeros_like(labels)
+    shifted[:, 1:] = labels[:, :-1]
+    whole_row = np.where(shifted == -100, 0, shifted)
+    return [("shifting the whole row (each segment must start again from 0)", whole_row),
+            ("leaving -100 in the decoder inputs", lambda: np.where(
+                segment_ids == 0, -100, reference("4.4")(labels, segment_ids)))]
 
 
 @pytest.mark.ex4_4
-@given(labels_case())
-def test_shift_right_matches_library(case):
-    labels, start, pad = case
-    original = labels.copy()
-    got = shift_right(labels, decoder_start_token_id=start, pad_token_id=pad)
-    check_equal("shift_right", got, reference("4.4")(labels, decoder_start_token_id=start,
-                                                      pad_token_id=pad),
-                "out[:, 1:] = labels[:, :-1]; out[:, 0] = decoder_start_token_id; then "
-                "out[out == -100] = pad_token_id (in a new array)",
-                inputs={"labels": labels, "decoder_start_token_id": start,
-                        "pad_token_id": pad})
-    check(np.array_equal(labels, original), "shift_right changed its input `labels`",
-          "work on a new array (np.empty_like(labels) or labels.copy()), not in place")
+@given(packed_labels_case())
+def test_packed_shift_right_matches_library(case):
+    labels, segment_ids = case
+    expected = reference("4.4")(labels, segment_ids)
+    check_equal("packed_shift_right", packed_shift_right(labels, segment_ids), expected,
+                "each segment is decoded as if alone: it starts from the decoder start token "
+                "and sees only its own labels; padding is the pad id",
+                inputs={"labels": labels, "segment_ids": segment_ids},
+                mistakes=packed_mistakes(labels, segment_ids))
 
 
-# ---- 4.5 the output head --------------------------------------------------------------------
+@pytest.mark.ex4_4
+def test_packed_shift_right_example():
+    labels = np.array([[5, 6, 7, 8, -100], [9, 9, 9, 9, 9], [-100, -100, -100, -100, -100]])
+    segment_ids = np.array([[1, 1, 2, 2, 0], [1, 2, 3, 3, 3], [0, 0, 0, 0, 0]])
+    check_equal("packed_shift_right", packed_shift_right(labels, segment_ids),
+                reference("4.4")(labels, segment_ids),
+                "row 0 is the docstring's example; row 1 has no padding; row 2 is all padding",
+                inputs={"labels": labels, "segment_ids": segment_ids},
+                mistakes=packed_mistakes(labels, segment_ids))
+
+
+# ---- 4.5 tied head backward -----------------------------------------------------------------
 
 @st.composite
-def head_case(draw, tied):
+def head_case(draw):
     b, length, d, vocab = draw(sides), draw(sides), draw(sides), draw(st.integers(2, 6))
-    hidden = draw(arrays((b, length, d)))
-    shared = draw(arrays((vocab, d)))
-    lm_head = None if tied else draw(arrays((vocab, d)))
-    return hidden, shared, lm_head
+    return (draw(arrays((b, length, vocab))), draw(arrays((b, length, d))),
+            draw(arrays((vocab, d))))
 
 
-def check_head(case, hint):
-    hidden, shared, lm_head = case
-    check_array("lm_head_logits", lm_head_logits(hidden, shared, lm_head),
-                reference("4.5")(hidden, shared, lm_head), hint,
-                inputs={"hidden": hidden, "shared_weight": shared, "lm_head_weight": lm_head},
-                rtol=1e-9, atol=1e-12)
-
-
-@pytest.mark.ex4_5
-@given(head_case(tied=True))
-def test_tied_head_rescales(case):
-    check_head(case, "tied (lm_head_weight is None): (hidden * d_model ** -0.5) @ "
-                     "shared_weight.T, with d_model = hidden.shape[-1]")
+def head_mistakes(grad, hidden, shared):
+    d = hidden.shape[-1]
+    grad_hidden = grad @ shared
+    grad_shared = np.einsum("blv,bld->vd", grad, hidden)
+    return [("leaving out the d_model ** -0.5 rescaling", (grad_hidden, grad_shared)),
+            ("rescaling by d_model ** 0.5 instead of d_model ** -0.5",
+             (grad_hidden * d ** 0.5, grad_shared * d ** 0.5))]
 
 
 @pytest.mark.ex4_5
-@given(head_case(tied=False))
-def test_untied_head_does_not_rescale(case):
-    check_head(case, "untied: hidden @ lm_head_weight.T with no rescaling, and the shared "
-                     "embedding is not used")
+@given(head_case())
+def test_tied_head_backward_matches_library(case):
+    grad, hidden, shared = case
+    expected = reference("4.5")(grad, hidden, shared)
+    check_pair("tied_head_backward", tied_head_backward(grad, hidden, shared), expected,
+               ("grad_hidden", "grad_shared_weight"),
+               "the factor d_model ** -0.5 multiplies both gradients, and the matrix's "
+               "gradient collects every batch position (B and L)",
+               inputs={"grad": grad, "hidden": hidden, "shared_weight": shared},
+               mistakes=head_mistakes(grad, hidden, shared), rtol=1e-9, atol=1e-12)
 
 
-# ---- 4.6 gated-GELU FFN ---------------------------------------------------------------------
+# ---- 4.6 gated-GELU FFN backward ------------------------------------------------------------
 
 @st.composite
 def ffn_case(draw):
     d, d_ff = draw(sides), draw(sides)
     x = draw(arrays(shapes(min_dims=1, max_dims=3).map(lambda s: s[:-1] + (d,))))
-    return x, draw(arrays((d_ff, d))), draw(arrays((d_ff, d))), draw(arrays((d, d_ff)))
+    return (draw(arrays(x.shape)), x, draw(arrays((d_ff, d))), draw(arrays((d_ff, d))),
+            draw(arrays((d, d_ff))))
+
+
+def ffn_mistakes(grad, x, wi_0, wi_1, wo):
+    expected = reference("4.6")(grad, x, wi_0, wi_1, wo)
+    a, b = x @ wi_0.T, x @ wi_1.T
+    g_h = grad @ wo                                     # (..., d_ff)
+    # gelu_new'(a) replaced by the logistic sigmoid of a (the derivative of another GELU)
+    approx = g_h * b * (1.0 / (1.0 + np.exp(-1.702 * a)))
+    lead = x.reshape(-1, x.shape[-1])
+    return [("a wrong derivative of gelu_new (the u' term through the tanh is missing)",
+             lambda: (None, np.einsum("nf,nd->fd", (g_h * b * 0.5 * (1 + np.tanh(
+                 np.sqrt(2 / np.pi) * (a + 0.044715 * a ** 3)))).reshape(-1, a.shape[-1]),
+                 lead), None, None)),
+            ("the sigmoid-approximated GELU's derivative", lambda: (None, np.einsum(
+                "nf,nd->fd", approx.reshape(-1, a.shape[-1]), lead), None, None)),
+            ("a weight gradient with in and out swapped ([in, out] instead of [out, in])",
+             lambda: tuple(g.T if i and g.ndim == 2 and g.shape[0] != g.shape[1] else g
+                           for i, g in enumerate(expected)))]
 
 
 @pytest.mark.ex4_6
 @given(ffn_case())
-def test_gated_gelu_ffn_matches_library(case):
-    x, wi_0, wi_1, wo = case
-    check_array("gated_gelu_ffn", gated_gelu_ffn(x, wi_0, wi_1, wo),
-                reference("4.6")(x, wi_0, wi_1, wo),
-                "the gate is gelu_new(x @ wi_0.T) (the tanh form, with 0.044715 z ** 3), the "
-                "value x @ wi_1.T without activation; multiply them, then @ wo.T",
-                inputs={"x": x, "wi_0": wi_0, "wi_1": wi_1, "wo": wo},
-                rtol=1e-9, atol=1e-12)
+def test_gated_gelu_ffn_backward_matches_library(case):
+    grad, x, wi_0, wi_1, wo = case
+    expected = reference("4.6")(grad, x, wi_0, wi_1, wo)
+    check_pair("gated_gelu_ffn_backward", gated_gelu_ffn_backward(grad, x, wi_0, wi_1, wo),
+               expected, ("grad_x", "grad_wi_0", "grad_wi_1", "grad_wo"),
+               "go back through out = h @ wo^T, then the product h = gelu_new(a) * b (each "
+               "factor's gradient is the other times the incoming one), then the two "
+               "projections; x receives a gradient through both a and b",
+               inputs={"grad": grad, "x": x, "wi_0": wi_0, "wi_1": wi_1, "wo": wo},
+               mistakes=ffn_mistakes(grad, x, wi_0, wi_1, wo), rtol=1e-8, atol=1e-10)

@@ -7,6 +7,8 @@
   at line L: ..." and leaves the other files' graders alone.
 * Every stub follows the convention (docstring, `# TODO: Exercise N.M`, the NotImplementedError,
   the reference's signature) and every exercise has its marker registered.
+* No chapter defines a function under an exercise's name: the exercise asks for the next step
+  after what the chapter builds, so pasting the chapter's code into the stub is not an answer.
 
 The graders run in subprocesses, as a student runs them. This file is collected only when named
 on the command line (`make test` does); a plain `pytest exercises/graders` skips it.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,7 +126,7 @@ def test_syntax_error_fails_that_file_clearly(tmp_path):
     # The same through plain pytest: the chapter's graders fail with the message, the other
     # files' graders run normally, and nothing errors out of collection.
     code, cases, output = pytest_in_subprocess(tmp_path, f"--path={answers}",
-                                               "-m", "ex4_1 or ex6_3")
+                                               "-m", "ex4_1 or ex6_2")
     assert code == 1, output
     assert cases and all(outcome == "failure" for _, outcome, _ in cases), output
     for name, _, message in cases:
@@ -156,3 +159,21 @@ def test_every_exercise_has_a_registered_marker(pytestconfig):
     registered = {line.split(":")[0].strip() for line in pytestconfig.getini("markers")}
     missing = [e.marker for e in EXERCISES.values() if e.marker not in registered]
     assert not missing, f"add these markers to pyproject.toml: {missing}"
+
+
+def functions_defined_in_chapters() -> dict:
+    """Function name -> the chapter files (chapters/*.md) whose code cells define it."""
+    defined = {}
+    for chapter in sorted((REPO / "chapters").glob("*.md")):
+        for name in re.findall(r"^\s*def (\w+)\(", chapter.read_text(), re.M):
+            defined.setdefault(name, []).append(chapter.name)
+    return defined
+
+
+def test_no_chapter_defines_an_exercise():
+    defined = functions_defined_in_chapters()
+    assert len(defined) > 10, f"found only {sorted(defined)} in chapters/*.md: is the path right?"
+    answered = {f"Exercise {e.id} ({e.module}.py: {e.name})": defined[e.name]
+                for e in EXERCISES.values() if e.name in defined}
+    assert not answered, ("these exercises are answered by a chapter that defines a function "
+                          f"of the same name; change the exercise or the chapter: {answered}")

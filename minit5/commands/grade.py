@@ -6,7 +6,8 @@
     minit5 grade 4 --path ~/answers   # a copy of the exercise files kept elsewhere
 
 Runs the graders (pytest + hypothesis, `exercises/graders/`) of the selected exercises and prints
-a score table, then the first failure of each exercise that failed, with a hint. The exit status
+a score table, then the first failure of each exercise that failed: what was wrong, a short
+expected/got for a wrong value, and a hint. The exit status
 is 0 when every selected exercise passes. `--impl reference` grades the library against itself.
 The graders live in the repository, beside the `minit5` package, so this needs a checkout.
 """
@@ -80,6 +81,8 @@ class Result:
     first_failure: str | None = None
     hint: str | None = None
     kind: str | None = None          # of the first failure: not_done, unavailable, wrong, error
+    expected: str | None = None      # of the first failure, in one short line (wrong values)
+    got: str | None = None
 
     @property
     def status(self) -> str:
@@ -95,16 +98,17 @@ class Result:
 
 
 def _explain(exc):
-    """(summary, hint, kind) for an exception that failed a grader."""
+    """(summary, hint, kind, expected, got) for an exception that failed a grader."""
     while getattr(exc, "exceptions", None):       # hypothesis: several distinct failures
         exc = exc.exceptions[0]
     summary = getattr(exc, "summary", None)
     if summary is not None:
-        return summary, getattr(exc, "hint", None), getattr(exc, "kind", "wrong")
+        return (summary, getattr(exc, "hint", None), getattr(exc, "kind", "wrong"),
+                getattr(exc, "expected", None), getattr(exc, "got", None))
     text = str(exc).strip().splitlines()
     first = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
     return (f"your code raised {first}",
-            "run the command below to see the traceback", "error")
+            "run the command below to see the traceback", "error", None, None)
 
 
 class _Collector:
@@ -132,7 +136,8 @@ class _Collector:
         if call.excinfo is not None and not call.excinfo.errisinstance(_skip_exception()):
             result.failed += 1
             if result.first_failure is None:
-                result.first_failure, result.hint, result.kind = _explain(call.excinfo.value)
+                (result.first_failure, result.hint, result.kind, result.expected,
+                 result.got) = _explain(call.excinfo.value)
         elif call.when == "call" and call.excinfo is None:
             result.passed += 1
 
@@ -189,6 +194,9 @@ def format_failures(results: list, impl: str, path) -> str:
             continue
         e = r.exercise
         lines.append(f"{e.id}: {r.first_failure or 'no grader ran'}")
+        if r.expected is not None:
+            lines.append(f"    expected: {r.expected}")
+            lines.append(f"    got:      {r.got}")
         if r.hint:
             lines.append(f"    hint: {r.hint}")
         if r.kind in ("wrong", "error"):
