@@ -23,6 +23,7 @@ from minit5.autograd import ops
 from minit5.autograd.ops import unbroadcast
 from minit5.autograd.tensor import Function, Tensor
 from minit5.backend import get_array_module
+from minit5.labels import IGNORE_INDEX
 
 # ---- activations -------------------------------------------------------------------------
 
@@ -149,7 +150,7 @@ class CrossEntropy(Function):
     counted positions as a device array (reading it would wait for the GPU).
     """
 
-    def forward(self, logits, labels, ignore_index=-100):
+    def forward(self, logits, labels, ignore_index=IGNORE_INDEX):
         xp = get_array_module(logits)
         self.shape, self.ignore_index = logits.shape, ignore_index
         z = logits.reshape(-1, logits.shape[-1])                                 # (N, V)
@@ -346,7 +347,7 @@ def dropout(x, p, rng, training=True):
     return Dropout.apply(x, p=p, rng=rng)
 
 
-def cross_entropy(logits, labels, ignore_index=-100, validated=False):
+def cross_entropy(logits, labels, ignore_index=IGNORE_INDEX, validated=False):
     """Mean cross entropy of logits (..., V) against integer labels (...).
 
     Every label must be a class id in [0, V) or ignore_index: anything else is a ValueError,

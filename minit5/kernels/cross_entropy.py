@@ -20,6 +20,7 @@ import numpy as np
 
 from minit5.backend import get_array_module
 from minit5.kernels import _cuda
+from minit5.labels import IGNORE_INDEX
 
 SOURCE = r"""
 template <typename T>
@@ -76,7 +77,7 @@ def log_sum_exp(z, axis=-1):
     return m + xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True))
 
 
-def reference_forward(logits, labels, ignore_index=-100):
+def reference_forward(logits, labels, ignore_index=IGNORE_INDEX):
     """(loss, lse), each (N,), for logits (N, V) and integer labels (N,); loss is 0 where
     labels == ignore_index. The mean loss is loss.sum() / (labels != ignore_index).sum()."""
     xp = get_array_module(logits)
@@ -87,7 +88,7 @@ def reference_forward(logits, labels, ignore_index=-100):
     return (lse[:, 0] - picked) * counted, lse[:, 0]
 
 
-def reference_backward(logits, labels, lse, scale, ignore_index=-100):
+def reference_backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
     """d(loss)/d(logits), (N, V): (softmax - onehot(label)) * scale on counted rows, 0 on
     ignored ones. `scale` is the upstream gradient over the count (g / count)."""
     xp = get_array_module(logits)
@@ -100,7 +101,7 @@ def reference_backward(logits, labels, lse, scale, ignore_index=-100):
 
 
 # ---- the one label check, and the entry points ---------------------------------------------
-def check_labels(labels, vocab_size, ignore_index=-100):
+def check_labels(labels, vocab_size, ignore_index=IGNORE_INDEX):
     """ValueError unless every label is a class id in [0, vocab_size) or ignore_index.
 
     Without it NumPy would wrap a label of -1 to the last class and report a finite loss. It
@@ -121,7 +122,7 @@ def _kernel_applies(logits, labels) -> bool:
             and labels.shape == logits.shape[:1] and logits.size > 0)
 
 
-def forward(logits, labels, ignore_index=-100):
+def forward(logits, labels, ignore_index=IGNORE_INDEX):
     """(loss, lse) per row, as reference_forward. Labels are trusted (see check_labels)."""
     if not _kernel_applies(logits, labels):
         return reference_forward(logits, labels, ignore_index)
@@ -136,7 +137,7 @@ def forward(logits, labels, ignore_index=-100):
     return loss, lse
 
 
-def backward(logits, labels, lse, scale, ignore_index=-100):
+def backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
     """d(loss)/d(logits) as reference_backward; `scale` a float or a 0-d array (g / count)."""
     if not (_kernel_applies(logits, labels) and lse.dtype == logits.dtype):
         return reference_backward(logits, labels, lse, scale, ignore_index)
