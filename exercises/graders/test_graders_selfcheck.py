@@ -46,7 +46,8 @@ exercises = grade.select(grade.load_exercises(grade.repo_root()), selection)
 results, code = grade.grade(exercises, impl=impl, path=path)
 print({RESULTS!r} + json.dumps({{"code": code, "results": {{
     key: {{"passed": r.passed, "failed": r.failed, "status": r.status, "kind": r.kind,
-           "summary": r.first_failure}} for key, r in results.items()}}}}))
+           "summary": r.first_failure, "hint": r.hint, "expected": r.expected,
+           "got": r.got}} for key, r in results.items()}}}}))
 """
 
 
@@ -132,6 +133,30 @@ def test_syntax_error_fails_that_file_clearly(tmp_path):
     for name, _, message in cases:
         expected = "syntax error at line 10" if "ex04" in name else "is not done yet"
         assert expected in message, f"{name}: {message}"
+
+
+WRONG_PACKED_SHIFT = """
+
+def packed_shift_right(labels, segment_ids):
+    shifted = np.zeros_like(labels)
+    shifted[:, 1:] = labels[:, :-1]          # the whole row, not each segment
+    return np.where(shifted == -100, 0, shifted)
+"""
+
+
+def test_a_known_mistake_is_named_with_expected_and_got(tmp_path):
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    for stem in STUBS:
+        shutil.copy(REPO / "exercises" / f"{stem}.py", answers)
+    with open(answers / "ex04_model.py", "a") as stub:     # the later definition wins
+        stub.write(WRONG_PACKED_SHIFT)
+    code, results = grade_in_subprocess("4.4", "student", answers)
+    result = results["4.4"]
+    assert code == 1 and result["kind"] == "wrong", result
+    assert "shifting the whole row" in result["hint"], result["hint"]
+    assert result["expected"].startswith("shape (") and result["got"].startswith("shape ("), \
+        result
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
