@@ -21,11 +21,13 @@ from minit5.data.objectives import (bert_style, deshuffle, drop_tokens, iid_deno
                                     iid_noise_mask, iid_replace_spans, lm, mass_style,
                                     noise_span_to_unique_sentinel,
                                     nonnoise_span_to_unique_sentinel, prefix_lm,
-                                    random_prefix_noise_mask, random_spans_helper, random_spans_noise_mask, span_corruption)
+                                    random_prefix_noise_mask, random_spans_helper,
+                                    random_spans_noise_mask, span_corruption)
 from minit5.data.packing_lm import DecoderOnlyBatch, pack_decoder_only
 from minit5.data.task_files import TaskFileError, read_task_file
 from minit5.data.tasks import (LABEL_NAMES, Task, glue, glue_format, label_to_string,
-                               lookup_task, pad_punctuation, pig_latin, pig_latin_task, polarity_task, reverse_task,
+                               lookup_task, pad_punctuation, pig_latin, pig_latin_task,
+                               polarity_task, reverse_task,
                                similarity_task, squad_format, string_to_label, string_to_stsb,
                                stsb_to_string, summarize, synthetic_tasks, translate)
 from minit5.data.tokenizer import EOS_ID, PAD_ID, UNK_ID, Tokenizer, train_tokenizer

@@ -134,7 +134,8 @@ def corpus_files(path: str | os.PathLike) -> list[str]:
     found = []
     for folder, dirs, files in os.walk(path):
         dirs.sort()
-        found += [os.path.join(folder, n) for n in files if n.endswith(TEXT_SUFFIXES + JSON_SUFFIXES)]
+        found += [os.path.join(folder, name) for name in files
+                  if name.endswith(TEXT_SUFFIXES + JSON_SUFFIXES)]
     if not found:
         raise CorpusFormatError(f"{path}: the folder has no .txt, .jsonl or .json.gz files")
     return sorted(found)

@@ -93,7 +93,8 @@ def pad_punctuation(text: str) -> str:
 def squad_format(question: str, context: str) -> str:
     """SQuAD as text, as the t5 library writes it: `"question: {q} context: {c}"` with the
     punctuation of both padded by spaces (`pad_punctuation`):
-    squad_format("A question?", "Some context.") -> "question: A question ? context: Some context . ".
+    squad_format("A question?", "Some context.")
+      -> "question: A question ? context: Some context . ".
     """
     return re.sub(r"\s+", " ", " ".join(["question:", pad_punctuation(question), "context:",
                                          pad_punctuation(context)]))
