@@ -16,8 +16,10 @@ attend bidirectionally, which in the t5 library are the inputs and the first tar
       prefix_mask  [1 1 1 1 0 0 0 0]
       segment_ids  [1 1 1 1 1 1 0 0]             (0 = padding)
 
-Several examples are packed into one row greedily, in order (§3.1.2), each its own segment
-with positions counting from 0; a row never attends across segments.
+Several examples are packed into one row greedily, in order (§3.1.2), each its own segment;
+a row never attends across segments. No per-token positions are needed: T5's only position
+signal is the relative bias, and inside one contiguous segment the key - query distance of two
+tokens equals their distance in the packed row.
 """
 from __future__ import annotations
 
@@ -37,7 +39,6 @@ class DecoderOnlyBatch:
     labels: np.ndarray         # target_ids where the loss counts, IGNORE_INDEX elsewhere
     prefix_mask: np.ndarray    # 1 where attention is bidirectional (prefix LM), else 0
     segment_ids: np.ndarray    # 1, 2, ... per packed example; 0 on padding
-    positions: np.ndarray      # 0, 1, ... inside each segment
 
     def __len__(self):
         return self.input_ids.shape[0]
@@ -97,7 +98,6 @@ def pack_decoder_only(examples, length, loss_on_targets_only=True) -> DecoderOnl
     labels = np.full(shape, IGNORE_INDEX, dtype=np.int64)      # (R, L)
     prefix_mask = np.zeros(shape, dtype=np.int64)              # (R, L)
     segment_ids = np.zeros(shape, dtype=np.int64)              # (R, L)
-    positions = np.zeros(shape, dtype=np.int64)                # (R, L)
     for r, row in enumerate(rows):
         start = 0
         for k, (sequence, num_inputs) in enumerate(row, start=1):
@@ -109,7 +109,6 @@ def pack_decoder_only(examples, length, loss_on_targets_only=True) -> DecoderOnl
             labels[r, scored:end] = target_ids[r, scored:end]
             prefix_mask[r, start:min(start + num_inputs + 1, end)] = 1
             segment_ids[r, start:end] = k
-            positions[r, start:end] = np.arange(len(sequence))
             start = end
     return DecoderOnlyBatch(input_ids=input_ids, target_ids=target_ids, labels=labels,
-                            prefix_mask=prefix_mask, segment_ids=segment_ids, positions=positions)
+                            prefix_mask=prefix_mask, segment_ids=segment_ids)
