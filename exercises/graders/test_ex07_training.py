@@ -70,14 +70,13 @@ def test_noise_mask_matches_library(case):
         check(int(got_array.sum()) == int(expected.sum()),
               f"random_spans_noise_mask: {int(got_array.sum())} noise tokens, expected "
               f"{int(expected.sum())}",
-              "num_noise is round(L * noise_density) with Python's round (halves to even), "
-              "then clipped into [1, L - 1]", expected=int(expected.sum()),
+              "the count of noise tokens is fixed by the arguments alone: check the rounding "
+              "(halves go to even), the clipping and that it uses L, not length", expected=int(expected.sum()),
               got=int(got_array.sum()))
         check(_runs(got_array) == _runs(full),
               f"random_spans_noise_mask: {_runs(got_array)} noise spans, expected "
-              f"{_runs(full)}", "num_spans is round(num_noise / mean_noise_span_length), at "
-              "least 1; both the noise and the non-noise tokens are split into that many "
-              "positive lengths", expected=_runs(full), got=_runs(got_array))
+              f"{_runs(full)}", "the number of spans is fixed by the counts too (at least one), "
+              "and both kinds of token are split into that many runs, none of them empty", expected=_runs(full), got=_runs(got_array))
         check(not got_array[0] and got_array[-1],
               "random_spans_noise_mask: the mask must start with a non-noise token and end "
               "with a noise token", "the spans alternate starting with non-noise: nonnoise_0, "
@@ -149,8 +148,8 @@ def test_iid_replace_spans_matches_library(n, density, seed):
     span_version = (("span corruption's mask (the baseline draws every token independently)",
                      lambda: reference("7.2")(tokens, np.sort(mask)[::-1].copy(), VOCAB)),)
     check_pair("iid_replace_spans", got, expected, ("inputs", "targets"),
-               "the noise is rng.random(len(tokens)) < noise_density, drawn once, then "
-               "Exercise 7.2's sentinels and EOS on both",
+               "every token is noise or not independently, from a single draw of the "
+               "generator as the docstring says; the rest is Exercise 7.2",
                inputs={"tokens": tokens, "vocab_size": VOCAB,
                        "rng": f"np.random.default_rng({seed})", "noise_density": density},
                mistakes=span_version, rtol=0, atol=0)
@@ -186,8 +185,8 @@ def _no_eos(length, density, mean):
 def test_random_spans_helper_papers_lengths(length):
     expected = reference("7.4")(length)
     check_equal("random_spans_helper", _pair(random_spans_helper(length)), expected,
-                "grow n from inputs_length - 1 while the next n's inputs (kept tokens, a "
-                "sentinel per span, EOS) still fit", inputs={"inputs_length": length},
+                "the answer is the largest piece whose corrupted inputs, EOS included, fit; "
+                "check where your search starts and stops", inputs={"inputs_length": length},
                 mistakes=helper_mistakes(length, 0.15, 3.0))
 
 
