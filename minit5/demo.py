@@ -1,12 +1,15 @@
 """`make demo`: the paper's Table 1 question, "does pre-training help?", answered on a CPU.
 
 1. Build the built-in corpus (the standard library's docstrings, cleaned with the C4 rules) and
-   set 15% of its pages aside: their sentences become three small English tasks.
+   set 15% of its pages aside: their sentences become three small English tasks whose answer
+   is one of two options (acceptability, which of two sentences is English, cloze with two
+   options).
 2. Train a SentencePiece tokenizer on the rest and pre-train a tiny T5 on it with span
    corruption (§3.1.4).
 3. For each of 3 seeds, fine-tune the pre-trained model and the same architecture from random
-   weights, with the same budget and hyper-parameters, on 128 training examples per task;
-   keep each run's best checkpoint on validation and score it on the test split.
+   weights, with the same budget and hyper-parameters, on 32 training examples per task;
+   keep each run's best checkpoint on validation and score it on the test split (accuracy,
+   chance 50%).
 4. Print the comparison (a miniature of Table 1's baseline vs "no pre-training" rows) with
    per-seed scores and a few answers; write runs/demo/results.json (with
    results["average"] = {"pre-trained": [...], "from scratch": [...]}), plots and the

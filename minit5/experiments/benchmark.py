@@ -1,5 +1,5 @@
 """The downstream benchmark every Part II miniature fine-tunes on: the corpus split into
-pre-training pages and held-out task sentences, the three language tasks, and their fixed
+pre-training pages and held-out task sentences, the language tasks, and their fixed
 validation and test sets (`minit5.experiments.language_tasks` describes the tasks).
 
     bench = Benchmark.build(pages, settings)        # settings: the experiment's "benchmark" dict
@@ -33,8 +33,9 @@ class Benchmark:
 
     @classmethod
     def build(cls, pages, settings: dict) -> "Benchmark":
-        """settings: held_out_pages, split_seed, pool_fractions (train, validation, test),
-        validation_examples, test_examples, train_examples (per task)."""
+        """settings: tasks (names, see `language_tasks.TASKS`), held_out_pages, split_seed,
+        pool_fractions (train, validation, test), validation_examples, test_examples,
+        train_examples (per task)."""
         pretraining, held_out = split_pages(pages, settings["held_out_pages"],
                                             settings["split_seed"])
         seen = set(corpus_sentences(pretraining))
@@ -48,7 +49,7 @@ class Benchmark:
                 raise ValueError(f"the {name} pool has {len(pool)} sentences but "
                                  f"{name}_examples={needs[name]}: hold out more pages "
                                  f"(held_out_pages) or ask for fewer examples")
-        tasks = language_tasks(pretraining)
+        tasks = language_tasks(pretraining, settings["tasks"])
         bench = cls(pretraining, tasks, pools, settings, {}, {})
         bench.validation = bench._fixed("validation", settings["validation_examples"], VALIDATION)
         bench.test = bench._fixed("test", settings["test_examples"], TEST)

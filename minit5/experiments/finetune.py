@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.data.batching import collate
-from minit5.train.evaluate import evaluate_tasks, predict
+from minit5.experiments.choice import answers, evaluate
 from minit5.train.pipeline import build_optimizer
 from minit5.train.streams import FINETUNE
 from minit5.train.trainer import Trainer
@@ -51,15 +51,15 @@ def finetune_and_test(model, tokenizer, bench, train_set: dict, cfg, run_dir,
     stream = ExampleStream(examples, tokenizer, cfg.batch_size, cfg.seed)
     best = {"score": -1.0}
 
-    def evaluate(m):
-        results = evaluate_tasks(m, tokenizer, bench.tasks, bench.validation)
+    def validate(m):
+        results = evaluate(m, tokenizer, bench.tasks, bench.validation)
         score = bench.score(results)
         if score > best["score"]:
             best.update(score=score, results=results, state=m.state_dict())
         return {**results, "score": score}
 
     trainer = Trainer(model, build_optimizer(cfg, model), stream, cfg, run_dir,
-                      evaluate=evaluate, progress=progress, name=name)
+                      evaluate=validate, progress=progress, name=name)
     trainer.train()
     best_step = next(e["step"] for e in trainer.evals if e["score"] == best["score"])
     out = {"best_step": best_step, "validation": best["results"],
@@ -69,19 +69,19 @@ def finetune_and_test(model, tokenizer, bench, train_set: dict, cfg, run_dir,
     if not test:
         return out
     model.load_state_dict(best["state"])
-    scores = evaluate_tasks(model, tokenizer, bench.tasks, bench.test)
+    scores = evaluate(model, tokenizer, bench.tasks, bench.test)
     return {**out, "test": scores, "score": bench.score(scores),
-            "examples": examples_with_predictions(model, tokenizer, bench.test, EXAMPLES)}
+            "examples": examples_with_predictions(model, tokenizer, bench, EXAMPLES)}
 
 
 EXAMPLES = 2      # test examples per task shown with the model's answer
 
 
-def examples_with_predictions(model, tokenizer, sets: dict, n: int) -> dict:
-    """{task: [[input, target, prediction], ...]} for the first `n` examples of each task."""
+def examples_with_predictions(model, tokenizer, bench, n: int) -> dict:
+    """{task: [[input, target, answer], ...]} for the first `n` test examples of each task."""
     out = {}
-    for task, pairs in sets.items():
-        budget = max(len(tokenizer.encode(t)) for _, t in pairs[:n]) + 2
-        predictions = predict(model, tokenizer, [s for s, _ in pairs[:n]], budget)
-        out[task] = [[s, t, p] for (s, t), p in zip(pairs[:n], predictions)]
+    for task, pairs in bench.test.items():
+        sources, targets = [s for s, _ in pairs[:n]], [t for _, t in pairs[:n]]
+        got = answers(model, tokenizer, bench.tasks[task], sources, targets)
+        out[task] = [[s, t, a] for s, t, a in zip(sources, targets, got)]
     return out

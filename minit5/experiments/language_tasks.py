@@ -2,12 +2,14 @@
 
 The synthetic tasks of `minit5.data.tasks` (word lists, made-up rules) can be learned from
 scratch as well as after pre-training: they need no knowledge of English. The paper's tasks do.
-These three are built from real sentences of the corpus, so solving them takes what
-pre-training on that corpus teaches (word order, which words go together), and they come with a
-fixed train / validation / test split so that small, low-resource training sets are possible:
+These are built from real sentences of the corpus, so solving them takes what pre-training on
+that corpus teaches (word order, which words go together), and they come with a fixed train /
+validation / test split so that small, low-resource training sets are possible:
 
   acceptability  "cola sentence: {s}" -> "acceptable" | "unacceptable" (two words swapped)
-  cloze          "fill in: {s with one word replaced by ___}" -> the word
+  pair           "which is English: {s or swapped} | {the other}" -> s
+  cloze choice   "fill in: {s with one word replaced by ___} options: {x} | {y}" -> the word
+  cloze          "fill in: {s with one word replaced by ___}" -> the word (open vocabulary)
   intruder       "intruder: {s with one word replaced by another}" -> the intruding word
 
 Each task turns one sentence into one example with a `numpy.random.Generator`, so the same
@@ -89,11 +91,14 @@ def word_frequencies(pages: Sequence[str]) -> tuple[list[str], np.ndarray]:
 @dataclass(frozen=True)
 class SentenceTask:
     """make(sentence, rng) -> (input_text, target_text); metric(predictions, targets) -> dict.
-    `primary` names the metric that goes into the experiment's average (0-1)."""
+    `primary` names the metric that goes into the experiment's average (0-1). `choices`, where
+    set, gives the options an input offers (the target among them): the model's answer is then
+    the option it ranks highest (`minit5.experiments.choice`), not a free greedy decoding."""
     name: str
     primary: str
     make: Callable[[str, np.random.Generator], tuple[str, str]]
     metric: Callable[[Sequence[str], Sequence[str]], dict]
+    choices: Callable[[str], list[str]] | None = None
 
     def examples(self, sentences: Sequence[str], rng: np.random.Generator) -> list:
         return [self.make(s, rng) for s in sentences]
@@ -130,22 +135,61 @@ def _exact(predictions, targets):
     return {"exact_match": exact_match(predictions, targets)}
 
 
+def _swap_two(sentence: str, rng: np.random.Generator) -> str:
+    """The sentence with two different words other than the first trading places, the final
+    mark staying at the end (two equal words, say two "the", would leave it unchanged)."""
+    body, mark = sentence[:-1].split(), sentence[-1]
+    if len(set(body[1:])) < 2:
+        raise ValueError(f"no two different words after the first in {sentence!r}; keep only "
+                         "sentences for which usable(sentence) is true")
+    i = j = 0
+    while body[i] == body[j]:
+        i, j = sorted(int(k) + 1 for k in rng.choice(len(body) - 1, size=2, replace=False))
+    body[i], body[j] = body[j], body[i]
+    return " ".join(body) + mark
+
+
+def _accuracy(predictions, targets):
+    return {"accuracy": accuracy([p.strip() for p in predictions], list(targets))}
+
+
 def acceptability_task() -> SentenceTask:
     """CoLA-like. With probability 1/2 the sentence is kept ("acceptable"); otherwise two of its
     words other than the first trade places, the final mark staying at the end
-    ("unacceptable"). Metric: accuracy over balanced classes (chance 0.5)."""
+    ("unacceptable"). The answer is the likelier of the two labels. Metric: accuracy over
+    balanced classes (chance 0.5)."""
     def make(sentence, rng):
-        body, mark = sentence[:-1].split(), sentence[-1]
         if rng.random() < 0.5:
             return glue_format("cola", {"sentence": sentence}), "acceptable"
-        i, j = sorted(int(k) + 1 for k in rng.choice(len(body) - 1, size=2, replace=False))
-        body[i], body[j] = body[j], body[i]
-        return glue_format("cola", {"sentence": " ".join(body) + mark}), "unacceptable"
+        return glue_format("cola", {"sentence": _swap_two(sentence, rng)}), "unacceptable"
 
-    def metric(predictions, targets):
-        return {"accuracy": accuracy([p.strip() for p in predictions], list(targets))}
+    return SentenceTask("acceptability", "accuracy", make, _accuracy,
+                        choices=lambda source: ["acceptable", "unacceptable"])
 
-    return SentenceTask("acceptability", "accuracy", make, metric)
+
+OR = " | "          # between the options an input offers (no task sentence contains "|")
+
+
+def _options(source: str, marker: str) -> list[str]:
+    return source.rsplit(marker, 1)[1].split(OR)
+
+
+def pair_task() -> SentenceTask:
+    """Which of two sentences is English: the sentence and its copy with two words swapped
+    (as in `acceptability_task`), in random order: "which is English: {a} | {b}" -> the
+    sentence as written. The answer is copied from the input, the likelier of the two options;
+    a model whose decoder has learnt natural word order prefers the right one. Metric: accuracy
+    (chance 0.5)."""
+    marker = "which is English: "
+
+    def make(sentence, rng):
+        options = [sentence, _swap_two(sentence, rng)]
+        if rng.random() < 0.5:
+            options.reverse()
+        return marker + OR.join(options), sentence
+
+    return SentenceTask("pair", "accuracy", make, _accuracy,
+                        choices=lambda source: _options(source, marker))
 
 
 def cloze_task() -> SentenceTask:
@@ -159,34 +203,75 @@ def cloze_task() -> SentenceTask:
     return SentenceTask("cloze", "exact_match", make, _exact)
 
 
+def _draw_other(vocabulary, probabilities, rng, word: str) -> str:
+    """A word of `vocabulary` other than `word` (lower case), drawn with `probabilities`."""
+    new = word
+    while new == word:
+        new = vocabulary[int(rng.choice(len(vocabulary), p=probabilities))]
+    return new
+
+
+def _check_vocabulary(name: str, vocabulary) -> list:
+    vocabulary = list(vocabulary)
+    if len(vocabulary) < 2:
+        raise ValueError(f"{name}: the vocabulary needs at least two words; build it with "
+                         "word_frequencies(pages) from a real corpus")
+    return vocabulary
+
+
 def intruder_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> SentenceTask:
     """One word of MIN_LETTERS+ letters (never the first) is replaced by a different word drawn
     from `vocabulary` with `probabilities` (`word_frequencies` of the pre-training pages); the
     target is the intruder, a span of the input as in SQuAD. Metric: exact match."""
-    vocabulary = list(vocabulary)
-    if len(vocabulary) < 2:
-        raise ValueError("intruder_task: the vocabulary needs at least two words; build it with "
-                         "word_frequencies(pages) from a real corpus")
+    vocabulary = _check_vocabulary("intruder_task", vocabulary)
 
     def make(sentence, rng):
         words, i = _pick(sentence, rng)
-        original = _core(words[i]).lower()
-        new = original
-        while new == original:
-            new = vocabulary[int(rng.choice(len(vocabulary), p=probabilities))]
+        new = _draw_other(vocabulary, probabilities, rng, _core(words[i]).lower())
         return f"intruder: {_replace_word(words, i, new)}", new
 
     return SentenceTask("intruder", "exact_match", make, _exact)
 
 
+def cloze_choice_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> SentenceTask:
+    """The cloze task with its answer among two options written in the input: "fill in: {s with
+    one word replaced by ___} options: {x} | {y}" -> the missing word. The other option is a
+    different word drawn from `vocabulary` with `probabilities` (`word_frequencies` of the
+    pre-training pages); the order of the two is random. The answer is the likelier option,
+    so the output vocabulary is not what the task tests. Metric: accuracy (chance 0.5)."""
+    marker = " options: "
+    vocabulary = _check_vocabulary("cloze_choice_task", vocabulary)
+
+    def make(sentence, rng):
+        words, i = _pick(sentence, rng)
+        word = _core(words[i])
+        other = _draw_other(vocabulary, probabilities, rng, word.lower())
+        options = [word, other] if rng.random() < 0.5 else [other, word]
+        return f"fill in: {_replace_word(words, i, BLANK)}{marker}{OR.join(options)}", word
+
+    return SentenceTask("cloze choice", "accuracy", make, _accuracy,
+                        choices=lambda source: _options(source, marker))
+
+
 def usable(sentence: str) -> bool:
-    """Every task can make an example of it: a word other than the first to pick."""
-    return bool(_pickable(sentence.split()))
+    """Every task can make an example of it: a word other than the first to pick, and two
+    different words after the first to swap."""
+    return bool(_pickable(sentence.split())) and len(set(sentence[:-1].split()[1:])) >= 2
 
 
-def language_tasks(pretraining_pages: Sequence[str]) -> dict[str, SentenceTask]:
-    """The three tasks by name; the intruder's replacements follow the pre-training pages'
-    word frequencies."""
+TASKS = ("acceptability", "pair", "cloze choice", "cloze", "intruder")
+
+
+def language_tasks(pretraining_pages: Sequence[str],
+                   names: Sequence[str]) -> dict[str, SentenceTask]:
+    """The tasks called `names` (from TASKS), in that order; replacement words (intruder, the
+    cloze's second option) follow the pre-training pages' word frequencies."""
+    unknown = [n for n in names if n not in TASKS]
+    if unknown or not names:
+        raise ValueError(f"language_tasks: unknown or no task names {unknown or list(names)}; "
+                         f"choose from {', '.join(TASKS)}")
     words, probabilities = word_frequencies(pretraining_pages)
-    tasks = [acceptability_task(), cloze_task(), intruder_task(words, probabilities)]
-    return {t.name: t for t in tasks}
+    makers = {"acceptability": acceptability_task, "pair": pair_task,
+              "cloze choice": lambda: cloze_choice_task(words, probabilities),
+              "cloze": cloze_task, "intruder": lambda: intruder_task(words, probabilities)}
+    return {name: makers[name]() for name in names}

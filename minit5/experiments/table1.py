@@ -6,57 +6,71 @@ gap (GLUE 83.28 vs 66.22, SQuAD 80.88 vs 50.31) is largest where the downstream 
 and the task needs knowledge of the language: pre-training has read a lot of English, the
 fine-tuning set has not. Translation to French (EnFr, a huge training set) shows no gap.
 
-This miniature is designed to create those conditions on a CPU. The design was fixed, and
-written here, before any result was looked at.
+This miniature is designed to create those conditions on a CPU. Two designs have been run;
+each was written here before its test-split result was looked at.
 
+Shared by both designs.
 Data. The built-in corpus (English docstrings of the Python standard library, cleaned with the
 C4 rules) is split by page with a fixed permutation: 85% of the pages are the pre-training
 corpus; the sentences of the other 15% feed the fine-tuning tasks, so no task sentence was ever
 seen in pre-training (the model knows the language, not the answers). Those sentences (6-20
 words, letters and ordinary punctuation only, duplicates removed) are split once into a
 training pool (40%), a validation pool (20%) and a test pool (40%).
-
-Tasks (`minit5.experiments.language_tasks`), each a GLUE/SQuAD-like text-to-text task (§2.4)
-that a model can only solve by knowing English word order and vocabulary:
-  acceptability  CoLA-like: the sentence as written -> "acceptable"; with two of its words
-                 (never the first) swapped -> "unacceptable". Balanced classes, accuracy
-                 (chance 50%).
-  cloze          one word of 4+ letters replaced by "___" -> that word. Exact match.
-  intruder       one word of 4+ letters replaced by another corpus word of 4+ letters (drawn by
-                 its frequency in the pre-training pages) -> the intruding word (an extraction
-                 task: the answer is a span of the input, as in SQuAD). Exact match.
-Low resource: 128 training examples per task (the seed draws them from the training pool), 64
-validation and 128 test examples per task (fixed across seeds).
-
 Model and pre-training. The "tiny" preset (2+2 layers, d_model 128, 4 heads, d_ff 512, ReLU,
 dropout 0.1); a 2,000-piece SentencePiece vocabulary (+100 sentinels) trained on the
 pre-training pages; span corruption (15%, mean span 3) for 1,000 steps of 32 packed rows of 64
 tokens, Adafactor with the inverse square root schedule (peak 0.01, 100 warm-up steps). One
 pre-trained model (seed 0) serves every fine-tuning seed.
-
 Fine-tuning, the same for both arms ("pre-trained" starts from the pre-trained weights, "from
 scratch" from the HF initialisation of the same architecture): one model on the mixture of the
 three tasks' training sets (the paper fine-tunes each task separately; one mixture run per arm
-saves two thirds of the CPU time), rows of 16 examples, Adafactor at a constant learning rate,
-400 steps (about 17 passes over the 384 training examples). The validation score (the mean of
-the three primary metrics) is measured every 50 steps and the best checkpoint is kept, as the
-paper keeps the checkpoint with the best validation score (§3.1.2); that checkpoint alone is
-scored on the test split. The learning rate is chosen from {1e-3, 3e-3, 1e-2} by the validation
-score averaged over both arms, at a tuning seed (100) that is not among the reported seeds; the
-test split plays no part in any choice.
-
+saves two thirds of the CPU time), rows of 16 examples, Adafactor at a constant learning rate.
+The validation score (the mean of the three primary metrics) is measured every `eval_every`
+steps and the best checkpoint is kept, as the paper keeps the checkpoint with the best
+validation score (§3.1.2); that checkpoint alone is scored on the test split. The learning rate
+is chosen from {1e-3, 3e-3, 1e-2} by the validation score summed over both arms, at a tuning
+seed (100) that is not among the reported seeds (`python -m minit5.experiments.table1 --tune`);
+the test split plays no part in any choice.
 Seeds 0, 1, 2, ...: a seed sets the training sample, the data order, the dropout masks and the
 from-scratch arm's initialisation. The spread therefore covers fine-tuning randomness only (the
 paper's ten runs also re-ran pre-training). The reported "average" is, per seed, the mean of the
 three primary metrics on the test split, in 0-100.
 
-Outcome of this design (added after the run; the design above is unchanged): the tuning chose
-the learning rate 1e-2 (experiments/results/table1_tuning.json), and at the recorded budget
-both arms stay near chance on all three tasks, so the gap does not clear twice the seed spread
-(experiments/results/table1.json). The pre-trained model does rank an original sentence above
-its two-words-swapped copy by its own likelihood most of the time, so it knows some English;
-fine-tuning on 384 examples does not turn that into answers. The next design to try, on the
-validation split, is one where the answer uses that likelihood more directly.
+Design 1 (its results: experiments/results/history/table1_design1*.json). Tasks acceptability
+(CoLA-like: the sentence, or a copy with two words swapped -> "acceptable" / "unacceptable"),
+cloze (one word replaced by "___" -> that word, exact match) and intruder (one word replaced by
+a corpus word -> the intruder, exact match), answered by greedy decoding; 128 training, 64
+validation and 128 test examples per task; 400 fine-tuning steps, validation every 50. The
+tuning chose the learning rate 1e-2. Outcome: both arms stayed near chance on all three tasks
+(test average 19.6 +- 0.9 pre-trained vs 17.8 +- 1.1 from scratch, 3 seeds; exact match about
+1% on cloze and intruder, acceptability 57.0 vs 51.8): no clear gap. Yet on 80 validation
+sentences the pre-trained model's own likelihood preferred an original sentence over its
+two-words-swapped copy 85% of the time: it knows some English word order, but generating an
+open-vocabulary answer after a few hundred examples does not surface it.
+
+Design 2 (current), chosen with the validation split only. The answer is one of the options
+written in the input, and the model's answer is the option it finds likelier as the whole
+target (rank classification, `minit5.experiments.choice`), so neither the output vocabulary nor
+copying a long string token by token stands between the model and what it knows:
+  acceptability  as in design 1, the answer the likelier of its two labels (chance 50%).
+  pair           "which is English: {a} | {b}", the sentence and its two-words-swapped copy in
+                 random order -> the sentence as written (chance 50%).
+  cloze choice   "fill in: {sentence with ___} options: {x} | {y}", the missing word and a
+                 corpus word drawn by its frequency in the pre-training pages, in random order
+                 -> the missing word (chance 50%).
+All three are scored by accuracy. Lower resource: 32 training examples per task (the paper's
+gap is largest on small tasks), 120 validation and 240 test examples per task (nearly all of
+the two pools, for a less noisy score), 200 fine-tuning steps (about 33 passes over the 96
+training examples), validation every 25 steps. Found on validation at the tuning seed, before
+any test score of design 2 existed: the pre-trained model, not fine-tuned at all, already
+ranks 80% of the pair options right (a random initialisation 55%); at 32 and 64 training
+examples per task and lr 1e-3 the validation averages were 68.9 vs 55.3 and 67.2 vs 55.3
+(pre-trained vs from scratch); at 128 examples and 400 steps the gap was smaller (about 8
+points, all three learning rates). The tuning run over the learning-rate grid above then chose
+3e-3 (validation averages, pre-trained / from scratch: 1e-3 68.9 / 55.3, 3e-3 68.3 / 58.9,
+1e-2 66.9 / 59.7; experiments/results/table1_tuning.json). The paper's 1e-3 would have given
+the larger validation gap; the rule, fixed in design 1, takes the best sum over both arms, so
+as not to favour either, and it is kept.
 """
 from __future__ import annotations
 
@@ -74,12 +88,13 @@ from minit5.train import pipeline
 from minit5.train.config import TrainConfig
 
 ROWS = ("pre-trained", "from scratch")
-BENCHMARK = {"held_out_pages": 0.15, "split_seed": 0, "pool_fractions": [0.4, 0.2, 0.4],
-             "train_examples": 128, "validation_examples": 64, "test_examples": 128}
+BENCHMARK = {"tasks": ["acceptability", "pair", "cloze choice"], "held_out_pages": 0.15,
+             "split_seed": 0, "pool_fractions": [0.4, 0.2, 0.4], "train_examples": 32,
+             "validation_examples": 120, "test_examples": 240}
 PRETRAIN = {"steps": 1000, "batch_size": 32, "inputs_length": 64, "schedule": "inverse_sqrt",
             "lr": 0.01, "warmup_steps": 100, "eval_every": 250}
-FINETUNE = {"steps": 400, "batch_size": 16, "schedule": "constant", "lr": 0.01,
-            "warmup_steps": 1, "eval_every": 50}
+FINETUNE = {"steps": 200, "batch_size": 16, "schedule": "constant", "lr": 0.003,
+            "warmup_steps": 1, "eval_every": 25}
 VOCAB_PIECES = 2000
 TUNING_SEED = 100
 LEARNING_RATES = (1e-3, 3e-3, 1e-2)
@@ -106,14 +121,15 @@ def _fresh(path: pathlib.Path) -> pathlib.Path:
 def prepare(config: dict, work_dir, device="default", progress=False):
     """Benchmark, tokenizer, the pre-trained model and its curves ({"validation_loss",
     "train_loss"}). A pre-trained model that `work_dir` already holds for exactly these settings
-    is loaded instead of trained again (the tuning run and the seeds share one)."""
+    is loaded instead of trained again (the tuning run and the seeds share one; pre-training reads
+only the pre-training pages, so the tasks and their sizes are not part of that match)."""
     work_dir = pathlib.Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     bench = Benchmark.build(builtin_corpus(), config["benchmark"])
     cfg = TrainConfig.preset("tiny", **config["model"], **config["pretrain"],
                              seed=config["pretrain_seed"], device=device)
-    key = {k: config[k] for k in ("benchmark", "vocab_pieces", "pretrain_seed", "model",
-                                  "pretrain")}
+    key = {"pages": {k: config["benchmark"][k] for k in ("held_out_pages", "split_seed")},
+           **{k: config[k] for k in ("vocab_pieces", "pretrain_seed", "model", "pretrain")}}
     done = work_dir / "pretrained"
     if (done / "settings.json").exists() and \
             json.loads((done / "settings.json").read_text())["settings"] == key:
@@ -187,7 +203,7 @@ EXPERIMENT = Experiment(
     name="table1", table="Table 1", section="§3.1.5",
     title="pre-training vs no pre-training, on low-resource English tasks", rows=ROWS,
     paper={"pre-trained": 83.28, "from scratch": 66.22},
-    metric="mean test score of the 3 tasks (0-100); paper: GLUE average",
+    metric="mean test accuracy of the 3 tasks (0-100, chance 50); paper: GLUE average",
     # 13.7 min for the fine-tuning alone (3 jobs) and 11.5 min for pre-training, measured with
     # nice 15 on a 2-core machine shared by other jobs (load average 4 to 35); 9 is the
     # estimate for a quiet machine.

@@ -8,8 +8,9 @@ from minit5.experiments.finetune import ExampleStream, finetune_and_test
 from minit5.train import pipeline
 from minit5.train.config import TrainConfig
 
-SETTINGS = {"held_out_pages": 0.15, "split_seed": 0, "pool_fractions": [0.4, 0.2, 0.4],
-            "train_examples": 8, "validation_examples": 4, "test_examples": 4}
+SETTINGS = {"tasks": ["acceptability", "pair", "cloze"], "held_out_pages": 0.15, "split_seed": 0,
+            "pool_fractions": [0.4, 0.2, 0.4], "train_examples": 8,
+            "validation_examples": 4, "test_examples": 4}
 TINY = dict(d_model=16, d_kv=4, d_ff=32, num_heads=2, num_layers=1, batch_size=4, steps=4,
             eval_every=2, checkpoint_every=4, keep_last=1, log_every=1, schedule="constant",
             lr=1e-3, warmup_steps=1)

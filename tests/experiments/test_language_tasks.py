@@ -4,9 +4,11 @@ import pytest
 
 from minit5.data.corpus import builtin_corpus
 from minit5.experiments.benchmark import Benchmark
-from minit5.experiments.language_tasks import (BLANK, acceptability_task, cloze_task,
-                                               corpus_sentences, intruder_task, split_pages,
-                                               split_sentences, usable, word_frequencies)
+from minit5.experiments.language_tasks import (BLANK, OR, TASKS, acceptability_task,
+                                               cloze_choice_task, cloze_task, corpus_sentences,
+                                               intruder_task, language_tasks, pair_task,
+                                               split_pages, split_sentences, usable,
+                                               word_frequencies)
 from minit5.experiments.table1 import BENCHMARK
 
 SENTENCES = ["Return the number of items in the queue.",
@@ -68,6 +70,49 @@ def test_acceptability_swaps_two_words_but_never_the_first():
     assert labels == {"acceptable", "unacceptable"}
     assert task.metric(["acceptable", " unacceptable"], ["acceptable", "unacceptable"]) == \
         {"accuracy": 1.0}
+    assert task.choices(source) == ["acceptable", "unacceptable"]
+
+
+def test_pair_offers_the_sentence_and_its_swapped_copy_in_random_order():
+    task = pair_task()
+    rng = np.random.default_rng(3)
+    firsts = set()
+    for sentence in SENTENCES * 20:
+        source, target = task.make(sentence, rng)
+        options = task.choices(source)
+        assert source == "which is English: " + OR.join(options)
+        assert target == sentence and sentence in options and len(options) == 2
+        other = options[1 - options.index(sentence)]
+        assert other != sentence and sorted(other[:-1].split()) == sorted(sentence[:-1].split())
+        assert other.split()[0] == sentence.split()[0]
+        firsts.add(options.index(sentence))
+    assert firsts == {0, 1}
+
+
+def test_cloze_choice_offers_the_missing_word_and_a_corpus_word():
+    words, p = word_frequencies(["alpha beta beta gamma gamma gamma delta"] * 3)
+    task = cloze_choice_task(words, p)
+    rng = np.random.default_rng(4)
+    positions = set()
+    for sentence in SENTENCES * 20:
+        source, target = task.make(sentence, rng)
+        options = task.choices(source)
+        text = source[len("fill in: "):source.rindex(" options: ")]
+        assert text.replace(BLANK, target) == sentence and target in options
+        other = options[1 - options.index(target)]
+        assert other in words and other != target.lower()
+        positions.add(options.index(target))
+    assert positions == {0, 1}
+    with pytest.raises(ValueError, match="at least two words"):
+        cloze_choice_task(["one"], np.ones(1))
+
+
+def test_tasks_are_chosen_by_name():
+    pages = ["Return the number of items in the queue."] * 2
+    assert list(language_tasks(pages, ["pair", "cloze"])) == ["pair", "cloze"]
+    assert set(TASKS) == set(language_tasks(pages, TASKS))
+    with pytest.raises(ValueError, match="choose from"):
+        language_tasks(pages, ["parsing"])
 
 
 def test_cloze_blanks_one_long_word_that_the_target_restores():
@@ -136,6 +181,6 @@ def test_benchmark_refuses_a_pool_too_small(pages):
 
 
 def test_score_is_the_mean_primary_metric_in_percent(bench):
-    results = {"acceptability": {"accuracy": 0.5}, "cloze": {"exact_match": 0.2},
-               "intruder": {"exact_match": 0.2, "other": 9.0}}
-    assert bench.score(results) == pytest.approx(30.0)
+    results = {"acceptability": {"accuracy": 0.5}, "pair": {"accuracy": 0.8},
+               "cloze choice": {"accuracy": 0.5, "other": 9.0}}
+    assert bench.score(results) == pytest.approx(60.0)

@@ -1,0 +1,67 @@
+"""Scoring a task whose answer is one of a few options: rank classification.
+
+A task with `choices` writes its options in the input (two sentences, two words). The model's
+answer is the option it is likelier to write as the whole target, end-of-sequence included:
+argmax over options of log p(option </s> | input), the sum of the token log-probabilities under
+teacher forcing. Greedy decoding (§3.1.2's evaluation) would also have to reproduce a long option
+token for token, so exact match would measure copying; ranking measures which option the model
+prefers. A task without `choices` is decoded greedily, as elsewhere in minit5.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minit5.autograd import no_grad
+from minit5.data.batching import collate
+from minit5.t5.generation import eval_mode
+from minit5.train.evaluate import predict
+
+BATCH = 64          # (input, option) pairs per forward pass
+
+
+def option_log_likelihoods(model, tokenizer, pairs) -> np.ndarray:
+    """log p(target </s> | input) for each (input, target) text pair, as float64 (N,)."""
+    encoded = [(tokenizer.encode(s), tokenizer.encode(t)) for s, t in pairs]
+    out = []
+    with no_grad(), eval_mode(model):
+        for start in range(0, len(encoded), BATCH):
+            batch = collate(encoded[start:start + BATCH])
+            logits = model(**batch.model_kwargs()).logits.numpy().astype(np.float64)  # (B, T, V)
+            logits -= logits.max(axis=-1, keepdims=True)
+            log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))   # (B, T, V)
+            labels = np.asarray(batch.labels)                                          # (B, T)
+            scored = labels >= 0
+            picked = np.take_along_axis(log_probs, np.where(scored, labels, 0)[..., None],
+                                        axis=-1)[..., 0]                               # (B, T)
+            out.append((picked * scored).sum(axis=1))
+    return np.concatenate(out)
+
+
+def choose(model, tokenizer, task, sources) -> list[str]:
+    """The option of `task.choices(source)` that the model finds likeliest, for each source."""
+    options = [task.choices(s) for s in sources]
+    pairs = [(s, o) for s, opts in zip(sources, options) for o in opts]
+    scores = option_log_likelihoods(model, tokenizer, pairs)
+    answers, k = [], 0
+    for opts in options:
+        answers.append(opts[int(np.argmax(scores[k:k + len(opts)]))])      # first on ties
+        k += len(opts)
+    return answers
+
+
+def answers(model, tokenizer, task, sources, targets) -> list[str]:
+    """The model's answers: ranked options for a choice task, greedy decoding otherwise."""
+    if task.choices is not None:
+        return choose(model, tokenizer, task, sources)
+    budget = max(len(tokenizer.encode(t)) for t in targets) + 2
+    return predict(model, tokenizer, sources, budget)
+
+
+def evaluate(model, tokenizer, tasks: dict, eval_sets: dict) -> dict:
+    """{task: {metric: value}} over each task's examples."""
+    results = {}
+    for name, examples in eval_sets.items():
+        sources, targets = [s for s, _ in examples], [t for _, t in examples]
+        got = answers(model, tokenizer, tasks[name], sources, targets)
+        results[name] = {k: float(v) for k, v in tasks[name].metric(got, targets).items()}
+    return results

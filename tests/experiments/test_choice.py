@@ -1,0 +1,52 @@
+"""Rank classification: an option's score is the model's own log-likelihood of writing it."""
+import numpy as np
+import pytest
+
+from minit5.data.batching import collate
+from minit5.data.corpus import builtin_corpus
+from minit5.experiments.choice import choose, evaluate, option_log_likelihoods
+from minit5.experiments.language_tasks import cloze_task, pair_task
+from minit5.train import pipeline
+from minit5.train.config import TrainConfig
+
+PAIRS = [("which is English: a b c. | a c b.", "a b c."),
+         ("fill in: the ___ is red. options: sky | apple", "apple"),
+         ("short", "a much longer target than the others here")]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tok") / "spiece.model"
+    tokenizer = pipeline.make_tokenizer(builtin_corpus()[:200], path, 300)
+    cfg = TrainConfig.preset("tiny", d_model=16, d_kv=4, d_ff=32, num_heads=2, num_layers=1)
+    return pipeline.build_model(cfg, tokenizer.vocab_size), tokenizer
+
+
+def test_log_likelihood_is_the_summed_token_loss_of_each_pair_alone(setup):
+    model, tokenizer = setup
+    scores = option_log_likelihoods(model, tokenizer, PAIRS)       # one padded batch
+    for (source, target), score in zip(PAIRS, scores):
+        batch = collate([(tokenizer.encode(source), tokenizer.encode(target))])
+        loss = float(model.eval()(**batch.model_kwargs()).loss.item())   # mean over tokens
+        assert score == pytest.approx(-loss * len(tokenizer.encode(target)), rel=1e-4)
+    assert np.all(scores < 0)
+
+
+def test_choose_picks_the_likeliest_option(setup):
+    model, tokenizer = setup
+    task = pair_task()
+    source = "which is English: a b c. | a c b."
+    options = task.choices(source)
+    scores = option_log_likelihoods(model, tokenizer, [(source, o) for o in options])
+    assert choose(model, tokenizer, task, [source]) == [options[int(np.argmax(scores))]]
+
+
+def test_evaluate_decodes_a_task_without_choices(setup):
+    model, tokenizer = setup
+    tasks = {"cloze": cloze_task(), "pair": pair_task()}
+    sets = {"cloze": [("fill in: the ___ is red.", "apple")],
+            "pair": [("which is English: a b c. | a c b.", "a b c.")]}
+    results = evaluate(model, tokenizer, tasks, sets)
+    assert set(results) == {"cloze", "pair"}
+    assert 0.0 <= results["cloze"]["exact_match"] <= 1.0
+    assert results["pair"]["accuracy"] in (0.0, 1.0)
