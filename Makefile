@@ -50,11 +50,12 @@ $(STAMP)-lab: pyproject.toml book/lab/overrides.json $(STAMP)-test
 	cp book/lab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
+# One BLAS thread per process: the experiments fork one training run per core.
 demo: $(STAMP)-base
-	$(PY) -m minit5.demo
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.demo
 
 experiments: $(STAMP)-base
-	$(PY) -m minit5.cli experiment all
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.cli experiment all
 
 test: $(STAMP)-test
 	$(PY) -m pytest -q -p no:cacheprovider tests exercises/graders/test_graders_selfcheck.py
