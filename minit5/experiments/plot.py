@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pathlib
 
+from minit5.train.plot import save_figure
+
 
 def plot_average(results: dict, path) -> pathlib.Path:
     """One bar per row (the mean over seeds), a dot per seed, the paper's number as a tick."""
@@ -29,8 +31,4 @@ def plot_average(results: dict, path) -> pathlib.Path:
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    path = pathlib.Path(path)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    fig.savefig(tmp)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)

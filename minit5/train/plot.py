@@ -24,6 +24,11 @@ def plot_loss(histories: dict, path, title="training loss"):
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path) -> pathlib.Path:
+    """Write `fig` to `path` atomically (a temporary file, then a rename): never half a PNG."""
     path = pathlib.Path(path)
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)
     fig.savefig(tmp)
