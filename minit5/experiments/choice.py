@@ -42,11 +42,8 @@ def choose(model, tokenizer, task, sources) -> list[str]:
     options = [task.choices(s) for s in sources]
     pairs = [(s, o) for s, opts in zip(sources, options) for o in opts]
     scores = option_log_likelihoods(model, tokenizer, pairs)
-    answers, k = [], 0
-    for opts in options:
-        answers.append(opts[int(np.argmax(scores[k:k + len(opts)]))])      # first on ties
-        k += len(opts)
-    return answers
+    best = best_options(scores, [len(opts) for opts in options])
+    return [opts[int(i)] for opts, i in zip(options, best)]
 
 
 def answers(model, tokenizer, task, sources, targets) -> list[str]:
@@ -65,3 +62,32 @@ def evaluate(model, tokenizer, tasks: dict, eval_sets: dict) -> dict:
         got = answers(model, tokenizer, tasks[name], sources, targets)
         results[name] = {k: float(v) for k, v in tasks[name].metric(got, targets).items()}
     return results
+
+
+def best_options(log_likelihoods, counts, lengths=None) -> np.ndarray:
+    """For each example, the position (0-based, within its own options) of its best option.
+
+    log_likelihoods: float (N,), each option's summed log p(option </s> | input), the options
+    of example 0 first, then those of example 1, ... (as `choose` scores them); counts: int
+    (E,), how many options each example has (summing to N). Without `lengths` the best option
+    has the largest sum. With `lengths`, int (N,), each option's token count (</s> included),
+    it has the largest mean log-probability per token, sum / length: the sum favours short
+    options, since every token adds a negative term. The first option wins a tie. Returns int64
+    (E,).
+    """
+    scores = np.asarray(log_likelihoods, dtype=np.float64)
+    counts = np.asarray(counts)
+    if scores.ndim != 1 or counts.ndim != 1 or (counts < 1).any() or counts.sum() != len(scores):
+        raise ValueError(f"best_options: counts must give every example at least one option and "
+                         f"sum to the number of scores ({len(np.ravel(scores))}); got counts "
+                         f"{counts.tolist()}")
+    if lengths is not None:
+        lengths = np.asarray(lengths)
+        if lengths.shape != scores.shape or (lengths < 1).any():
+            raise ValueError(f"best_options: lengths must give each of the {len(scores)} "
+                             f"options a token count of at least 1 (</s> included); got "
+                             f"{lengths.tolist()}")
+        scores = scores / lengths
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])                # (E,)
+    return np.array([int(np.argmax(scores[s:s + c])) for s, c in zip(starts, counts)],
+                    dtype=np.int64)

@@ -50,3 +50,15 @@ def test_evaluate_decodes_a_task_without_choices(setup):
     assert set(results) == {"cloze", "pair"}
     assert 0.0 <= results["cloze"]["exact_match"] <= 1.0
     assert results["pair"]["accuracy"] in (0.0, 1.0)
+
+
+def test_best_options_by_sum_and_by_mean_per_token():
+    from minit5.experiments.choice import best_options
+    # Example 0: options -4 (4 tokens) and -3 (2 tokens); example 1: -9, -2, -2 (3, 1, 1 tokens).
+    scores, counts, lengths = [-4.0, -3.0, -9.0, -2.0, -2.0], [2, 3], [4, 2, 3, 1, 1]
+    assert best_options(scores, counts).tolist() == [1, 1]            # tie: the first
+    assert best_options(scores, counts, lengths).tolist() == [0, 1]   # -1.0 beats -1.5
+    with pytest.raises(ValueError, match="sum to the number of scores"):
+        best_options(scores, [2, 2])
+    with pytest.raises(ValueError, match="token count"):
+        best_options(scores, counts, [4, 2, 0, 1, 1])
