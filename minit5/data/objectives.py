@@ -10,10 +10,13 @@ inputs, and the targets are the dropped runs, each after its sentinel (`iid_deno
 
     tokens  = Thank you for inviting me to your party last week .
     inputs  = Thank you <X> me to your party <Y> week . </s>
-    targets = <X> for inviting <Y> last </s>
+    targets = <X> for inviting <Y> last <Z> </s>
 
-(`<X>` = `<extra_id_0>` = vocab_size - 1, `<Y>` = `<extra_id_1>` = vocab_size - 2. The paper's
-Figure 2 ends the targets with one more sentinel; the released code does not, and neither do we.)
+(`<X>` = `<extra_id_0>` = vocab_size - 1, `<Y>` = `<extra_id_1>` = vocab_size - 2, `<Z>` = ...
+The targets replace each run of kept tokens by a sentinel, as the t5 library's
+`nonnoise_span_to_unique_sentinel` does, so a sequence that ends in kept tokens ("week .")
+ends its targets with one more sentinel, as in the paper's Figure 2. `span_corruption`'s masks
+always end in noise, so its targets end with the last span.)
 §3.3.4 then drops spans of mean length 3 instead of i.i.d. tokens ("span corruption",
 `span_corruption`), which shortens the targets at no cost; that is the objective of the final
 T5 models (§3.7), not of the §3.1 baseline.
@@ -250,13 +253,20 @@ NUM_RESERVED_TOKENS = 3
 
 
 def bert_style(tokens, vocab_size, rng, noise_density=0.15, random_token_prob=0.1,
-               eos_id=EOS_ID):
+               eos_id=EOS_ID, keep_token_prob=0.0):
     """BERT-style masked LM as a text-to-text task (§3.3.1, Devlin et al. 2018).
 
     Corrupt 15% of tokens (i.i.d.); of those, 90% become the mask token (the t5 library uses
     the first sentinel, vocab_size - 1) and 10% a random id from [3, vocab_size), never pad,
-    EOS or unk (the t5 library's `noise_token_to_random_token_or_sentinel`; BERT's "keep
-    unchanged" case is left out, as in the paper). The target is the original sequence.
+    EOS or unk (the t5 library's `noise_token_to_random_token_or_sentinel`). The target is the
+    original sequence. BERT's own rule also leaves some corrupted tokens unchanged (80% mask,
+    10% random, 10% unchanged: `keep_token_prob=0.1`); the paper leaves that case out, and so
+    does the default.
+
+    The draws, in this order: the noise mask (`iid_noise_mask`), one uniform `u` per token,
+    one random id per token. A corrupted token gets the random id if u < random_token_prob,
+    stays as it was if random_token_prob <= u < random_token_prob + keep_token_prob, and
+    becomes the mask token otherwise.
 
     Example (vocab_size 100): [5 6 7 8] -> inputs [5 99 7 8 </s>], targets [5 6 7 8 </s>].
     """
@@ -265,11 +275,18 @@ def bert_style(tokens, vocab_size, rng, noise_density=0.15, random_token_prob=0.
     if vocab_size <= NUM_RESERVED_TOKENS:
         raise ValueError(f"bert_style: vocab_size must exceed the {NUM_RESERVED_TOKENS} reserved "
                          f"ids (pad, EOS, unk), got {vocab_size}")
+    if not (0.0 <= random_token_prob and 0.0 <= keep_token_prob
+            and random_token_prob + keep_token_prob <= 1.0):
+        raise ValueError(f"bert_style: random_token_prob ({random_token_prob}) and "
+                         f"keep_token_prob ({keep_token_prob}) are shares of the corrupted "
+                         f"tokens: each >= 0, together <= 1 (the rest become the mask token)")
     noise = iid_noise_mask(len(tokens), noise_density, rng)
-    use_random = rng.random(len(tokens)) < random_token_prob
+    u = rng.random(len(tokens))
     random_tokens = rng.integers(NUM_RESERVED_TOKENS, vocab_size, size=len(tokens))
+    use_random = u < random_token_prob
+    keep = ~use_random & (u < random_token_prob + keep_token_prob)
     replacement = np.where(use_random, random_tokens, vocab_size - 1)
-    inputs = np.where(noise, replacement, tokens)
+    inputs = np.where(noise & ~keep, replacement, tokens)
     return _with_eos(inputs, eos_id), _with_eos(tokens, eos_id)
 
 
@@ -305,6 +322,44 @@ def iid_denoising(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID,
 
 
 iid_replace_spans = iid_denoising   # §3.3.2's name for the same objective
+
+
+def noise_span_lengths(noise_mask):
+    """The lengths of the runs of corrupted (True) positions in `noise_mask`, in order: the
+    spans that a sentinel objective replaces one sentinel each (§3.3.4).
+
+    Example: [F T T F T F F T T T] -> [2 1 3]. An i.i.d. mask at rate r has spans of mean
+    length 1 / (1 - r) (1.18 at 15%); `random_spans_noise_mask` sets the mean itself.
+    """
+    noise_mask = np.asarray(noise_mask)
+    if noise_mask.ndim != 1 or noise_mask.dtype != bool:
+        raise ValueError(f"noise_span_lengths takes one 1-D boolean mask, got shape "
+                         f"{noise_mask.shape} dtype {noise_mask.dtype}")
+    edges = np.diff(np.concatenate([[0], noise_mask.astype(np.int8), [0]]))   # (L + 1,)
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return (ends - starts).astype(np.int64)
+
+
+def expected_iid_denoising_lengths(length, noise_density=0.15):
+    """The expected lengths (inputs, targets), EOS included, that `iid_denoising` makes of
+    `length` tokens at corruption rate r (§3.3.2, §3.3.4: what an objective costs per step).
+
+    A run of corrupted tokens starts at position 0 with probability r and at each later
+    position with probability r (1 - r); a run of kept tokens likewise with (1 - r) and
+    r (1 - r). The inputs hold the kept tokens and one sentinel per corrupted run; the
+    targets the corrupted tokens and one sentinel per kept run:
+      E[inputs]  = n (1 - r) + r       + (n - 1) r (1 - r) + 1
+      E[targets] = n r       + (1 - r) + (n - 1) r (1 - r) + 1
+    Example: n = 63, r = 0.15 -> (62.61, 19.21); span corruption at mean span 3 gives
+    (58, 13) for the same 63 tokens.
+    """
+    n, r = int(length), float(noise_density)
+    if n < 1:
+        raise ValueError(f"length must be at least 1 token, got {length}")
+    if not 0.0 <= r <= 1.0:
+        raise ValueError(f"noise_density is a probability, in [0, 1]; got {noise_density}")
+    runs_between = (n - 1) * r * (1 - r)
+    return n * (1 - r) + r + runs_between + 1, n * r + (1 - r) + runs_between + 1
 
 
 def drop_tokens(tokens, rng, noise_density=0.15, eos_id=EOS_ID):
