@@ -21,8 +21,9 @@ import numpy as np
 from minit5 import functional as F
 from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor
-from minit5.data import batching, cleaning, objectives, tasks
+from minit5.data import batching, cleaning, metrics, objectives, tasks
 from minit5.data.tokenizer import EOS_ID
+from minit5.experiments import choice, statistics
 from minit5.nn import Parameter
 from minit5.optim import Adafactor, schedules
 from minit5.t5 import attention as t5_attention
@@ -214,6 +215,16 @@ def pack_sequences(sequences, length):
     return batch.input_ids, batch.encoder_segment_ids
 
 
+# ---- chapter 8: fine-tuning and the baseline -----------------------------------------------
+
+def length_normalized_choice(log_likelihoods, lengths, counts):
+    return choice.best_options(log_likelihoods, counts, lengths)
+
+
+def matthews_correlation(predictions, targets):
+    return metrics.matthews_corrcoef(predictions, targets)
+
+
 # ---- chapter 14: decoding --------------------------------------------------------------------
 
 def reorder_kv_cache(cache, beam_rows):
@@ -315,6 +326,14 @@ _TABLE = [
      inverse_sqrt),
     ("7.8", "ex07_training", "pack_sequences", "Packing rows with segment ids", 2,
      pack_sequences),
+    ("8.1", "ex08_baseline", "length_normalized_choice",
+     "Rank classification by the mean per token", 2, length_normalized_choice),
+    ("8.2", "ex08_baseline", "paired_difference", "Comparing two rows seed by seed", 1,
+     statistics.paired_difference),
+    ("8.3", "ex08_baseline", "bootstrap_interval", "A bootstrap interval for an accuracy", 2,
+     statistics.bootstrap_interval),
+    ("8.4", "ex08_baseline", "matthews_correlation",
+     "Matthews correlation, 0 when undefined", 2, matthews_correlation),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,
