@@ -17,7 +17,8 @@ attend bidirectionally, which in the t5 library are the inputs and the first tar
       segment_ids  [1 1 1 1 1 1 0 0]             (0 = padding)
 
 Several examples are packed into one row greedily, in order (§3.1.2), each its own segment;
-a row never attends across segments. No per-token positions are needed: T5's only position
+a row never attends across segments (`pack_decoder_only`); `pad_decoder_only` puts one example
+in each row instead, padded to the longest. No per-token positions are needed: T5's only position
 signal is the relative bias, and inside one contiguous segment the key - query distance of two
 tokens equals their distance in the packed row.
 """
@@ -49,6 +50,17 @@ class DecoderOnlyBatch:
             rows = slice(rows, rows + 1) if rows != -1 else slice(-1, None)
         return DecoderOnlyBatch(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
+    @property
+    def num_tokens(self):
+        """Tokens a training step on this batch processes: the non-padding positions."""
+        return int((self.segment_ids != 0).sum())
+
+    def model_kwargs(self):
+        """The keyword arguments for `model(**batch.model_kwargs())` (target_ids is not one:
+        it is the labels before the loss mask)."""
+        return {"input_ids": self.input_ids, "labels": self.labels,
+                "prefix_mask": self.prefix_mask, "segment_ids": self.segment_ids}
+
 
 def _as_pair(example, i):
     try:
@@ -74,24 +86,48 @@ def pack_decoder_only(examples, length, loss_on_targets_only=True) -> DecoderOnl
         raise ValueError(f"length must be a whole number >= 2, got {length}")
     length = int(length)
     rows, row, used = [], [], 0
-    for i, example in enumerate(examples):
-        inputs, targets = _as_pair(example, i)
-        if len(inputs) >= length:
-            raise ValueError(f"example {i} has {len(inputs)} input tokens, which leaves no room "
-                             f"for its targets in a row of {length}; use a longer row or "
-                             f"shorter inputs")
-        sequence = np.concatenate([inputs, targets])[:length]
+    for sequence, num_inputs in _sequences(examples, length, "pack_decoder_only"):
         if row and used + len(sequence) > length:
             rows.append(row)
             row, used = [], 0
-        row.append((sequence, len(inputs)))
+        row.append((sequence, num_inputs))
         used += len(sequence)
-    if row:
-        rows.append(row)
-    if not rows:
-        raise ValueError("pack_decoder_only got no examples; pass a non-empty list of "
+    rows.append(row)
+    return _fill_rows(rows, length, loss_on_targets_only)
+
+
+def pad_decoder_only(examples, loss_on_targets_only=True) -> DecoderOnlyBatch:
+    """One example per row (inputs then targets), padded to the longest row; the arrays are
+    those of `pack_decoder_only` with one segment per row. Empty inputs are allowed (the `lm`
+    objective without EOS): then every position is a target.
+
+        ([5 6], [7 1]) and ([], [8 9 1])  ->  target_ids [[5 6 7 1], [8 9 1 0]]
+                                              labels     [[-100 -100 7 1], [8 9 1 -100]]
+    """
+    sequences = list(_sequences(examples, None, "pad_decoder_only"))
+    length = max(len(sequence) for sequence, _ in sequences)
+    return _fill_rows([[s] for s in sequences], length, loss_on_targets_only)
+
+
+def _sequences(examples, length, caller):
+    """(inputs + targets cut to `length` (None: not cut), number of inputs) per example."""
+    count = 0
+    for i, example in enumerate(examples):
+        inputs, targets = _as_pair(example, i)
+        if length is not None and len(inputs) >= length:
+            raise ValueError(f"example {i} has {len(inputs)} input tokens, which leaves no room "
+                             f"for its targets in a row of {length}; use a longer row or "
+                             f"shorter inputs")
+        sequence = np.concatenate([inputs, targets])
+        count += 1
+        yield (sequence if length is None else sequence[:length]), len(inputs)
+    if not count:
+        raise ValueError(f"{caller} got no examples; pass a non-empty list of "
                          "(inputs, targets)")
 
+
+def _fill_rows(rows, length, loss_on_targets_only):
+    """Lay out rows of (sequence, number of inputs) as a DecoderOnlyBatch of (R, length)."""
     shape = (len(rows), length)
     target_ids = np.full(shape, PAD_ID, dtype=np.int64)        # (R, L)
     input_ids = np.full(shape, PAD_ID, dtype=np.int64)         # (R, L)

@@ -14,10 +14,11 @@ Masks. Which keys a query may see is a boolean `keep` array that broadcasts to
     padding_mask(attention_mask, Lk)     (B|1, 1, 1, Lk)   padded keys are not seen
     causal_mask(Lq, Lk)                  (1, 1, Lq, Lk)    nothing after the query (decoder)
     segment_mask(query_seg, key_seg)     (B, 1, Lq, Lk)    packed rows: only the own example
+    prefix_lm_mask(prefix_mask)          (B, 1, L, L)      causal, but the prefix fully visible
 
 `additive_mask(keep, dtype)` turns the result into the 0 / finfo.min array added to the scores.
-Another visibility pattern (§3.2's prefix LM: causal, but the whole prefix visible to every
-position) is one more function of the same kind, combined the same way.
+The three patterns of the paper's Figure 3 are: fully visible (the encoder: padding only),
+causal (the decoder, the language model) and causal with prefix (the prefix LM, §3.2.1).
 """
 from __future__ import annotations
 
@@ -49,15 +50,20 @@ class T5Attention(Module):
                                                      std=f * d ** -0.5, dtype=dtype)
         self.dropout = Dropout(config.dropout_rate)
 
-    def compute_bias(self, query_length, key_length, query_offset=0):
+    def compute_bias(self, query_length, key_length, query_offset=0, bidirectional=None):
         """The learned bias of every (query, key) pair, (1, H, Lq, Lk).
 
         query_offset: the position of the first query (the number of cached past tokens when
         decoding one token at a time). Packed rows need nothing else: inside a segment
         `key_pos - query_pos` is the row's `j - i`, and the mask removes the other pairs.
+        bidirectional: which buckets (see minit5.t5.position); None = this layer's own kind
+        (encoder: both ways, decoder: causal). The stacks always say it, because a table may be
+        shared between an encoder and a decoder (§3.2.2's shared encoder-decoder).
         """
+        if bidirectional is None:
+            bidirectional = not self.is_decoder
         rp = relative_positions(query_length, key_length, query_offset)        # (Lq, Lk)
-        bucket = relative_position_bucket(rp, bidirectional=not self.is_decoder,
+        bucket = relative_position_bucket(rp, bidirectional=bidirectional,
                                           num_buckets=self.num_buckets,
                                           max_distance=self.max_distance)   # (Lq, Lk), host
         xp = get_array_module(self.relative_attention_bias.weight.data)
@@ -136,6 +142,28 @@ def segment_mask(query_segment_ids, key_segment_ids):
     """
     same = query_segment_ids[:, None, :, None] == key_segment_ids[:, None, None, :]
     return same & (key_segment_ids != 0)[:, None, None, :]
+
+
+def prefix_lm_mask(prefix_mask):
+    """Causal with prefix (paper §3.2.1, Figure 3 right): each query sees the keys up to its own
+    position, and every query also sees every key inside the prefix.
+
+    prefix_mask (B, L), 1 on prefix positions -> keep (B, 1, L, L). With prefix [1 1 1 0 0]
+    (x = attend; rows are queries, columns keys):
+
+        x x x . .        the three prefix positions see each other both ways,
+        x x x . .        the targets see the prefix and the targets before them,
+        x x x . .        and no query ever sees a target after its own position
+        x x x x .
+        x x x x x
+
+    A row whose prefix_mask is all 0 gets the plain causal mask (a language model). Packed rows
+    combine this with `segment_mask`, which removes the other examples' prefixes.
+    """
+    xp = get_array_module(prefix_mask)
+    length = prefix_mask.shape[1]
+    causal = causal_mask(length, length, xp)                                      # (1, 1, L, L)
+    return causal | (prefix_mask != 0)[:, None, None, :]                          # (B, 1, L, L)
 
 
 def additive_mask(keep, dtype):

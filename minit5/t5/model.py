@@ -69,6 +69,10 @@ class _T5Base(Module):
         """numpy or cupy: where the weights live, and so where checked inputs are put."""
         return backend.get_array_module(self.shared.weight.data)
 
+
+class _T5Pretrained(_T5Base):
+    """The models that have a Hugging Face checkpoint format."""
+
     @classmethod
     def from_pretrained(cls, path, dtype="float32", device=None, seed=0, allow_non_finite=False):
         """Load config.json + model.safetensors (or a sharded index) written by transformers or
@@ -84,7 +88,7 @@ class _T5Base(Module):
         save_pretrained(self, path)
 
 
-class T5ForConditionalGeneration(_T5Base):
+class T5ForConditionalGeneration(_T5Pretrained):
     """T5ForConditionalGeneration(config, seed=0, dtype="float32", device=None): HF's
     initialisation scheme, drawn from numpy.random.default_rng(seed). Dropout draws from its own Generator, seeded from
     `seed` too (replace it with `model.set_dropout_rng(rng)`). Starts in training mode, as HF."""
@@ -145,7 +149,7 @@ class T5ForConditionalGeneration(_T5Base):
         return generate(self, input_ids, attention_mask=attention_mask, **kwargs)
 
 
-class T5EncoderModel(_T5Base):
+class T5EncoderModel(_T5Pretrained):
     """The encoder alone (shared embedding + encoder stack), e.g. for embeddings."""
 
     def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):

@@ -3,19 +3,20 @@
     h = h + dropout(sublayer(layer_norm(h)))             # every sub-layer
     encoder block: [SelfAttention, FFN]
     decoder block: [causal SelfAttention, EncDecAttention, FFN]
+    decoder-only block (§3.2.1): [causal or prefix-LM SelfAttention, FFN]
     stack: dropout(embed(ids)) -> blocks -> final_layer_norm -> dropout
 
 The stack computes the relative position bias once, with block 0's table, folds the mask in,
 and passes the same bias to every block. The mask is composed from the named masks of
-`minit5.t5.attention` (padding, causal, segment). The stack trusts its inputs: the model checks
-what a user passes, once, before it gets here (`minit5.t5.validate`).
+`minit5.t5.attention` (padding, causal, segment, prefix LM). The stack trusts its inputs: the
+model checks what a user passes, once, before it gets here (`minit5.t5.validate`).
 """
 from __future__ import annotations
 
 from minit5.backend import get_array_module
 from minit5.nn import Dropout, Module, ModuleList, T5LayerNorm
 from minit5.t5.attention import (T5Attention, additive_mask, causal_mask, padding_mask,
-                                 segment_mask)
+                                 prefix_lm_mask, segment_mask)
 from minit5.t5.ffn import T5DenseActDense, T5DenseGatedActDense
 
 
@@ -58,12 +59,17 @@ class T5LayerFF(Module):
 
 
 class T5Block(Module):
-    def __init__(self, config, has_relative_attention_bias, is_decoder, rng, dtype):
+    """[SelfAttention, (EncDecAttention,) FFN]. cross_attention None: the decoder has it, the
+    encoder not; a decoder-only model (§3.2.1) has a causal block without it."""
+
+    def __init__(self, config, has_relative_attention_bias, is_decoder, rng, dtype,
+                 cross_attention=None):
         super().__init__()
         self.is_decoder = is_decoder
+        self.has_cross_attention = is_decoder if cross_attention is None else cross_attention
         layers = [T5LayerSelfAttention(config, has_relative_attention_bias, is_decoder, rng,
                                        dtype)]
-        if is_decoder:
+        if self.has_cross_attention:
             layers.append(T5LayerCrossAttention(config, rng, dtype))
         layers.append(T5LayerFF(config, rng, dtype))
         self.layer = ModuleList(layers)
@@ -71,7 +77,7 @@ class T5Block(Module):
     def forward(self, h, position_bias, encoder_hidden_states=None, cross_bias=None,
                 cache=None):
         h = self.layer[0](h, position_bias, cache=None if cache is None else cache["self"])
-        if self.is_decoder:
+        if self.has_cross_attention:
             h = self.layer[1](h, encoder_hidden_states, cross_bias,
                               cache=None if cache is None else cache["cross"])
         return self.layer[-1](h)
@@ -79,28 +85,33 @@ class T5Block(Module):
 
 class T5Stack(Module):
     """The encoder (is_decoder=False) or the decoder. `embed_tokens` is the model's shared
-    embedding; it is registered on the model first, so its weight is named `shared.weight`."""
+    embedding; it is registered on the model first, so its weight is named `shared.weight`.
+    cross_attention=False makes the decoder of a decoder-only model (§3.2.1): causal blocks
+    without EncDecAttention (None: the decoder has it, the encoder not)."""
 
-    def __init__(self, config, embed_tokens, is_decoder, rng, dtype):
+    def __init__(self, config, embed_tokens, is_decoder, rng, dtype, cross_attention=None):
         super().__init__()
         self.is_decoder = is_decoder
         self.n_heads = config.num_heads
         self.embed_tokens = embed_tokens
         n = config.num_decoder_layers if is_decoder else config.num_layers
-        self.block = ModuleList([T5Block(config, i == 0, is_decoder, rng, dtype)
+        self.block = ModuleList([T5Block(config, i == 0, is_decoder, rng, dtype,
+                                         cross_attention=cross_attention)
                                  for i in range(n)])
         self.final_layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, dtype)
         self.dropout = Dropout(config.dropout_rate)
 
     def forward(self, input_ids, attention_mask=None, segment_ids=None,
                 encoder_hidden_states=None, encoder_attention_mask=None,
-                encoder_segment_ids=None, cache=None):
+                encoder_segment_ids=None, cache=None, prefix_mask=None):
         """input_ids (B, Lq) -> hidden states (B, Lq, d). Every array is a checked device array.
 
         attention_mask (B, Lk): 1 on tokens to attend to. segment_ids (B, Lq): packed rows
         (1, 2, ...; 0 = padding), tokens attend only within their segment. The decoder also
         takes the encoder's output, mask and segment ids for cross-attention. cache: one dict
-        per block, for generation (then Lk = cached tokens + Lq).
+        per block, for generation (then Lk = cached tokens + Lq). prefix_mask (B, Lq): a prefix
+        LM's decoder (§3.2.1): causal with the prefix fully visible, and bidirectional buckets,
+        since a prefix query sees keys after it.
         """
         h = self.dropout(self.embed_tokens(input_ids, validated=True))  # (B, Lq, d)
         xp = get_array_module(h.data)
@@ -109,16 +120,21 @@ class T5Stack(Module):
         lk = past + lq
 
         keep = padding_mask(attention_mask, lk, xp)                     # (B|1, 1, 1, Lk)
-        if self.is_decoder:
+        if prefix_mask is not None:
+            keep = keep & prefix_lm_mask(prefix_mask)                   # (B, 1, Lq, Lk)
+        elif self.is_decoder:
             keep = keep & causal_mask(lq, lk, xp)                       # (B|1, 1, Lq, Lk)
         if segment_ids is not None:
             keep = keep & segment_mask(segment_ids, segment_ids)        # (B, 1, Lq, Lk)
+        # The stack, not the table's owner, picks the buckets: a table can be shared (§3.2.2).
+        bidirectional = not self.is_decoder or prefix_mask is not None
         table_owner = self.block[0].layer[0].SelfAttention
-        position_bias = (table_owner.compute_bias(lq, lk, query_offset=past)
+        position_bias = (table_owner.compute_bias(lq, lk, query_offset=past,
+                                                  bidirectional=bidirectional)
                          + additive_mask(keep, h.dtype))                # (B|1, H, Lq, Lk)
 
         cross_bias = None
-        if self.is_decoder:
+        if self.block[0].has_cross_attention:
             lk_enc = encoder_hidden_states.shape[1]
             cross_keep = padding_mask(encoder_attention_mask, lk_enc, xp)  # (B|1, 1, 1, Lk)
             if segment_ids is not None:

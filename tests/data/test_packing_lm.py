@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minit5.data.packing_lm import pack_decoder_only
+from minit5.data.packing_lm import pack_decoder_only, pad_decoder_only
 
 
 @pytest.mark.parametrize("row, split, loss_weights, causal", [
@@ -52,3 +52,24 @@ def test_errors():
         pack_decoder_only([], 8)
     with pytest.raises(ValueError, match="pair"):
         pack_decoder_only([np.arange(3)], 8)
+
+
+def test_pad_decoder_only_puts_one_example_per_row():
+    batch = pad_decoder_only([([5, 6], [7, 1]), ([], [8, 9, 1])])
+    assert batch.target_ids.tolist() == [[5, 6, 7, 1], [8, 9, 1, 0]]
+    assert batch.input_ids.tolist() == [[0, 5, 6, 7], [0, 8, 9, 0]]
+    assert batch.labels.tolist() == [[-100, -100, 7, 1], [8, 9, 1, -100]]
+    assert batch.prefix_mask.tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
+    assert batch.segment_ids.tolist() == [[1, 1, 1, 1], [1, 1, 1, 0]]
+    everything = pad_decoder_only([([5, 6], [7, 1])], loss_on_targets_only=False)
+    assert everything.labels.tolist() == [[5, 6, 7, 1]]
+    with pytest.raises(ValueError, match="pad_decoder_only got no examples"):
+        pad_decoder_only([])
+
+
+def test_model_kwargs_and_num_tokens():
+    batch = pack_decoder_only([([5], [6, 1]), ([7, 8], [9, 1]), ([2, 3, 4], [5, 6, 1])], 8)
+    kwargs = batch.model_kwargs()
+    assert list(kwargs) == ["input_ids", "labels", "prefix_mask", "segment_ids"]
+    assert kwargs["labels"] is batch.labels
+    assert batch.num_tokens == 7 + 6 and batch[1].num_tokens == 6

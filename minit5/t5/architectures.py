@@ -1,0 +1,124 @@
+"""The five architectures of paper §3.2.2 (Table 2), built from the same blocks.
+
+    name                          layers     parameters  cost (FLOPs)  model
+    "encoder-decoder"             L + L      2P          M             T5ForConditionalGeneration
+    "shared encoder-decoder"      L + L      P           M             T5SharedEncoderDecoder
+    "half-depth encoder-decoder"  L/2 + L/2  P           M/2           T5ForConditionalGeneration
+    "language model"              L          P           M             T5DecoderOnlyModel
+    "prefix LM"                   L          P           M             T5DecoderOnlyModel
+
+P is the parameter count of an L-layer stack, M the cost of the L + L encoder-decoder on
+inputs and targets of equal length (a decoder-only model reads both as one sequence twice as
+long, so its L layers cost about what the encoder's and the decoder's do together). See
+`minit5.t5.counting` for both columns computed.
+
+    model = build_architecture("prefix LM", config, seed=0)
+    batch = collate_examples(model, [(inputs_ids, targets_ids), ...])
+    out = model(**batch.model_kwargs())          # out.loss, out.logits (B, L, V) like labels
+
+The shared encoder-decoder shares every weight the encoder and the decoder both have (per
+block the self-attention, its relative_attention_bias table, the FFN and their layer norms,
+and the final layer norm); the decoder's cross-attention keeps its own. The stacks still
+bucket positions their own way (encoder both ways, decoder causal) from the one table.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from minit5.data.batching import collate
+from minit5.data.packing_lm import pad_decoder_only
+from minit5.nn import ModuleList
+from minit5.t5.config import T5Config
+from minit5.t5.decoder_only import T5DecoderOnlyModel
+from minit5.t5.model import T5ForConditionalGeneration
+
+ARCHITECTURES = ("encoder-decoder", "shared encoder-decoder", "half-depth encoder-decoder",
+                 "language model", "prefix LM")
+
+
+class T5SharedEncoderDecoder(T5ForConditionalGeneration):
+    """The encoder-decoder whose encoder and decoder share parameters (§3.2.2, Table 2 row 2).
+
+    Built as T5ForConditionalGeneration(config, seed) and then tied: decoder block i reads
+    encoder block i's self-attention layer and FFN layer (the same modules, so the same
+    arrays), and the decoder's final layer norm is the encoder's. `parameters()` lists each
+    shared array once (under its encoder name), so an optimizer updates it once, and its
+    gradient is the sum of what both stacks send back.
+    """
+
+    def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):
+        if isinstance(config, T5Config) and config.num_decoder_layers != config.num_layers:
+            raise ValueError(f"a shared encoder-decoder needs as many decoder layers as encoder "
+                             f"layers, got num_layers={config.num_layers} and "
+                             f"num_decoder_layers={config.num_decoder_layers}; set "
+                             "num_decoder_layers=None (the same)")
+        super().__init__(config, seed=seed, dtype=dtype, device=device)
+        for encoder_block, decoder_block in zip(self.encoder.block, self.decoder.block):
+            cross_attention = decoder_block.layer[1]
+            decoder_block.layer = ModuleList([encoder_block.layer[0], cross_attention,
+                                              encoder_block.layer[-1]])
+        self.decoder.final_layer_norm = self.encoder.final_layer_norm
+
+    def save_pretrained(self, path):
+        """Written as an ordinary T5 checkpoint: every shared array under both its encoder
+        and its decoder name, so transformers (and minit5) load it as a plain, no longer
+        shared, T5ForConditionalGeneration that computes the same function. state_dict() keeps
+        the sharing (each array once)."""
+        plain = T5ForConditionalGeneration(self.config, dtype=self.dtype, device="cpu")
+        every_name = dict(_named_parameters_with_repeats(self))
+        plain.load_state_dict({name: every_name[name].numpy() for name in plain.state_dict()})
+        plain.save_pretrained(path)
+
+
+def _named_parameters_with_repeats(module, prefix=""):
+    """(name, parameter) under every name a parameter is reachable by (shared ones repeat)."""
+    for name, p in module._parameters.items():
+        yield f"{prefix}{name}", p
+    for name, child in module._modules.items():
+        yield from _named_parameters_with_repeats(child, f"{prefix}{name}.")
+
+
+def half_depth_config(config: T5Config) -> T5Config:
+    """Table 2's "6 layers" row: half the layers in each stack (at least one)."""
+    half = max(1, config.num_layers // 2)
+    return dataclasses.replace(config, num_layers=half, num_decoder_layers=half)
+
+
+def build_architecture(name, config: T5Config, seed=0, dtype="float32", device=None):
+    """One of ARCHITECTURES, with `config`'s sizes (see the module docstring's table)."""
+    if not isinstance(config, T5Config):
+        raise TypeError(f"expected a T5Config, got {type(config).__name__}; build one with "
+                        "T5Config(...) or T5Config.preset('t5-small')")
+    kwargs = dict(seed=seed, dtype=dtype, device=device)
+    if name == "encoder-decoder":
+        return T5ForConditionalGeneration(config, **kwargs)
+    if name == "shared encoder-decoder":
+        return T5SharedEncoderDecoder(config, **kwargs)
+    if name == "half-depth encoder-decoder":
+        return T5ForConditionalGeneration(half_depth_config(config), **kwargs)
+    if name == "language model":
+        return T5DecoderOnlyModel(config, prefix_lm=False, **kwargs)
+    if name == "prefix LM":
+        return T5DecoderOnlyModel(config, prefix_lm=True, **kwargs)
+    raise ValueError(f"unknown architecture {name!r}; choose one of "
+                     f"{', '.join(repr(a) for a in ARCHITECTURES)}")
+
+
+def is_decoder_only(model) -> bool:
+    """True for the language model and the prefix LM (one stack reading inputs + targets)."""
+    return isinstance(model, T5DecoderOnlyModel)
+
+
+def collate_examples(model, examples):
+    """(inputs, targets) pairs of 1-D id arrays -> the batch `model` reads, one example per
+    row, padded to the longest row: a `Batch` (minit5.data.batching.collate) for an
+    encoder-decoder; for a decoder-only model a `DecoderOnlyBatch` of the inputs followed by
+    the targets, the loss on the targets only, prefix_mask set (the language model ignores it).
+    Empty inputs (the `lm` objective) are fine for a decoder-only model: every position is
+    then a target."""
+    if is_decoder_only(model):
+        return pad_decoder_only(examples, loss_on_targets_only=True)
+    if isinstance(model, T5ForConditionalGeneration):
+        return collate(examples)
+    raise TypeError(f"collate_examples: expected a model from build_architecture, got "
+                    f"{type(model).__name__}")
