@@ -21,7 +21,7 @@ import numpy as np
 from minit5 import functional as F
 from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor
-from minit5.data import batching, cleaning, metrics, objectives, tasks
+from minit5.data import batching, cleaning, metrics, objectives, packing_lm, tasks
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import choice, statistics
 from minit5.nn import Parameter
@@ -225,6 +225,20 @@ def matthews_correlation(predictions, targets):
     return metrics.matthews_corrcoef(predictions, targets)
 
 
+# ---- chapter 9: architectures ------------------------------------------------------------------
+
+def decoder_only_example(inputs, targets, length):
+    batch = packing_lm.pack_decoder_only([(inputs, targets)], length)      # one row
+    return batch.input_ids[0], batch.labels[0], batch.prefix_mask[0]
+
+
+def packed_prefix_lm_mask(prefix_mask, segment_ids):
+    # The decoder-only stack's keep mask for packed prefix-LM rows (no separate padding mask:
+    # segment 0 is never a key).
+    return (t5_attention.prefix_lm_mask(prefix_mask)
+            & t5_attention.segment_mask(segment_ids, segment_ids))            # (B, 1, L, L)
+
+
 # ---- chapter 14: decoding --------------------------------------------------------------------
 
 def reorder_kv_cache(cache, beam_rows):
@@ -334,6 +348,10 @@ _TABLE = [
      statistics.bootstrap_interval),
     ("8.4", "ex08_baseline", "matthews_correlation",
      "Matthews correlation, 0 when undefined", 2, matthews_correlation),
+    ("9.1", "ex09_architectures", "decoder_only_example", "One example as a decoder-only row",
+     2, decoder_only_example),
+    ("9.2", "ex09_architectures", "packed_prefix_lm_mask", "The prefix-LM mask of a packed row",
+     2, packed_prefix_lm_mask),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,
