@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
+from minit5 import backend
 from minit5.data.batching import collate
 from minit5.data.packing_lm import pad_decoder_only
 from minit5.nn import ModuleList
@@ -68,6 +71,25 @@ class T5SharedEncoderDecoder(T5ForConditionalGeneration):
         every_name = dict(_named_parameters_with_repeats(self))
         plain.load_state_dict({name: every_name[name].numpy() for name in plain.state_dict()})
         plain.save_pretrained(path)
+
+    @classmethod
+    def from_pretrained(cls, path, dtype="float32", device=None, seed=0, allow_non_finite=False):
+        """Load what save_pretrained wrote: an ordinary T5 checkpoint in which every decoder
+        copy of a shared array equals the encoder's (else a ValueError: the checkpoint is not
+        a shared model; load it with T5ForConditionalGeneration.from_pretrained)."""
+        plain = T5ForConditionalGeneration.from_pretrained(
+            path, dtype=dtype, device="cpu", seed=seed, allow_non_finite=allow_non_finite)
+        model = cls(plain.config, seed=seed, dtype=dtype, device="cpu")
+        first_name = {id(p): name for name, p in model.named_parameters()}
+        state = plain.state_dict()
+        for name, p in _named_parameters_with_repeats(model):
+            if name in state and not np.array_equal(state[name], state[first_name[id(p)]]):
+                raise ValueError(f"{path}: {name} differs from {first_name[id(p)]}, so this "
+                                 "checkpoint is not a shared encoder-decoder; load it with "
+                                 "T5ForConditionalGeneration.from_pretrained")
+        model.load_state_dict({name: state[name] for name in first_name.values()})
+        model.eval()
+        return model if backend.resolve_device(device) == "cpu" else model.to(device)
 
 
 def _named_parameters_with_repeats(module, prefix=""):

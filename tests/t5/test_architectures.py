@@ -288,10 +288,24 @@ def test_one_adafactor_step_updates_a_shared_array_once():
 def test_shared_model_saves_as_an_ordinary_checkpoint(tmp_path):
     shared = build_architecture("shared encoder-decoder", tiny(), dtype="float64").eval()
     shared.save_pretrained(tmp_path / "ckpt")
-    loaded = T5ForConditionalGeneration.from_pretrained(tmp_path / "ckpt", dtype="float64")
     batch = collate(EXAMPLES)
-    np.testing.assert_array_equal(loaded(**batch.model_kwargs()).logits.numpy(),
-                                  shared(**batch.model_kwargs()).logits.numpy())
+    want = shared(**batch.model_kwargs()).logits.numpy()
+    plain = T5ForConditionalGeneration.from_pretrained(tmp_path / "ckpt", dtype="float64")
+    np.testing.assert_array_equal(plain(**batch.model_kwargs()).logits.numpy(), want)
+    again = T5SharedEncoderDecoder.from_pretrained(tmp_path / "ckpt", dtype="float64")
+    assert len(again.parameters()) == len(shared.parameters())
+    np.testing.assert_array_equal(again(**batch.model_kwargs()).logits.numpy(), want)
+    # an ordinary checkpoint, whose two stacks differ, is refused as a shared model
+    build_architecture("encoder-decoder", tiny()).save_pretrained(tmp_path / "plain")
+    with pytest.raises(ValueError, match="not a shared encoder-decoder"):
+        T5SharedEncoderDecoder.from_pretrained(tmp_path / "plain")
+
+
+def test_shared_model_generates_like_its_unshared_copy():
+    shared = build_architecture("shared encoder-decoder", tiny(), dtype="float64").eval()
+    ids = collate(EXAMPLES).input_ids
+    np.testing.assert_array_equal(shared.generate(ids, max_new_tokens=5),
+                                  unshared_copy(shared).generate(ids, max_new_tokens=5))
 
 
 # ---- every architecture ------------------------------------------------------------------------
@@ -363,3 +377,17 @@ def test_bad_input_errors_name_the_problem():
         collate_examples(lm, [])
     with pytest.raises(TypeError, match="build_architecture"):
         collate_examples(object(), EXAMPLES)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_every_architecture_runs_on_cupy_like_on_numpy(name):
+    cpu = build_architecture(name, tiny(), dtype="float64").eval()
+    gpu = build_architecture(name, tiny(), dtype="float64", device="gpu").eval()
+    assert gpu.device == "gpu"
+    kwargs = collate_examples(cpu, EXAMPLES).model_kwargs()
+    out_cpu, out_gpu = cpu(**kwargs), gpu(**kwargs)
+    np.testing.assert_allclose(out_gpu.logits.numpy(), out_cpu.logits.numpy(), rtol=1e-10,
+                               atol=1e-12)
+    out_gpu.loss.backward()
+    assert all(p.grad is not None for p in gpu.parameters())
