@@ -239,6 +239,14 @@ def packed_prefix_lm_mask(prefix_mask, segment_ids):
             & t5_attention.segment_mask(segment_ids, segment_ids))            # (B, 1, L, L)
 
 
+# ---- chapter 10: unsupervised objectives ----------------------------------------------------
+
+def bert_original(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
+    # BERT's 80/10/10 rule: the library's bert_style with 10% of the corrupted tokens kept.
+    return objectives.bert_style(tokens, vocab_size, rng, noise_density=noise_density,
+                                 random_token_prob=0.1, eos_id=eos_id, keep_token_prob=0.1)
+
+
 # ---- chapter 14: decoding --------------------------------------------------------------------
 
 def reorder_kv_cache(cache, beam_rows):
@@ -352,6 +360,12 @@ _TABLE = [
      2, decoder_only_example),
     ("9.2", "ex09_architectures", "packed_prefix_lm_mask", "The prefix-LM mask of a packed row",
      2, packed_prefix_lm_mask),
+    ("10.1", "ex10_objectives", "expected_iid_denoising_lengths",
+     "The i.i.d. baseline's expected lengths", 2, objectives.expected_iid_denoising_lengths),
+    ("10.2", "ex10_objectives", "noise_span_lengths", "The lengths of the corrupted spans", 1,
+     objectives.noise_span_lengths),
+    ("10.3", "ex10_objectives", "bert_original", "BERT's 80/10/10 corruption rule", 2,
+     bert_original),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,
