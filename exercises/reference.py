@@ -21,7 +21,8 @@ import numpy as np
 from minit5 import functional as F
 from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor
-from minit5.data import batching, cleaning, metrics, objectives, packing_lm, tasks
+from minit5.data import (batching, cleaning, corpus_measures, metrics, objectives,
+                         packing_lm, tasks)
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import choice, statistics
 from minit5.nn import Parameter
@@ -366,6 +367,12 @@ _TABLE = [
      objectives.noise_span_lengths),
     ("10.3", "ex10_objectives", "bert_original", "BERT's 80/10/10 corruption rule", 2,
      bert_original),
+    ("11.1", "ex11_datasets", "unigram_cross_entropy", "A corpus's unigram model of a text",
+     2, corpus_measures.unigram_cross_entropy),
+    ("11.2", "ex11_datasets", "repeat_profile", "How often each piece is drawn", 2,
+     corpus_measures.repeat_profile),
+    ("11.3", "ex11_datasets", "shared_spans", "The sentence spans two corpora share", 2,
+     corpus_measures.shared_spans),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,

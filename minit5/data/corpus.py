@@ -398,10 +398,15 @@ def corpus_stats(pages: list[str]) -> CorpusStats:
                        chars=sum(len(p) for p in pages))
 
 
+def lower_words(text: str) -> list[str]:
+    """The words of `text` as this module counts them: lower-cased runs of the letters a-z."""
+    return re.findall(r"[a-z]+", text.lower())
+
+
 def corpus_vocabulary(pages: list[str], min_count: int = 1,
                       max_words: int | None = None) -> list[str]:
-    """Lower-case alphabetic words of `pages`, most frequent first (ties alphabetical); a word
-    list for the synthetic tasks in `minit5.data.tasks`."""
-    counts = collections.Counter(w for p in pages for w in re.findall(r"[a-z]+", p.lower()))
+    """Lower-case alphabetic words of `pages` (`lower_words`), most frequent first (ties
+    alphabetical); a word list for the synthetic tasks in `minit5.data.tasks`."""
+    counts = collections.Counter(w for p in pages for w in lower_words(p))
     words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     return words if max_words is None else words[:max_words]
