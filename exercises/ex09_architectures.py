@@ -1,9 +1,10 @@
 """Chapter 9 exercises: the single-stack models of §3.2, and what the architectures cost.
 
-The chapter draws the attention patterns of Figure 3 for one unpacked sequence and counts the
-parameters and FLOPs of one configuration. These exercises take the next steps: the row a
-decoder-only model reads for one example, the prefix-LM mask of a packed row, and the counts
-for any configuration of any of the five architectures, without building the model. Grade
+The chapter draws the attention patterns of Figure 3 for one unpacked sequence, counts the
+parameters of the encoder-decoder and the language model by hand for one ReLU shape, and the
+FLOPs of the encoder-decoder. These exercises take the next steps: the row a decoder-only
+model reads for one example, the prefix-LM mask of a packed row, and both counts for every
+architecture and any configuration, without building the model. Grade
 with `make grade EX=9.1` or `minit5 grade 9`. Inputs are NumPy arrays (or a config); leave
 them as they were passed.
 """
@@ -57,3 +58,60 @@ def packed_prefix_lm_mask(prefix_mask, segment_ids):
     """
     # TODO: Exercise 9.2
     raise NotImplementedError("Exercise 9.2")
+
+
+def architecture_parameters(name, config):
+    """Exercise 9.3: the parameter count of one of Table 2's architectures, from its config.
+
+    The architectures are those of `minit5.t5.architectures.build_architecture`: the
+    encoder-decoder; the shared encoder-decoder (each decoder block uses its encoder block's
+    self-attention and feed-forward layers, norms included, and the encoder's final norm;
+    the cross-attentions are the decoder's own); the half-depth encoder-decoder
+    (max(1, num_layers // 2) layers in each stack); the language model and the prefix LM (one
+    stack of num_layers blocks without cross-attention). Count every array once, a shared or
+    tied one included, as `count_parameters(build_architecture(name, config))` does, but
+    without building the model. Mind the feed-forward layer's kind (`config.is_gated_act`),
+    the head (`config.tie_word_embeddings`), where the relative-position tables live, and
+    that the inner attention width is `config.inner_dim`.
+
+    Graded: the count exactly, for random configs of every architecture, and the t5-small
+    preset.
+
+    Args:
+        name: one of "encoder-decoder", "shared encoder-decoder", "half-depth
+            encoder-decoder", "language model", "prefix LM".
+        config: a `minit5.T5Config`.
+
+    Returns:
+        The number of parameters, an int.
+    """
+    # TODO: Exercise 9.3
+    raise NotImplementedError("Exercise 9.3")
+
+
+def forward_flops(name, config, inputs_length, targets_length):
+    """Exercise 9.4: the FLOPs of one forward pass of one example, for each architecture.
+
+    Count the matrix products only, 2 FLOPs per multiply-add: every projection (q, k, v, o of
+    every attention, the feed-forward matrices, the output projection to the vocabulary) on
+    every position it is applied to, and the two attention products (scores and weighted
+    values) over every (query, key) pair computed, the masked pairs included. Leave out norms,
+    softmax, the position bias and the embedding lookup. An encoder-decoder's encoder reads the
+    inputs_length input tokens and its decoder the targets_length target tokens, and only the
+    targets are projected to the vocabulary; a single stack reads inputs and targets as one
+    sequence and projects every position of it. The half-depth model has
+    max(1, num_layers // 2) layers in each stack.
+
+    Graded: the count exactly, for random configs, lengths and architectures.
+
+    Args:
+        name: one of the five architectures (see Exercise 9.3).
+        config: a `minit5.T5Config`.
+        inputs_length: the input tokens n (>= 1 for an encoder-decoder, >= 0 otherwise).
+        targets_length: the target tokens m (>= 1).
+
+    Returns:
+        The FLOPs, an int.
+    """
+    # TODO: Exercise 9.4
+    raise NotImplementedError("Exercise 9.4")

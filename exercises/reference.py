@@ -28,7 +28,7 @@ from minit5.experiments import choice, statistics
 from minit5.nn import Parameter
 from minit5.optim import Adafactor, schedules
 from minit5.t5 import attention as t5_attention
-from minit5.t5 import generation
+from minit5.t5 import counting, generation
 from minit5.t5 import model as t5_model
 from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
@@ -361,6 +361,10 @@ _TABLE = [
      2, decoder_only_example),
     ("9.2", "ex09_architectures", "packed_prefix_lm_mask", "The prefix-LM mask of a packed row",
      2, packed_prefix_lm_mask),
+    ("9.3", "ex09_architectures", "architecture_parameters",
+     "Parameters of every architecture, from the config", 2, counting.architecture_parameters),
+    ("9.4", "ex09_architectures", "forward_flops", "FLOPs of every architecture", 3,
+     counting.forward_flops),
     ("10.1", "ex10_objectives", "expected_iid_denoising_lengths",
      "The i.i.d. baseline's expected lengths", 2, objectives.expected_iid_denoising_lengths),
     ("10.2", "ex10_objectives", "noise_span_lengths", "The lengths of the corrupted spans", 1,

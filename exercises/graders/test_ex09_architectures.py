@@ -1,5 +1,8 @@
 """Graders for chapter 9 (architectures): each compares the student's function with the
-library's (`minit5.data.packing_lm.pack_decoder_only`, `minit5.t5.attention`'s masks)."""
+library's (`minit5.data.packing_lm.pack_decoder_only`, `minit5.t5.attention`'s masks,
+`minit5.t5.counting`)."""
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -7,10 +10,14 @@ from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
 from exercises.graders.report import check_equal, check_pair, fail
+from minit5 import T5Config
 from minit5.data.packing_lm import pack_decoder_only
+from minit5.t5.architectures import ARCHITECTURES
 
 decoder_only_example = exercise("9.1")
 packed_prefix_lm_mask = exercise("9.2")
+architecture_parameters = exercise("9.3")
+forward_flops = exercise("9.4")
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -126,3 +133,134 @@ def test_packed_prefix_lm_mask_matches_library(case):
                 "which example each key belongs to matters, and so does padding",
                 inputs={"prefix_mask": prefix_mask, "segment_ids": segment_ids},
                 mistakes=packed_mistakes(prefix_mask, segment_ids))
+
+
+# ---- 9.3 and 9.4: counting parameters and FLOPs -----------------------------------------------
+
+DECODER_ONLY = ("language model", "prefix LM")
+
+
+@st.composite
+def config_case(draw):
+    name = draw(st.sampled_from(ARCHITECTURES))
+    num_layers = draw(st.integers(1, 6))
+    config = T5Config(
+        vocab_size=draw(st.integers(8, 300)), d_model=draw(st.integers(1, 48)),
+        d_kv=draw(st.integers(1, 16)), num_heads=draw(st.integers(1, 6)),
+        d_ff=draw(st.integers(1, 96)), num_layers=num_layers,
+        num_decoder_layers=(draw(st.integers(1, 6)) if name == "encoder-decoder"
+                            else num_layers),
+        relative_attention_num_buckets=draw(st.sampled_from([4, 8, 32])),
+        feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
+        tie_word_embeddings=draw(st.booleans()))
+    return name, config
+
+
+def _stacks(name):
+    return 1 if name in DECODER_ONLY or name == "shared encoder-decoder" else 2
+
+
+def _layers(name, config):
+    return max(1, config.num_layers // 2) if name.startswith("half-depth") else config.num_layers
+
+
+def parameter_mistakes(name, config):
+    right = reference("9.3")
+    count = right(name, config)
+    d, table = config.d_model, config.relative_attention_num_buckets * config.num_heads
+    ffn_layers = _layers(name, config) * _stacks(name)
+    mistakes = [("a relative-position table in every block instead of in block 0 of a stack",
+                 count + (_layers(name, config) - 1) * table * _stacks(name))]
+    if name == "shared encoder-decoder":
+        mistakes += [("counting the shared arrays twice, once for each stack",
+                      right("encoder-decoder", config)),
+                     ("leaving out the decoder's own cross-attentions",
+                      right("language model", config))]
+    if not config.tie_word_embeddings:
+        mistakes.append(("leaving out the untied lm_head", count - config.vocab_size * d))
+    if config.is_gated_act:
+        mistakes.append(("a feed-forward layer of two matrices where the gated one has three",
+                         count - ffn_layers * d * config.d_ff))
+    if name.startswith("half-depth"):
+        half = _layers(name, config)
+        mistakes.append(("halving only the encoder", right("encoder-decoder", dataclasses.replace(
+            config, num_layers=half, num_decoder_layers=config.num_layers))))
+    if name in DECODER_ONLY:
+        mistakes.append(("giving the single stack cross-attentions",
+                         count + config.num_layers * (4 * d * config.inner_dim + d)))
+    return mistakes
+
+
+PARAMETERS_HINT = ("build the model with build_architecture and compare model.named_parameters() "
+                   "with your count, array by array")
+
+
+def grade_parameters(name, config):
+    __tracebackhide__ = True
+    expected = reference("9.3")(name, config)
+    check_equal("architecture_parameters", architecture_parameters(name, config), expected,
+                PARAMETERS_HINT, inputs={"name": name, "config": config},
+                mistakes=parameter_mistakes(name, config))
+
+
+@pytest.mark.ex9_3
+@given(config_case())
+def test_architecture_parameters_matches_library(case):
+    grade_parameters(*case)
+
+
+@pytest.mark.ex9_3
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_parameters_of_t5_small(name):
+    grade_parameters(name, T5Config.preset("t5-small"))
+
+
+def flops_mistakes(name, config, n, m):
+    right = reference("9.4")
+    count = right(name, config, n, m)
+    d, n_a, head = config.d_model, config.inner_dim, 2 * config.d_model * config.vocab_size
+    mistakes = [("counting 1 FLOP per multiply-add instead of 2", count // 2)]
+    if name in DECODER_ONLY:
+        mistakes += [("projecting only the target positions to the vocabulary",
+                      count - n * head),
+                     ("leaving out the output projection", count - (n + m) * head),
+                     ("counting only the unmasked (query, key) pairs of the causal mask",
+                      count - config.num_layers * 4 * n_a * ((n + m) ** 2 - (n + m) * (n + m + 1)
+                                                             // 2))]
+    else:
+        layers = _layers(name, config) if not name == "encoder-decoder" \
+            else config.num_decoder_layers
+        mistakes += [("leaving out the output projection", count - m * head),
+                     ("projecting the cross-attention's keys and values from the targets",
+                      count + layers * 4 * (m - n) * d * n_a),
+                     ("counting only the unmasked (query, key) pairs of the causal mask",
+                      count - layers * 4 * n_a * (m * m - m * (m + 1) // 2))]
+    return mistakes
+
+
+FLOPS_HINT = ("count one kind of product at a time (projections, attention products, the "
+              "vocabulary projection) and check which positions each is applied to")
+
+
+@pytest.mark.ex9_4
+@given(config_case(), st.integers(0, 40), st.integers(1, 40))
+def test_forward_flops_matches_library(case, n, m):
+    name, config = case
+    if name not in DECODER_ONLY:
+        n = max(n, 1)
+    expected = reference("9.4")(name, config, n, m)
+    check_equal("forward_flops", forward_flops(name, config, n, m), expected, FLOPS_HINT,
+                inputs={"name": name, "config": config, "inputs_length": n,
+                        "targets_length": m},
+                mistakes=flops_mistakes(name, config, n, m))
+
+
+@pytest.mark.ex9_4
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_forward_flops_of_t5_small_at_the_baseline_lengths(name):
+    config, n, m = T5Config.preset("t5-small"), 512, 114
+    expected = reference("9.4")(name, config, n, m)
+    check_equal("forward_flops", forward_flops(name, config, n, m), expected, FLOPS_HINT,
+                inputs={"name": name, "config": "T5Config.preset('t5-small')",
+                        "inputs_length": n, "targets_length": m},
+                mistakes=flops_mistakes(name, config, n, m))
