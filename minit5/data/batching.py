@@ -57,6 +57,11 @@ class Batch:
                         for f in fields(self)})
 
     @property
+    def num_tokens(self) -> int:
+        """Tokens the step processes: real encoder tokens plus scored decoder tokens."""
+        return int((self.attention_mask != 0).sum() + (self.labels != IGNORE_INDEX).sum())
+
+    @property
     def is_packed(self):
         return self.encoder_segment_ids is not None
 

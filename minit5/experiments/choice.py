@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.autograd import no_grad
-from minit5.data.batching import collate
+from minit5.t5.architectures import collate_examples
 from minit5.t5.generation import eval_mode
 from minit5.train.evaluate import predict
 
@@ -20,12 +20,15 @@ BATCH = 64          # (input, option) pairs per forward pass
 
 
 def option_log_likelihoods(model, tokenizer, pairs) -> np.ndarray:
-    """log p(target </s> | input) for each (input, target) text pair, as float64 (N,)."""
+    """log p(target </s> | input) for each (input, target) text pair, as float64 (N,).
+
+    Any architecture of `minit5.t5.architectures`: its logits line up with its batch's labels
+    (a decoder-only model reads input and target as one sequence and scores the target part)."""
     encoded = [(tokenizer.encode(s), tokenizer.encode(t)) for s, t in pairs]
     out = []
     with no_grad(), eval_mode(model):
         for start in range(0, len(encoded), BATCH):
-            batch = collate(encoded[start:start + BATCH])
+            batch = collate_examples(model, encoded[start:start + BATCH])
             logits = model(**batch.model_kwargs()).logits.numpy().astype(np.float64)  # (B, T, V)
             logits -= logits.max(axis=-1, keepdims=True)
             log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))   # (B, T, V)

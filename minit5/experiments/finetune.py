@@ -12,6 +12,7 @@ import numpy as np
 
 from minit5.data.batching import collate
 from minit5.experiments.choice import answers, evaluate
+from minit5.t5.architectures import collate_examples
 from minit5.train.pipeline import build_optimizer
 from minit5.train.streams import FINETUNE
 from minit5.train.trainer import Trainer
@@ -20,14 +21,15 @@ from minit5.train.trainer import Trainer
 class ExampleStream:
     """Rows of `batch_size` (input, target) pairs taken in order from successive shuffled
     passes over `examples` (all tasks' training examples together: a mixture in proportion to
-    their sizes, §3.5.2)."""
+    their sizes, §3.5.2), batched by `collate` (an encoder-decoder's by default; any model's
+    with `minit5.t5.architectures.collate_examples`)."""
 
-    def __init__(self, examples, tokenizer, batch_size: int, seed: int):
+    def __init__(self, examples, tokenizer, batch_size: int, seed: int, collate=collate):
         if not examples:
             raise ValueError("ExampleStream: no training examples; pass at least one "
                              "(input, target) pair")
         self.encoded = [(tokenizer.encode(s), tokenizer.encode(t)) for s, t in examples]
-        self.batch_size, self.seed = batch_size, seed
+        self.batch_size, self.seed, self.collate = batch_size, seed, collate
 
     def _index(self, position: int) -> int:
         n = len(self.encoded)
@@ -36,7 +38,8 @@ class ExampleStream:
 
     def batch(self, step: int):
         first = (step - 1) * self.batch_size          # steps count from 1
-        return collate([self.encoded[self._index(first + r)] for r in range(self.batch_size)])
+        return self.collate([self.encoded[self._index(first + r)]
+                             for r in range(self.batch_size)])
 
 
 def finetune_and_test(model, tokenizer, bench, train_set: dict, cfg, run_dir,
@@ -48,7 +51,8 @@ def finetune_and_test(model, tokenizer, bench, train_set: dict, cfg, run_dir,
     "score", "validation_curve", "train_loss", "examples"}; with `test=False` (tuning) the test
     split is never scored and "test", "score" and "examples" are absent."""
     examples = [pair for task in bench.tasks for pair in train_set[task]]
-    stream = ExampleStream(examples, tokenizer, cfg.batch_size, cfg.seed)
+    stream = ExampleStream(examples, tokenizer, cfg.batch_size, cfg.seed,
+                           lambda rows: collate_examples(model, rows))
     best = {"score": -1.0}
 
     def validate(m):

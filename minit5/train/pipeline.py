@@ -59,13 +59,17 @@ def make_tokenizer(pages, path, vocab_size, seed=0, tasks=None):
     return Tokenizer(path)
 
 
+def model_config(cfg, vocab_size) -> T5Config:
+    """The T5Config of a training configuration's model, for a tokenizer of `vocab_size`."""
+    return T5Config(vocab_size=vocab_size, d_model=cfg.d_model, d_kv=cfg.d_kv, d_ff=cfg.d_ff,
+                    num_heads=cfg.num_heads, num_layers=cfg.num_layers,
+                    feed_forward_proj=cfg.feed_forward_proj, dropout_rate=cfg.dropout_rate,
+                    tie_word_embeddings=cfg.tie_word_embeddings)
+
+
 def build_model(cfg, vocab_size, seed=None):
-    config = T5Config(vocab_size=vocab_size, d_model=cfg.d_model, d_kv=cfg.d_kv, d_ff=cfg.d_ff,
-                      num_heads=cfg.num_heads, num_layers=cfg.num_layers,
-                      feed_forward_proj=cfg.feed_forward_proj, dropout_rate=cfg.dropout_rate,
-                      tie_word_embeddings=cfg.tie_word_embeddings)
-    model = T5ForConditionalGeneration(config, seed=cfg.seed if seed is None else seed,
-                                       dtype=cfg.dtype)
+    model = T5ForConditionalGeneration(model_config(cfg, vocab_size),
+                                       seed=cfg.seed if seed is None else seed, dtype=cfg.dtype)
     return model.to(cfg.device)
 
 

@@ -5,6 +5,8 @@ else, so the "data position" of a run is just its step: resuming at step s repla
 batches an uninterrupted run would have seen, with no iterator state to save.
 
   SpanCorruptionStream   pre-training (§3.1.4): pieces of documents, span-corrupted, packed.
+  ObjectiveStream        pre-training with any objective of §3.3 and any architecture of §3.2:
+                         one document piece per row, padded (Part II's miniatures).
   TaskMixtureStream      fine-tuning (§3.5.2): synthetic tasks mixed at given rates, padded.
 """
 from __future__ import annotations
@@ -21,6 +23,22 @@ PRETRAIN, FINETUNE, EVAL, DROPOUT = 0, 1, 2, 3   # stream ids inside the seed (t
 
 def step_rng(seed: int, step: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, step, stream])
+
+
+def document_pieces(documents_ids, length: int, min_piece: int = 8) -> list:
+    """Each document's token ids cut into consecutive pieces of `length` (the last one of a
+    document shorter); pieces under `min_piece` tokens are dropped."""
+    pieces = []
+    for ids in documents_ids:
+        ids = np.asarray(ids, dtype=np.int64)
+        for start in range(0, len(ids), length):
+            piece = ids[start:start + length]
+            if len(piece) >= min_piece:
+                pieces.append(piece)
+    if not pieces:
+        raise ValueError(f"the corpus gave no pieces of at least {min_piece} tokens: give it "
+                         "more text")
+    return pieces
 
 
 class SpanCorruptionStream:
@@ -41,16 +59,7 @@ class SpanCorruptionStream:
         else:
             raise ValueError(f"objective={objective!r}: choose span_corruption or iid_denoising")
         self.objective = objective
-        self.pieces = []
-        for ids in documents_ids:
-            ids = np.asarray(ids, dtype=np.int64)
-            for start in range(0, len(ids), self.tokens_length):
-                piece = ids[start:start + self.tokens_length]
-                if len(piece) >= min_piece:
-                    self.pieces.append(piece)
-        if not self.pieces:
-            raise ValueError("the corpus gave no pieces of at least "
-                             f"{min_piece} tokens: give it more text")
+        self.pieces = document_pieces(documents_ids, self.tokens_length, min_piece)
         self.vocab_size, self.inputs_length = vocab_size, inputs_length
         self.batch_size, self.seed, self.pack_rows = batch_size, seed, pack_rows
         self.noise = dict(noise_density=noise_density,
@@ -80,6 +89,28 @@ class SpanCorruptionStream:
             if len(packed) >= self.batch_size:
                 return packed[:self.batch_size]
             budget += self.inputs_length * (self.batch_size - len(packed))
+
+
+class ObjectiveStream:
+    """Row r of step s is one piece drawn uniformly (with replacement) from `pieces`, turned
+    into an (inputs, targets) pair by `objective(piece, rng)`; `collate(examples)` makes the
+    batch the model reads (padding to the longest row; a decoder-only model's collate joins
+    inputs and targets into one sequence). Every objective of §3.3 thus sees the same text per
+    step, whatever lengths its inputs and targets come out at."""
+
+    def __init__(self, pieces, objective, collate, batch_size: int, seed: int):
+        if not len(pieces):
+            raise ValueError("ObjectiveStream: no pieces to draw from; give it some text")
+        self.pieces, self.objective, self.collate = pieces, objective, collate
+        self.batch_size, self.seed = batch_size, seed
+
+    def examples(self, step: int) -> list:
+        rng = step_rng(self.seed, step, PRETRAIN)
+        return [self.objective(self.pieces[int(rng.integers(len(self.pieces)))], rng)
+                for _ in range(self.batch_size)]
+
+    def batch(self, step: int):
+        return self.collate(self.examples(step))
 
 
 class TaskMixtureStream:

@@ -30,7 +30,6 @@ import time
 import numpy as np
 
 from minit5.backend import get_array_module, to_numpy
-from minit5.labels import IGNORE_INDEX
 from minit5.optim import clip_grad_norm
 from minit5.optim.schedules import Constant, InverseSqrt, LinearWarmupDecay
 from minit5.train import checkpoint as ckpt
@@ -119,7 +118,7 @@ class Trainer:
         if self.config.clip_grad_norm > 0:
             grad_norm = float(clip_grad_norm(self.model.parameters(), self.config.clip_grad_norm))
         self.optimizer.step()
-        tokens = int((batch.attention_mask != 0).sum() + (batch.labels != IGNORE_INDEX).sum())
+        tokens = batch.num_tokens
         return loss, tokens, grad_norm
 
     def read_losses(self):
