@@ -159,12 +159,13 @@ def run_experiment(experiment: Experiment, scale: float = 1.0, seeds: int | None
 def format_table(results: dict) -> str:
     """The headline table: each row's per-seed scores, mean +- std, and the paper's number."""
     seeds = results["seeds"]
-    head = f"{'row':<24} " + " ".join(f"{'seed ' + str(s):>8}" for s in seeds)
+    width = max([24] + [len(row) for row in results["average"]])
+    head = f"{'row':<{width}} " + " ".join(f"{'seed ' + str(s):>8}" for s in seeds)
     lines = [head + f" {'mean':>7} {'std':>6} {'paper':>7}"]
     for row, values in results["average"].items():
         stats = results["summary"][row]
         paper = results["paper"].get(row)
-        lines.append(f"{row:<24} " + " ".join(f"{v:>8.2f}" for v in values)
+        lines.append(f"{row:<{width}} " + " ".join(f"{v:>8.2f}" for v in values)
                      + f" {stats['mean']:>7.2f} {stats['std']:>6.2f} "
                      + (f"{paper:>7.2f}" if paper is not None else f"{'':>7}"))
     return "\n".join(lines)
