@@ -32,7 +32,7 @@ def list_experiments() -> str:
     lines = [f"{'name':<8} {'paper':<10} {'section':<8} {'CPU budget':>11}  rows"]
     for e in all_experiments():
         lines.append(f"{e.name:<8} {e.table:<10} {e.section:<8} {e.cpu_minutes:>7.0f} min  "
-                     f"{', '.join(e.rows)}")
+                     f"{' | '.join(e.rows)}")
     return "\n".join(lines) + ("\n(CPU budget: wall time at --scale 1 with the default seeds "
                                "on 2 CPU cores)")
 
