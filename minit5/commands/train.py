@@ -6,6 +6,8 @@ Your own data: `--corpus` takes a .txt / .jsonl / .json.gz file or a folder of t
 shards too); `finetune --task-file FILE` takes a TSV (input<TAB>target) or JSONL
 ({"input", "target"}) task, with `--eval-file` or a held-out `--valid-fraction`, scored by
 `--metric` (see minit5.data.task_files).
+Under `mpiexec -n N` the N processes share each batch (minit5.train.distributed); rank 0
+alone writes the tokenizer, checkpoints, log, plot and model and prints.
 """
 from __future__ import annotations
 
@@ -41,13 +43,15 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from minit5.backend import resolve_device
     from minit5.commands.ctrl_c import stop_on_ctrl_c
     from minit5.data.tokenizer import Tokenizer
     from minit5.t5 import T5ForConditionalGeneration
-    from minit5.train import pipeline
+    from minit5.train import distributed, pipeline
     from minit5.train.config import TrainConfig, apply_overrides
 
     cfg = apply_overrides(TrainConfig.preset(args.preset), args.overrides)
+    comm = distributed.world(resolve_device(cfg.device))   # picks this rank's GPU, if any
     run_dir = pathlib.Path(args.run)
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"--run {run_dir} is a file; pass a folder for the run's "
@@ -67,8 +71,12 @@ def run(args):
     if args.phase == "pretrain":
         pages = pipeline.load_corpus(args.corpus)
         if tokenizer is None:
-            tokenizer = pipeline.make_tokenizer(pages, run_dir / "spiece.model", args.vocab_size,
-                                                cfg.seed, pipeline.default_tasks()[0])
+            path = run_dir / "spiece.model"
+            if comm.is_root:
+                pipeline.make_tokenizer(pages, path, args.vocab_size, cfg.seed,
+                                        pipeline.default_tasks()[0])
+            comm.barrier()
+            tokenizer = Tokenizer(path)
         with stop_on_ctrl_c() as stop:
             model, trainer = pipeline.pretrain(cfg, run_dir, tokenizer, pages, args.resume,
                                                progress, stop=stop)
@@ -87,6 +95,9 @@ def run(args):
             model, trainer = pipeline.finetune(cfg, run_dir, tokenizer, model, args.resume,
                                                progress, tasks=tasks, evaluation=evaluation,
                                                stop=stop)
+    if not comm.is_root:
+        return 0
+    if args.phase == "finetune":
         for row in trainer.evals[-1:]:
             print("evaluation:", row)
     model.save_pretrained(run_dir / "model")

@@ -19,6 +19,10 @@ that never loses work.
   The command line sets it on Ctrl-C (minit5.commands.ctrl_c); the trainer installs no signal
   handler, so it runs in any thread.
 - Messages go to the `minit5.train` logger (warnings reach stderr without any set-up).
+- Under `mpiexec -n N` (minit5.train.distributed) each rank computes its share of the global
+  batch and one all-reduce sums the gradients, so every rank applies the same update, that of
+  the whole batch; rank 0 alone writes checkpoints, logs and the plot, every rank resumes from
+  them, and a run may be resumed with another N.
 """
 from __future__ import annotations
 
@@ -29,10 +33,11 @@ import time
 
 import numpy as np
 
-from minit5.backend import get_array_module, to_numpy
+from minit5.backend import device_of, get_array_module, to_numpy
 from minit5.optim import clip_grad_norm
 from minit5.optim.schedules import Constant, InverseSqrt, LinearWarmupDecay
 from minit5.train import checkpoint as ckpt
+from minit5.train import distributed
 from minit5.train.streams import DROPOUT, step_rng
 
 
@@ -62,8 +67,9 @@ def make_schedule(name: str, peak: float, warmup: int, total: int):
 
 class Trainer:
     def __init__(self, model, optimizer, stream, config, run_dir, evaluate=None,
-                 progress=True, name="train", stop=None):
+                 progress=True, name="train", stop=None, comm=None):
         self.model, self.optimizer, self.stream = model, optimizer, stream
+        self.comm = comm or distributed.world(device_of(next(iter(model.parameters())).data))
         self.config, self.evaluate, self.progress, self.name = config, evaluate, progress, name
         self.run_dir = pathlib.Path(run_dir)
         self.schedule = make_schedule(config.schedule, config.lr, config.warmup_steps,
@@ -79,6 +85,8 @@ class Trainer:
         return {"config": self.config.to_dict(), "history": self.history, "evals": self.evals}
 
     def save(self):
+        if not self.comm.is_root:
+            return ckpt.checkpoint_dir(self.run_dir, self.step)
         return ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.optimizer,
                                     self._trainer_state(), self.config.keep_last)
 
@@ -104,16 +112,27 @@ class Trainer:
     def train_step(self, step, read_loss=True):
         """One update. Returns (loss, tokens, grad_norm); the loss is a float when `read_loss`
         (read before the update, which is not applied if it is not finite) and None otherwise
-        (it stays on the device until the next read)."""
+        (it stays on the device until the next read).
+
+        With N ranks this rank computes its rows of the step's batch; its mean loss is scaled
+        by its share of the batch's scored tokens, so the all-reduced sums are the whole
+        batch's mean loss and its gradient (minit5.train.distributed)."""
         batch = self.stream.batch(step)
+        share, weight = self.comm.share(batch)
         self.optimizer.lr = self.schedule(step)
         self.model.train()
-        self.model.set_dropout_rng(step_rng(self.config.seed, step, DROPOUT))
-        out = self.model(**batch.model_kwargs())
-        self._unread.append((step, out.loss.data))
-        loss = self.read_losses() if read_loss else None
+        self.model.set_dropout_rng(self.comm.dropout_rng(
+            step_rng(self.config.seed, step, DROPOUT), len(batch)))
         self.model.zero_grad()
-        out.loss.backward()
+        parameters = list(self.model.parameters())
+        if weight:
+            scaled = self.model(**share.model_kwargs()).loss * weight
+            scaled.backward()
+            loss = scaled.data
+        else:                     # no scored token in this rank's rows: it adds nothing
+            loss = get_array_module(parameters[0].data).zeros((), parameters[0].dtype)
+        self._unread.append((step, self.comm.reduce_gradients(parameters, loss)))
+        loss = self.read_losses() if read_loss else None
         grad_norm = None
         if self.config.clip_grad_norm > 0:
             grad_norm = float(clip_grad_norm(self.model.parameters(), self.config.clip_grad_norm))
@@ -146,9 +165,11 @@ class Trainer:
 
     def train(self, resume=False):
         """Run to config.steps. Returns "done", "interrupted" or raises NonFiniteLoss."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.comm.check_same_config(self.config.to_dict())
+        if self.comm.is_root:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         resumed = resume and self.resume()
-        if resume and not resumed:
+        if resume and not resumed and self.comm.is_root:
             log.warning("[%s] no checkpoint in %s to resume from: starting fresh", self.name,
                         self.run_dir)
         if not resumed:
@@ -167,7 +188,7 @@ class Trainer:
                 saves = step % cfg.checkpoint_every == 0 or last
                 loss, tokens, grad_norm = self.train_step(
                     step, read_loss=logs or evaluates or saves)
-                stopping = self.stop is not None and self.stop.is_set()
+                stopping = self.comm.any(self.stop is not None and self.stop.is_set())
                 if stopping and not saves:
                     self.read_losses()                  # never save a non-finite state
                     saves = True
@@ -188,8 +209,10 @@ class Trainer:
                 if saves:
                     self.save()
                 if stopping:
-                    log.warning("[%s] interrupted: saved step %d to %s; continue with --resume",
-                                self.name, step, ckpt.checkpoint_dir(self.run_dir, step))
+                    if self.comm.is_root:
+                        log.warning("[%s] interrupted: saved step %d to %s; continue with "
+                                    "--resume", self.name, step,
+                                    ckpt.checkpoint_dir(self.run_dir, step))
                     status = "interrupted"
                     break
         finally:
@@ -199,7 +222,7 @@ class Trainer:
         return status
 
     def _progress_bar(self):
-        if not self.progress:
+        if not self.progress or not self.comm.is_root:
             return None
         from tqdm import tqdm
         return tqdm(total=self.config.steps, initial=self.step, desc=self.name, unit="step",
@@ -213,10 +236,14 @@ class Trainer:
     def _log(self, record):
         if "eval" not in record:
             self.history.append(record)
+        if not self.comm.is_root:
+            return
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
     def _rewrite_log(self):
+        if not self.comm.is_root:
+            return
         records = [*self.history, *({"step": e["step"], "eval": e} for e in self.evals)]
         records.sort(key=lambda r: (r["step"], "eval" in r))
         tmp = self.log_path.with_suffix(".jsonl.tmp")
@@ -224,7 +251,7 @@ class Trainer:
         tmp.replace(self.log_path)
 
     def plot(self, path=None):
-        if not self.history:
+        if not self.history or not self.comm.is_root:
             return None
         from minit5.train.plot import plot_loss
         return plot_loss({self.name: self.history}, path or self.run_dir / "loss.png")

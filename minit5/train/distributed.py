@@ -1,0 +1,210 @@
+"""Data parallelism: N processes (ranks) each take a share of the global batch; one all-reduce
+per step sums their gradients, so every rank applies the update of the whole batch.
+
+    mpiexec -n 2 minit5 train pretrain --run runs/dp      # CPUs: mpi4py (pip install minit5[dist])
+    MINIT5_DEVICE=gpu mpiexec -n 2 minit5 train ...        # GPUs: NCCL, one GPU per rank
+
+`world(device)` is the communicator of this process: `Single` when it was not started by
+mpiexec (nothing changes, mpi4py is not imported), `MPIWorld` on CPUs, `NCCLWorld` on GPUs
+(cupyx.distributed for the gradients, mpi4py for start-up and small host messages).
+
+Why the result does not depend on N:
+- Every rank builds the same global batch of step s (the streams are functions of (seed, s))
+  and keeps the contiguous rows `share_bounds` gives it.
+- The loss of a step is the mean over the scored tokens of the WHOLE batch. Rank r scales its
+  own mean loss by n_r / n (its scored tokens over the batch's), so the sum over ranks of the
+  scaled losses, and of their gradients, is the single-process loss and gradient; a mean of
+  per-rank means would weight rows of short targets too heavily.
+- Dropout draws each mask for the whole batch from the step's Generator and keeps the rank's
+  rows (`RowShareGenerator`), so a row's mask is the same for every N. Every dropout site of
+  the model has the batch on its first axis.
+What is left is rounding: float additions in another order (per-rank sums, then the
+all-reduce), about 1e-16 relative per step in float64 and 1e-7 in float32.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from minit5.backend import get_array_module
+from minit5.labels import IGNORE_INDEX
+
+# Set by the launchers of OpenMPI, MPICH / Intel MPI (PMI) and PMIx for every rank they start.
+LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")
+
+
+def launched_by_mpiexec(environ=os.environ) -> bool:
+    return any(name in environ for name in LAUNCHER_VARIABLES)
+
+
+def share_bounds(rows: int, size: int, rank: int) -> slice:
+    """The contiguous rows of a global batch of `rows` that rank `rank` of `size` computes."""
+    if rows < size:
+        raise ValueError(f"the batch has {rows} rows but {size} processes share it: every "
+                         f"process needs at least one row; use --batch_size >= {size} or fewer "
+                         "processes (mpiexec -n)")
+    return slice(rows * rank // size, rows * (rank + 1) // size)
+
+
+class RowShareGenerator(np.random.Generator):
+    """A Generator whose `random(shape)` draws (global_rows, *shape[1:]) and returns `rows`:
+    a share of the batch gets exactly the numbers its rows would get in the whole batch."""
+
+    def __init__(self, generator: np.random.Generator, global_rows: int, rows: slice):
+        super().__init__(generator.bit_generator)
+        self.global_rows, self.rows = global_rows, rows
+
+    def random(self, size=None, dtype=np.float64, out=None):
+        if size is None or out is not None or len(size) == 0:
+            raise ValueError("RowShareGenerator.random needs a shape whose first axis is the "
+                             "batch (the dropout masks' shapes)")
+        shape = (self.global_rows, *tuple(size)[1:])
+        return super().random(shape, dtype=dtype)[self.rows]
+
+
+def config_digest(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
+class Communicator:
+    """What the trainer needs from the ranks: `size`, `rank`, `allreduce_sum` (of one flat
+    array, in place), `any` (of a host bool) and `allgather` (of small host objects)."""
+
+    size, rank = 1, 0
+
+    @property
+    def is_root(self) -> bool:
+        return self.rank == 0
+
+    def share(self, batch):
+        """(this rank's rows of `batch`, the weight n_r / n of its mean loss)."""
+        if self.size == 1:
+            return batch, 1.0
+        mine = batch[share_bounds(len(batch), self.size, self.rank)]
+        scored = scored_tokens(batch)
+        return mine, (scored_tokens(mine) / scored if scored else 0.0)
+
+    def dropout_rng(self, generator, global_rows: int):
+        if self.size == 1:
+            return generator
+        return RowShareGenerator(generator, global_rows,
+                                 share_bounds(global_rows, self.size, self.rank))
+
+    def reduce_gradients(self, parameters, loss):
+        """Sum the gradients of `parameters` and the (weighted) `loss` over the ranks, in one
+        flat buffer; the gradients are replaced in place, the summed loss is returned."""
+        if self.size == 1:
+            return loss
+        parameters = list(parameters)
+        xp = get_array_module(loss)
+        grads = [p.data * 0 if p.grad is None else p.grad for p in parameters]
+        flat = xp.concatenate([g.reshape(-1) for g in grads]
+                              + [xp.asarray(loss, dtype=grads[0].dtype).reshape(1)])
+        self.allreduce_sum(flat)
+        start = 0
+        for p, g in zip(parameters, grads):
+            p.grad = flat[start:start + g.size].reshape(g.shape)
+            start += g.size
+        return flat[-1].astype(loss.dtype)
+
+    def check_same_config(self, config: dict):
+        """Raise, on every rank, if the ranks were started with different settings."""
+        if self.size == 1:
+            return
+        configs = self.allgather(config)
+        digests = [config_digest(c) for c in configs]
+        if len(set(digests)) == 1:
+            return
+        differ = sorted(k for k in set().union(*configs)
+                        if len({json.dumps(c.get(k)) for c in configs}) > 1)
+        raise ValueError(f"the {self.size} processes were started with different training "
+                         f"settings ({', '.join(differ)}): give every rank the same command "
+                         "line (mpiexec -n N minit5 train ...)")
+
+    def barrier(self):
+        """Wait until every rank is here (rank 0 wrote a file the others read next)."""
+
+
+class Single(Communicator):
+    """One process: no MPI, nothing to reduce."""
+
+    def allreduce_sum(self, flat):
+        return flat
+
+    def any(self, flag: bool) -> bool:
+        return bool(flag)
+
+    def allgather(self, value):
+        return [value]
+
+
+class MPIWorld(Communicator):
+    """The ranks of mpiexec on CPUs, through mpi4py (MPI.COMM_WORLD)."""
+
+    def __init__(self, comm):
+        self.comm = comm
+        self.size, self.rank = comm.Get_size(), comm.Get_rank()
+
+    def allreduce_sum(self, flat):
+        from mpi4py import MPI
+        self.comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
+        return flat
+
+    def any(self, flag: bool) -> bool:
+        from mpi4py import MPI
+        return bool(self.comm.allreduce(int(bool(flag)), op=MPI.SUM))
+
+    def allgather(self, value):
+        return self.comm.allgather(value)
+
+    def barrier(self):
+        self.comm.Barrier()
+
+
+class NCCLWorld(MPIWorld):
+    """The ranks of mpiexec on GPUs: gradients through NCCL (cupyx.distributed), one GPU per
+    rank (the rank's index among the ranks of its machine); start-up and small host messages
+    through mpi4py. Untested here: written without a GPU to run it on."""
+
+    def __init__(self, comm):
+        super().__init__(comm)
+        import cupy
+        from cupyx import distributed
+        from mpi4py import MPI
+        local_rank = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
+        cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
+        self.nccl = distributed.init_process_group(self.size, self.rank, backend="nccl",
+                                                   use_mpi=True)
+
+    def allreduce_sum(self, flat):
+        self.nccl.all_reduce(flat, flat, op="sum")
+        return flat
+
+
+def scored_tokens(batch) -> int:
+    """Decoder positions the loss counts (labels other than -100)."""
+    return int((np.asarray(batch.labels) != IGNORE_INDEX).sum())
+
+
+_WORLD = None
+
+
+def world(device: str = "cpu") -> Communicator:
+    """This process's communicator (made once): Single unless started by mpiexec."""
+    global _WORLD
+    if _WORLD is not None:
+        return _WORLD
+    if not launched_by_mpiexec():
+        _WORLD = Single()
+        return _WORLD
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise RuntimeError("this process was started by mpiexec but mpi4py is not installed: "
+                           "install minit5[dist] (pip install -e \".[dist]\"), which brings "
+                           "mpi4py and Open MPI") from None
+    _WORLD = NCCLWorld(MPI.COMM_WORLD) if device == "gpu" else MPIWorld(MPI.COMM_WORLD)
+    return _WORLD
