@@ -27,8 +27,9 @@ $(STAMP)-base: pyproject.toml | $(PY)
 	$(PIP) install -q -e .
 	touch $@
 
+# The dist extra (mpi4py + the Open MPI wheel, ~10 MB) comes along so the mpiexec tests run.
 $(STAMP)-test: pyproject.toml | $(PY)
-	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q -e ".[test,dist]"
 	touch $@
 
 # torch==2.13.0 first: on these machines that pin takes the local CPU wheel, and then

@@ -1,5 +1,6 @@
 """environment.yml parses and lists the same dependencies, with the same bounds, as
-pyproject.toml (runtime + test extra); the README's commands are the ones CI runs."""
+pyproject.toml (runtime + the test and dist extras); the README's commands are the ones CI
+runs."""
 import pathlib
 import re
 import tomllib
@@ -49,7 +50,8 @@ def test_environment_yml_matches_pyproject():
     assert any("." in p and "editable" in p for p in pip), "environment.yml must install minit5"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = dict(requirement(d) for d in project["dependencies"]
-                  + project["optional-dependencies"]["test"])
+                  + project["optional-dependencies"]["test"]
+                  + project["optional-dependencies"]["dist"])
     assert conda.pop("python") == project["requires-python"]
     conda.pop("pip")
     assert conda == wanted, f"environment.yml {conda} != pyproject.toml {wanted}"

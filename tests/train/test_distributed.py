@@ -215,13 +215,20 @@ def mpi_runs(tmp_path_factory):
     if why:
         pytest.skip(why)
     root = tmp_path_factory.mktemp("mpi")
+    words = np.random.default_rng(0).choice(
+        "the a model reads text and learns to fill in spans of words it has not seen".split(),
+        size=(40, 30))
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n\n".join(" ".join(page) + "." for page in words))
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     two = subprocess.run([str(MPIEXEC), *MPI_FLAGS, "-n", "2", str(MINIT5), "train", "pretrain",
-                          "--run", str(root / "n2"), "--vocab-size=200", *TINY],
+                          "--run", str(root / "n2"), "--vocab-size=100", "--corpus", str(corpus),
+                          *TINY],
                          capture_output=True, text=True, env=env, timeout=600)
     assert two.returncode == 0, two.stderr[-2000:]
     from minit5.cli import main
-    args = ["train", "pretrain", "--tokenizer", str(root / "n2" / "spiece.model"), *TINY]
+    args = ["train", "pretrain", "--tokenizer", str(root / "n2" / "spiece.model"),
+            "--corpus", str(corpus), *TINY]
     assert main([*args, "--run", str(root / "n1")]) == 0
     return root, two, args
 
