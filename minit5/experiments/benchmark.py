@@ -1,4 +1,4 @@
-"""The downstream benchmark every Part II miniature fine-tunes on: the corpus split into
+"""The downstream benchmark every paper-table miniature fine-tunes on: the corpus split into
 pre-training pages and held-out task sentences, the language tasks, and their fixed
 validation and test sets (`minit5.experiments.language_tasks` describes the tasks).
 

@@ -1,4 +1,4 @@
-"""Fine-tuning tasks made from natural English sentences, for the experiments of Part II.
+"""Fine-tuning tasks made from natural English sentences, for the paper-table miniatures.
 
 The synthetic tasks of `minit5.data.tasks` (word lists, made-up rules) can be learned from
 scratch as well as after pre-training: they need no knowledge of English. The paper's tasks do.

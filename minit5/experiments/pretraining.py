@@ -1,11 +1,12 @@
-"""Part II's protocol: pre-train one variant per row, fine-tune it on the benchmark, score it.
+"""The protocol of the paper-table miniatures after Table 1: pre-train one variant per row,
+fine-tune it on the benchmark, score it.
 
 The paper's Tables 2-9 each change one thing about pre-training (the architecture, the
 objective, its corruption rate or span length, the corpus, the corpus size) and keep the rest
 of the §3.1 baseline fixed, then fine-tune every pre-trained model the same way and report the
 downstream scores. This module is that procedure at CPU scale, written once; each table's
 module (`table2` ... `table9`) only lists its rows as `variant(...)`s. The protocol below was
-fixed before any Part II result existed.
+fixed before any of their results existed.
 
 Benchmark and fine-tuning: those of the Table 1 miniature (`minit5.experiments.table1`, design
 2): the built-in corpus split by page (85% pre-training pages, the rest held out), the tasks

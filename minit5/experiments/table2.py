@@ -8,7 +8,7 @@ model (P, M) is worst and the prefix LM (P, M) lies between. With the LM objecti
 encoder-decoders and the prefix LM: a random split into prefix and continuation, `prefix_lm`;
 for the language model: predict the whole piece, `lm`) every architecture does worse.
 
-Here every row follows `minit5.experiments.pretraining` (one protocol for Part II), with the
+Here every row follows `minit5.experiments.pretraining` (one protocol for every miniature after Table 1), with the
 architectures of `minit5.t5.architectures` at the tiny shape: 2+2 layers for the
 encoder-decoders, 1+1 for the half-depth one, 2 decoder-only layers for the language model and
 the prefix LM, which read inputs and targets as one sequence (loss on the targets only, as in

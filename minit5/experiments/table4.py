@@ -4,7 +4,7 @@ best, the prefix LM a little behind and deshuffling far behind.
 
 Each row is the encoder-decoder pre-trained with one objective of `minit5.data.objectives`
 (`prefix_lm`, `bert_style`: 15% of the tokens corrupted, 90% of those the mask token and 10% a
-random token, the whole original as target; `deshuffle`), under the Part II protocol of
+random token, the whole original as target; `deshuffle`), under the protocol of the miniatures,
 `minit5.experiments.pretraining`.
 
 The paper's numbers are the GLUE averages of Table 4.

@@ -6,7 +6,7 @@ SuperGLUE); it keeps replacing spans because its targets are short.
 Rows: `bert_style`, `mass_style` (every corrupted token the mask token, the whole original as
 target), `iid_denoising` (the baseline: corrupted runs replaced by sentinels, the runs as
 target) and `drop_tokens` (corrupted tokens removed, the removed tokens as target), all at 15%,
-under the Part II protocol of `minit5.experiments.pretraining`.
+under the protocol of the miniatures, `minit5.experiments.pretraining`.
 
 The paper's numbers are the GLUE averages of Table 5.
 

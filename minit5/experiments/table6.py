@@ -3,7 +3,7 @@ little between 10% and 25% (82.82, 83.28, 83.00) and that 50% hurts (81.27); hig
 make longer targets, so slower training.
 
 Rows: the baseline objective (`iid_denoising`) at noise_density 0.10, 0.15 (the baseline), 0.25
-and 0.50, under the Part II protocol of `minit5.experiments.pretraining`.
+and 0.50, under the protocol of the miniatures, `minit5.experiments.pretraining`.
 
 The paper's numbers are the GLUE averages of Table 6.
 

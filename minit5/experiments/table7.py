@@ -4,7 +4,7 @@
 so mean 3 became the final models' objective.
 
 Rows: the baseline (`iid_denoising`, 15%) and `span_corruption` at 15% with mean span length 2,
-3, 5 and 10, under the Part II protocol of `minit5.experiments.pretraining`.
+3, 5 and 10, under the protocol of the miniatures, `minit5.experiments.pretraining`.
 
 The paper's numbers are the GLUE averages of Table 7.
 

@@ -3,7 +3,7 @@ steps, the paper finds C4 better than C4 without its cleaning rules (83.28 vs 81
 in-domain corpora better on the tasks of their domain (e.g. Wikipedia + Toronto Books for
 SuperGLUE).
 
-Rows, under the Part II protocol of `minit5.experiments.pretraining`: the built-in corpus's
+Rows, under the protocol of the miniatures, `minit5.experiments.pretraining`: the built-in corpus's
 pre-training pages (standard-library docstrings after the C4 rules; the baseline), the same
 docstrings before the rules (`minit5.data.corpus.stdlib_pages`), and another domain: the
 docstrings of numpy and matplotlib, cleaned (`minit5.data.corpus.package_corpus`). The

@@ -3,7 +3,7 @@ paper keeps 2^35 tokens of training and shrinks C4 to 2^29, 2^27, 2^25 and 2^23 
 data repeat 64, 256, 1,024 and 4,096 times: 82.87, 82.62, 79.55, 76.34 against 83.28 for the
 full set; the training loss falls lower the more the data repeat (Figure 6: memorisation).
 
-Rows, under the Part II protocol of `minit5.experiments.pretraining`: the full pre-training
+Rows, under the protocol of the miniatures, `minit5.experiments.pretraining`: the full pre-training
 pages (whose 806,400-token budget already passes over them a few times, as `details.data`
 records), and subsets of 1/64, 1/256, 1/1,024 and 1/4,096 of the budget (a fixed random choice
 of pieces; at least one piece), so the data repeat about as often as in the paper's rows. The

@@ -95,19 +95,26 @@ class Communicator:
 
     def reduce_gradients(self, parameters, loss):
         """Sum the gradients of `parameters` and the (weighted) `loss` over the ranks, in one
-        flat buffer; the gradients are replaced in place, the summed loss is returned."""
+        flat buffer; the gradients are replaced in place, the summed loss is returned. A
+        parameter no rank has a gradient for keeps None (the optimizer skips it, as with
+        one process); the buffer counts, per parameter, the ranks that have one."""
         if self.size == 1:
             return loss
         parameters = list(parameters)
         xp = get_array_module(loss)
-        grads = [p.data * 0 if p.grad is None else p.grad for p in parameters]
+        dtype = parameters[0].data.dtype
+        grads = [xp.zeros_like(p.data) if p.grad is None else p.grad for p in parameters]
+        have = xp.asarray([p.grad is not None for p in parameters], dtype=dtype)   # (P,)
         flat = xp.concatenate([g.reshape(-1) for g in grads]
-                              + [xp.asarray(loss, dtype=grads[0].dtype).reshape(1)])
+                              + [have, xp.asarray(loss, dtype=dtype).reshape(1)])
         self.allreduce_sum(flat)
         start = 0
         for p, g in zip(parameters, grads):
             p.grad = flat[start:start + g.size].reshape(g.shape)
             start += g.size
+        for p, count in zip(parameters, flat[start:start + len(parameters)].tolist()):
+            if count == 0:
+                p.grad = None
         return flat[-1].astype(loss.dtype)
 
     def check_same_config(self, config: dict):

@@ -6,7 +6,7 @@ batches an uninterrupted run would have seen, with no iterator state to save.
 
   SpanCorruptionStream   pre-training (§3.1.4): pieces of documents, span-corrupted, packed.
   ObjectiveStream        pre-training with any objective of §3.3 and any architecture of §3.2:
-                         one document piece per row, padded (Part II's miniatures).
+                         one document piece per row, padded (the paper-table miniatures).
   TaskMixtureStream      fine-tuning (§3.5.2): synthetic tasks mixed at given rates, padded.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The natural-language tasks and the benchmark split that Part II's miniatures fine-tune on."""
+"""The natural-language tasks and the benchmark split that the paper-table miniatures fine-tune on."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""Part II's protocol (minit5.experiments.pretraining): rows, objectives, data, caching, and a
+"""The miniatures' protocol (minit5.experiments.pretraining): rows, objectives, data, caching, and a
 seconds-long run end to end at a tiny shape."""
 import json
 import math

@@ -124,6 +124,33 @@ def test_row_share_generator_gives_the_rows_of_the_whole_draw():
     np.testing.assert_array_equal(part.random((2, 3, 2)), whole[2:4])
 
 
+class FakeParameter:
+    def __init__(self, grad):
+        self.data, self.grad = np.zeros(3), grad
+
+
+def test_reduce_gradients_sums_and_keeps_none_where_no_rank_has_one():
+    meeting = (threading.Barrier(2), [None] * 2)
+    ranks = [[FakeParameter(np.full(3, 1.0)), FakeParameter(None), FakeParameter(None)],
+             [FakeParameter(np.full(3, 2.0)), FakeParameter(np.arange(3.0)), FakeParameter(None)]]
+    losses = [None, None]
+
+    def work(rank):
+        losses[rank] = ThreadWorld(2, rank, meeting).reduce_gradients(ranks[rank],
+                                                                      np.asarray(0.25 * rank))
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for params, loss in zip(ranks, losses):
+        np.testing.assert_array_equal(params[0].grad, np.full(3, 3.0))
+        np.testing.assert_array_equal(params[1].grad, np.arange(3.0))
+        assert params[2].grad is None
+        assert loss == 0.25
+
+
 @pytest.mark.parametrize("pack", [True, False], ids=["packed", "padded"])
 def test_two_ranks_equal_one_in_float64_with_dropout(tmp_path, pack):
     cfg = config()
