@@ -12,6 +12,9 @@ no op ever looks at the environment:
     MINIT5_KERNELS=0             CuPy arrays run the NumPy code paths instead of the fused
                                  kernels of minit5/kernels (for comparing the two);
     MINIT5_TF32=1                TF32 float32 matmuls on the GPU (see minit5/kernels).
+  and one fact about the launch: `mpiexec`, True when a launcher variable of Open MPI, MPICH or
+  PMIx (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK) is set (minit5.train.distributed then
+  joins the other ranks).
 A program (or a test) that wants other values replaces them: `backend.configure(kernels=False)`.
 
 Device choice: a `device` argument of 'cpu', 'gpu' or 'auto'; where none is given ('default'
@@ -36,13 +39,18 @@ class Switches:
     device: str = "cpu"
     kernels: bool = True
     tf32: bool = False
+    mpiexec: bool = False
+
+
+MPI_LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")
 
 
 def read_switches(environ) -> Switches:
     """Switches from a mapping of environment variables (unset ones keep their defaults)."""
     return Switches(device=environ.get("MINIT5_DEVICE", "cpu").strip(),
                     kernels=environ.get("MINIT5_KERNELS", "1").strip() != "0",
-                    tf32=environ.get("MINIT5_TF32", "0").strip() == "1")
+                    tf32=environ.get("MINIT5_TF32", "0").strip() == "1",
+                    mpiexec=any(name in environ for name in MPI_LAUNCHER_VARIABLES))
 
 
 SWITCHES = read_switches(os.environ)

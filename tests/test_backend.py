@@ -243,3 +243,9 @@ def test_resolve_dtype_rejects_unsupported_names(value):
 def test_resolve_dtype_rejects_unsupported_numpy_dtypes(value):
     with pytest.raises(ValueError, match=r"unsupported dtype .*float32.*float64"):
         backend.resolve_dtype(value)
+
+
+def test_the_mpiexec_switch_is_set_by_any_launcher_variable():
+    assert backend.read_switches({}).mpiexec is False
+    for name in backend.MPI_LAUNCHER_VARIABLES:
+        assert backend.read_switches({name: "2"}).mpiexec is True

@@ -25,19 +25,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import numpy as np
 
+from minit5 import backend
 from minit5.backend import get_array_module
 from minit5.labels import IGNORE_INDEX
 
 # Set by the launchers of OpenMPI, MPICH / Intel MPI (PMI) and PMIx for every rank they start.
-LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")
-
-
-def launched_by_mpiexec(environ=os.environ) -> bool:
-    return any(name in environ for name in LAUNCHER_VARIABLES)
+def launched_by_mpiexec() -> bool:
+    """Whether mpiexec started this process (read once at import: `backend.SWITCHES`)."""
+    return backend.SWITCHES.mpiexec
 
 
 def share_bounds(rows: int, size: int, rank: int) -> slice:

@@ -16,6 +16,7 @@ import threading
 import numpy as np
 import pytest
 
+from minit5 import backend
 from minit5.data.batching import collate
 from minit5.train import TrainConfig, Trainer, distributed
 from minit5.train.pipeline import build_model, build_optimizer
@@ -195,7 +196,7 @@ def test_ranks_with_different_settings_are_refused(tmp_path):
 
 
 def test_missing_mpi4py_under_mpiexec_says_what_to_install(monkeypatch):
-    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    monkeypatch.setattr(backend, "SWITCHES", backend.read_switches({"OMPI_COMM_WORLD_SIZE": "2"}))
     monkeypatch.setitem(sys.modules, "mpi4py", None)      # import mpi4py -> ImportError
     monkeypatch.setattr(distributed, "_WORLD", None)
     with pytest.raises(RuntimeError, match=r"mpi4py is not installed: install minit5\[dist\]"):
@@ -203,8 +204,7 @@ def test_missing_mpi4py_under_mpiexec_says_what_to_install(monkeypatch):
 
 
 def test_without_mpiexec_the_world_is_one_process(monkeypatch):
-    for name in distributed.LAUNCHER_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(backend, "SWITCHES", backend.read_switches({}))
     monkeypatch.setattr(distributed, "_WORLD", None)
     assert isinstance(distributed.world(), distributed.Single)
 
