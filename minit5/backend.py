@@ -42,6 +42,7 @@ class Switches:
     mpiexec: bool = False
 
 
+# Set by the launchers of Open MPI, MPICH / Intel MPI (PMI) and PMIx for every rank they start.
 MPI_LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")
 
 

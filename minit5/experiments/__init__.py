@@ -1,4 +1,5 @@
-"""Miniatures of the paper's tables (the book's chapters on the paper's experiments), one small module per table.
+"""Miniatures of the paper's tables (the book's chapters on the paper's experiments), one small
+module per table.
 
 Each module defines `EXPERIMENT`, an `Experiment`: the paper's rows it reproduces, its CPU
 budget, its settings as a function of the scale, and how to run one set of seeds.

@@ -48,6 +48,15 @@ class Experiment:
                               #     {"rows", "average", "details"} as in the results file
 
 
+def scaled_steps(settings: dict, scale: float) -> dict:
+    """A training phase's settings at `scale`: its step count (at least 2) and its evaluation
+    interval scaled, one checkpoint at the end, a log line every 10 steps."""
+    n = max(2, int(round(settings["steps"] * scale)))
+    every = max(1, min(n, int(round(settings["eval_every"] * scale))))
+    return {**settings, "steps": n, "eval_every": every, "checkpoint_every": n, "keep_last": 1,
+            "log_every": 10}
+
+
 def default_jobs() -> int:
     """Parallel training runs by default: one per CPU core, at most 2 (the CPU budget's)."""
     return max(1, min(2, os.cpu_count() or 1))

@@ -70,7 +70,7 @@ from minit5.data.corpus import builtin_corpus, stdlib_pages
 from minit5.data.tokenizer import Tokenizer
 from minit5.experiments import table1
 from minit5.experiments.benchmark import Benchmark
-from minit5.experiments.core import parallel_map
+from minit5.experiments.core import Experiment, parallel_map, scaled_steps
 from minit5.experiments.finetune import finetune_and_test
 from minit5.experiments.language_tasks import split_pages
 from minit5.t5.architectures import ARCHITECTURES, build_architecture, collate_examples
@@ -116,15 +116,10 @@ BASELINE = variant()
 
 def config(variants: dict, scale: float) -> dict:
     """A table's settings at `scale` (which multiplies the step counts; data sizes stay)."""
-    def steps(settings):
-        n = max(2, int(round(settings["steps"] * scale)))
-        every = max(1, min(n, int(round(settings["eval_every"] * scale))))
-        return {**settings, "steps": n, "eval_every": every, "checkpoint_every": n,
-                "keep_last": 1, "log_every": 10}
     base = table1.config(1.0)
     return {"benchmark": base["benchmark"], "vocab_pieces": base["vocab_pieces"],
             "model": base["model"], "piece_length": PIECE_LENGTH, "pretrain_seed": 0,
-            "pretrain": steps(PRETRAIN), "finetune": steps(FINETUNE),
+            "pretrain": scaled_steps(PRETRAIN, scale), "finetune": scaled_steps(FINETUNE, scale),
             "variants": {row: dict(v) for row, v in variants.items()}}
 
 
@@ -310,3 +305,12 @@ def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1)
                         "data": {row: s["data"] for row, s in stored.items()},
                         "tokens_per_step": config["pretrain"]["batch_size"]
                         * config["piece_length"]}}
+
+
+def experiment(name: str, table: str, section: str, title: str, variants: dict, paper: dict,
+               cpu_minutes: float) -> Experiment:
+    """A table of rows run under this protocol: 3 seeds, the benchmark's metric."""
+    return Experiment(name=name, table=table, section=section, title=title,
+                      rows=tuple(variants), paper=paper, metric=METRIC,
+                      cpu_minutes=cpu_minutes, default_seeds=3,
+                      config=lambda scale: config(variants, scale), run=run)

@@ -92,7 +92,7 @@ import shutil
 from minit5.data.corpus import builtin_corpus
 from minit5.data.tokenizer import Tokenizer
 from minit5.experiments.benchmark import Benchmark
-from minit5.experiments.core import Experiment, parallel_map
+from minit5.experiments.core import Experiment, parallel_map, scaled_steps
 from minit5.experiments.finetune import finetune_and_test
 from minit5.t5 import T5ForConditionalGeneration
 from minit5.train import pipeline
@@ -113,15 +113,10 @@ LEARNING_RATES = (1e-3, 3e-3, 1e-2)
 
 def config(scale: float) -> dict:
     """The settings at `scale` (which multiplies the step counts; data sizes stay small)."""
-    def steps(settings, every):
-        n = max(2, int(round(settings["steps"] * scale)))
-        return {**settings, "steps": n, "eval_every": max(1, min(n, int(round(every * scale)))),
-                "checkpoint_every": n, "keep_last": 1, "log_every": 10}
     return {"benchmark": dict(BENCHMARK), "vocab_pieces": VOCAB_PIECES, "pretrain_seed": 0,
             "model": {"d_model": 128, "d_kv": 32, "d_ff": 512, "num_heads": 4, "num_layers": 2,
                       "feed_forward_proj": "relu", "dropout_rate": 0.1},
-            "pretrain": steps(PRETRAIN, PRETRAIN["eval_every"]),
-            "finetune": steps(FINETUNE, FINETUNE["eval_every"])}
+            "pretrain": scaled_steps(PRETRAIN, scale), "finetune": scaled_steps(FINETUNE, scale)}
 
 
 def _fresh(path: pathlib.Path) -> pathlib.Path:

@@ -32,7 +32,7 @@ from minit5 import backend
 from minit5.backend import get_array_module
 from minit5.labels import IGNORE_INDEX
 
-# Set by the launchers of OpenMPI, MPICH / Intel MPI (PMI) and PMIx for every rank they start.
+
 def launched_by_mpiexec() -> bool:
     """Whether mpiexec started this process (read once at import: `backend.SWITCHES`)."""
     return backend.SWITCHES.mpiexec
