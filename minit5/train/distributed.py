@@ -82,8 +82,7 @@ class Communicator:
         if self.size == 1:
             return batch, 1.0
         mine = batch[share_bounds(len(batch), self.size, self.rank)]
-        scored = scored_tokens(batch)
-        return mine, (scored_tokens(mine) / scored if scored else 0.0)
+        return mine, float(token_shares(batch.labels, self.size)[self.rank])
 
     def dropout_rng(self, generator, global_rows: int):
         if self.size == 1:
@@ -192,6 +191,27 @@ class NCCLWorld(MPIWorld):
 def scored_tokens(batch) -> int:
     """Decoder positions the loss counts (labels other than -100)."""
     return int((np.asarray(batch.labels) != IGNORE_INDEX).sum())
+
+
+def token_shares(labels, size: int) -> np.ndarray:
+    """The weight n_r / n of each rank's mean loss, float64 (size,).
+
+    labels: int (B, T), the global batch's labels (-100 where the loss ignores a position).
+    Rank r holds the rows `share_bounds(B, size, r)` and n_r of the batch's n scored tokens;
+    scaling its mean loss by n_r / n makes the sum over ranks the mean over the whole batch's
+    tokens, for any padding. The weights sum to 1, or are all 0 when no token is scored.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ValueError(f"labels must be a 2-D (batch, target length) array, got shape "
+                         f"{labels.shape}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"size is the number of processes, a whole number >= 1; got {size!r}")
+    scored = (labels != IGNORE_INDEX).sum(axis=1)                       # (B,)
+    per_rank = np.array([scored[share_bounds(len(labels), size, r)].sum()
+                         for r in range(size)], dtype=np.float64)       # (size,)
+    total = per_rank.sum()
+    return per_rank / total if total else np.zeros(size)
 
 
 _WORLD = None

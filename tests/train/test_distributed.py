@@ -119,6 +119,22 @@ def test_loss_weights_are_token_shares_not_equal_halves():
     assert weights[0] != 0.5                   # the ranks hold different token counts
 
 
+def test_token_shares_weight_each_rank_by_its_scored_tokens():
+    labels = np.full((5, 4), -100)
+    for row, n in enumerate([1, 4, 0, 2, 3]):
+        labels[row, :n] = 7
+    # share_bounds gives rows 0 (1 token), 1-2 (4) and 3-4 (5) of 10 scored tokens
+    np.testing.assert_array_equal(distributed.token_shares(labels, 3), [0.1, 0.4, 0.5])
+    np.testing.assert_array_equal(distributed.token_shares(labels, 1), [1.0])
+    np.testing.assert_array_equal(distributed.token_shares(np.full((2, 3), -100), 2), [0, 0])
+    with pytest.raises(ValueError, match="batch_size >= 6"):
+        distributed.token_shares(labels, 6)
+    with pytest.raises(ValueError, match="2-D"):
+        distributed.token_shares(labels[0], 2)
+    with pytest.raises(ValueError, match="number of processes"):
+        distributed.token_shares(labels, 0)
+
+
 def test_row_share_generator_gives_the_rows_of_the_whole_draw():
     whole = np.random.default_rng(7).random((6, 3, 2))
     part = distributed.RowShareGenerator(np.random.default_rng(7), 6, slice(2, 4))
