@@ -76,6 +76,22 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def requires_grad_(self, flag: bool = True):
+        """Freeze (flag False) or unfreeze every parameter of this module; returns self.
+
+        A frozen parameter is a constant to autograd: backward leaves its `.grad` None (and
+        skips the work of computing it), so an optimizer neither updates it nor creates state
+        for it. `model.decoder.requires_grad_(False)` freezes one part, and with it every
+        module that part shares (T5's encoder holds the shared embedding as `embed_tokens`, so
+        freezing the encoder freezes `shared.weight` too); `trainable_parameters` lists what is
+        left to train.
+        """
+        if not isinstance(flag, bool):
+            raise TypeError(f"requires_grad_ takes True or False, got {flag!r}")
+        for p in self.parameters():
+            p.requires_grad = flag
+        return self
+
     def set_dropout_rng(self, rng):
         """Give every dropout layer inside this module the same numpy Generator."""
         for m in self.modules():
@@ -145,6 +161,12 @@ class Module:
             p.data = xp.asarray(backend.to_device(value, p.device)).astype(p.dtype, copy=True)
             p.grad = None
         return missing, unexpected
+
+
+def trainable_parameters(model: Module) -> list:
+    """The names of the parameters an optimizer will update (requires_grad True), in
+    `named_parameters()` order."""
+    return [name for name, p in model.named_parameters() if p.requires_grad]
 
 
 class ModuleList(Module):

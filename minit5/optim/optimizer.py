@@ -59,7 +59,9 @@ class Optimizer:
     # ---- the loop a trainer calls ------------------------------------------------------
     def step(self):
         """Update every parameter whose `.grad` is set; parameters with grad None are skipped
-        (their step counters do not advance)."""
+        (their step counters do not advance). A frozen parameter (requires_grad False) never
+        has a gradient, so it gets no state; if it is unfrozen later, its state starts then,
+        at step 1 of its own counter."""
         for i, (p, state) in enumerate(zip(self.params, self.state)):
             if p.grad is None:
                 continue
