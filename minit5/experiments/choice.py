@@ -13,6 +13,7 @@ import numpy as np
 
 from minit5.autograd import no_grad
 from minit5.t5.architectures import collate_examples
+from minit5.t5.ensemble import T5Ensemble
 from minit5.t5.generation import eval_mode
 from minit5.train.evaluate import predict
 
@@ -23,21 +24,37 @@ def option_log_likelihoods(model, tokenizer, pairs) -> np.ndarray:
     """log p(target </s> | input) for each (input, target) text pair, as float64 (N,).
 
     Any architecture of `minit5.t5.architectures`: its logits line up with its batch's labels
-    (a decoder-only model reads input and target as one sequence and scores the target part)."""
+    (a decoder-only model reads input and target as one sequence and scores the target part),
+    or a `minit5.t5.ensemble.T5Ensemble`, whose logits are its averaged log-probabilities."""
     encoded = [(tokenizer.encode(s), tokenizer.encode(t)) for s, t in pairs]
+    reader = model.models[0] if isinstance(model, T5Ensemble) else model   # reads the batch
     out = []
     with no_grad(), eval_mode(model):
         for start in range(0, len(encoded), BATCH):
-            batch = collate_examples(model, encoded[start:start + BATCH])
-            logits = model(**batch.model_kwargs()).logits.numpy().astype(np.float64)  # (B, T, V)
-            logits -= logits.max(axis=-1, keepdims=True)
-            log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))   # (B, T, V)
-            labels = np.asarray(batch.labels)                                          # (B, T)
-            scored = labels >= 0
-            picked = np.take_along_axis(log_probs, np.where(scored, labels, 0)[..., None],
-                                        axis=-1)[..., 0]                               # (B, T)
-            out.append((picked * scored).sum(axis=1))
+            batch = collate_examples(reader, encoded[start:start + BATCH])
+            logits = model(**batch.model_kwargs()).logits.numpy()                     # (B, T, V)
+            out.append(sequence_log_likelihoods(logits, batch.labels))
     return np.concatenate(out)
+
+
+def sequence_log_likelihoods(logits, labels) -> np.ndarray:
+    """Each row's log p(labels): the sum over its scored positions (labels != -100) of
+    log_softmax(logits) at the label, in float64 (B,).
+
+    logits: float (B, T, V), e.g. a model's, or an ensemble's averaged log-probabilities (the
+    log_softmax leaves those unchanged); labels: int (B, T), -100 where nothing is scored.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    labels = np.asarray(labels)
+    if logits.ndim != 3 or labels.shape != logits.shape[:2]:
+        raise ValueError(f"sequence_log_likelihoods: logits must be (B, T, V) and labels (B, T); "
+                         f"got logits {logits.shape} and labels {labels.shape}")
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))     # (B, T, V)
+    scored = labels >= 0
+    picked = np.take_along_axis(log_probs, np.where(scored, labels, 0)[..., None],
+                                axis=-1)[..., 0]                                   # (B, T)
+    return (picked * scored).sum(axis=1)
 
 
 def choose(model, tokenizer, task, sources) -> list[str]:

@@ -62,3 +62,26 @@ def test_best_options_by_sum_and_by_mean_per_token():
         best_options(scores, [2, 2])
     with pytest.raises(ValueError, match="token count"):
         best_options(scores, counts, [4, 2, 0, 1, 1])
+
+
+def test_sequence_log_likelihoods_sum_the_scored_labels_log_softmax():
+    from minit5.experiments.choice import sequence_log_likelihoods
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3, 4, 5)).astype(np.float32)
+    labels = np.array([[1, 4, -100, -100], [0, 0, 2, 3], [-100, -100, -100, -100]])
+    expected = []
+    for row in range(3):
+        total = 0.0
+        for t, label in enumerate(labels[row]):
+            if label != -100:
+                z = logits[row, t].astype(np.float64)
+                total += z[label] - np.log(np.exp(z).sum())
+        expected.append(total)
+    got = sequence_log_likelihoods(logits, labels)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # log-probabilities come back unchanged through the log_softmax
+    log_probs = logits - np.log(np.exp(logits.astype(np.float64)).sum(-1, keepdims=True))
+    np.testing.assert_allclose(sequence_log_likelihoods(log_probs, labels), expected, rtol=1e-9)
+    with pytest.raises(ValueError, match=r"\(B, T, V\)"):
+        sequence_log_likelihoods(logits[0], labels)
