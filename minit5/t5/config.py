@@ -36,6 +36,9 @@ class T5Config:
     tie_word_embeddings: bool = True
     # transformers >= 5 writes this beside tie_word_embeddings; None means "scale iff tied".
     scale_decoder_outputs: bool | None = None
+    # minit5's own key (§3.5.1 adapter layers, minit5.t5.adapters): the adapters' inner size;
+    # None: no adapters. Written to config.json only when set.
+    adapter_dim: int | None = None
     extra: dict = field(default_factory=dict, repr=False)   # unknown config.json keys, kept
 
     def __post_init__(self):
@@ -75,6 +78,11 @@ class T5Config:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"T5Config.{name} must be a positive integer, got {value!r}")
+        if self.adapter_dim is not None and (isinstance(self.adapter_dim, bool) or not
+                                             isinstance(self.adapter_dim, int)
+                                             or self.adapter_dim <= 0):
+            raise ValueError(f"T5Config.adapter_dim must be a positive integer (the adapters' "
+                             f"inner size) or None (no adapters), got {self.adapter_dim!r}")
         for name in ("dropout_rate", "layer_norm_epsilon", "initializer_factor"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
@@ -138,6 +146,9 @@ class T5Config:
                 shapes[f"{prefix}.DenseReluDense.{name}.weight"] = (d, ff) if name == "wo" \
                     else (ff, d)
             shapes[f"{prefix}.layer_norm.weight"] = (d,)
+            if self.adapter_dim is not None:
+                shapes[f"{prefix}.adapter.wi.weight"] = (self.adapter_dim, d)
+                shapes[f"{prefix}.adapter.wo.weight"] = (d, self.adapter_dim)
 
         for i in range(self.num_layers):
             p = f"encoder.block.{i}.layer"
@@ -209,7 +220,7 @@ class T5Config:
 
     def to_dict(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                  if f.name not in ("extra", "scale_decoder_outputs")}
+                  if f.name not in ("extra", "scale_decoder_outputs", "adapter_dim")}
         out = {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5"}
         out.update({k: v for k, v in self.extra.items()
                     if k not in ("architectures", "model_type", "scale_decoder_outputs")})
@@ -218,6 +229,8 @@ class T5Config:
         out["is_gated_act"] = self.is_gated_act
         if self.scale_decoder_outputs is not None:
             out["scale_decoder_outputs"] = self.scale_decoder_outputs
+        if self.adapter_dim is not None:
+            out["adapter_dim"] = self.adapter_dim
         return out
 
     def to_json_string(self) -> str:

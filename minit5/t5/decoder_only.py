@@ -80,7 +80,7 @@ class T5DecoderOnlyModel(_T5Base):
             self.lm_head = Linear(self.config.d_model, self.config.vocab_size, rng,
                                   std=self.config.initializer_factor * 1.0, dtype=dtype)
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
-        self._place(device)
+        self._finish(seed, device)
 
     def forward(self, input_ids, labels=None, prefix_mask=None, segment_ids=None):
         """input_ids (B, L): the sequence shifted right (start id 0 first). labels (B, L): the

@@ -15,6 +15,7 @@ from minit5 import backend
 from minit5 import functional as F
 from minit5.autograd.tensor import Tensor
 from minit5.nn import Embedding, Linear, Module
+from minit5.t5.adapters import insert_adapters
 from minit5.t5.config import T5Config
 from minit5.t5.stack import T5Stack
 from minit5.t5.validate import check_encoder_inputs, check_model_inputs
@@ -58,9 +59,12 @@ class _T5Base(Module):
                                 std=config.initializer_factor * 1.0, dtype=dtype)
         return rng, dtype
 
-    def _place(self, device):
-        """Weights are drawn on the host (one Generator, same numbers on any device), then
-        moved: device None means MINIT5_DEVICE, or the CPU when it is unset."""
+    def _finish(self, seed, device):
+        """The adapters the config asks for (`adapter_dim`, §3.5.1: minit5.t5.adapters), then
+        the device. Weights are drawn on the host (one Generator, same numbers on any device),
+        then moved: device None means MINIT5_DEVICE, or the CPU when it is unset."""
+        if self.config.adapter_dim is not None:
+            insert_adapters(self, self.config.adapter_dim, seed)
         if backend.resolve_device(device) != "cpu":
             self.to(device)
 
@@ -102,7 +106,7 @@ class T5ForConditionalGeneration(_T5Pretrained):
             self.lm_head = Linear(config.d_model, config.vocab_size, rng,
                                   std=config.initializer_factor * 1.0, dtype=dtype)
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
-        self._place(device)
+        self._finish(seed, device)
 
     def encode(self, input_ids, attention_mask=None, segment_ids=None):
         """Encoder output (B, L, d) for input_ids (B, L), checking every argument."""
@@ -157,7 +161,7 @@ class T5EncoderModel(_T5Pretrained):
         rng, dtype = self._setup(config, seed, dtype)
         self.encoder = T5Stack(config, self.shared, False, rng, dtype)
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
-        self._place(device)
+        self._finish(seed, device)
 
     def forward(self, input_ids, attention_mask=None):
         ids, mask, _ = check_encoder_inputs(self.config, self.array_module, input_ids,

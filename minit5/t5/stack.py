@@ -47,15 +47,22 @@ class T5LayerCrossAttention(Module):
 
 
 class T5LayerFF(Module):
+    """The FFN sub-layer; `adapter` (None unless minit5.t5.adapters puts a T5Adapter there,
+    §3.5.1) is applied to the FFN's output, inside the residual branch."""
+
     def __init__(self, config, rng, dtype):
         super().__init__()
         ffn = T5DenseGatedActDense if config.is_gated_act else T5DenseActDense
         self.DenseReluDense = ffn(config, rng, dtype)
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, dtype)
         self.dropout = Dropout(config.dropout_rate)
+        self.adapter = None
 
     def forward(self, h):
-        return h + self.dropout(self.DenseReluDense(self.layer_norm(h)))
+        y = self.DenseReluDense(self.layer_norm(h))                    # (B, L, d)
+        if self.adapter is not None:
+            y = self.adapter(y)
+        return h + self.dropout(y)
 
 
 class T5Block(Module):
