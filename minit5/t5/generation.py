@@ -30,6 +30,7 @@ import numpy as np
 from minit5 import functional as F
 from minit5.autograd.tensor import Tensor, no_grad
 from minit5.backend import get_array_module, to_numpy
+from minit5.t5.ensemble import EnsembleStepDecoder, T5Ensemble
 from minit5.t5.validate import check_encoder_inputs
 
 # The score of a beam that must not be chosen, as transformers uses it: beams 1.. start there,
@@ -43,6 +44,8 @@ def generate(model, input_ids, attention_mask=None, max_new_tokens=20, num_beams
     """Generate output ids for a batch of inputs, like HF `generate(..., do_sample=False)`.
 
     Args:
+        model: an encoder-decoder model, or a `minit5.t5.ensemble.T5Ensemble` (its averaged
+            next-token log-probabilities take the logits' place).
         input_ids: int (B, L) encoder inputs; attention_mask: 0/1 (B, L), 0 on padding.
         max_new_tokens: most tokens to generate after the start token.
         num_beams: 1 for greedy search, more for beam search.
@@ -82,18 +85,29 @@ def generate(model, input_ids, attention_mask=None, max_new_tokens=20, num_beams
     xp = model.array_module
     ids, mask, _ = check_encoder_inputs(model.config, xp, input_ids, attention_mask)  # (B, L)
     with no_grad(), eval_mode(model):
-        encoder_hidden = model.encoder(ids, mask)                      # (B, L, d)
+        decoder = start_decoder(model, ids, mask, num_beams, bool(use_cache))
         if num_beams == 1:
-            decoder = StepDecoder(model, encoder_hidden, mask, bool(use_cache))
             return greedy_search(decoder, ids.shape[0], max_new_tokens, eos_token_id,
                                  pad_token_id, decoder_start_token_id)
+        return beam_search(decoder, ids.shape[0], num_beams, max_new_tokens, length_penalty,
+                           early_stopping, eos_token_id, pad_token_id, decoder_start_token_id)
+
+
+def start_decoder(model, ids, mask, num_beams, use_cache):
+    """Encode checked inputs (B, L) and return the next-token function for num_beams rows per
+    example: a StepDecoder, or for a `T5Ensemble` one per member (each with its own cache)
+    whose log-probabilities are averaged (minit5.t5.ensemble)."""
+    if isinstance(model, T5Ensemble):
+        return EnsembleStepDecoder([start_decoder(m, ids, mask, num_beams, use_cache)
+                                    for m in model.models])
+    xp = model.array_module
+    encoder_hidden = model.encoder(ids, mask)                          # (B, L, d)
+    if num_beams > 1:
         # Every beam of an example reads the same encoder output: repeat each row num_beams
         # times, so row b * num_beams + j is beam j of example b.
         encoder_hidden = Tensor(xp.repeat(encoder_hidden.data, num_beams, axis=0))
         mask = None if mask is None else xp.repeat(mask, num_beams, axis=0)   # (B*k, L)
-        decoder = StepDecoder(model, encoder_hidden, mask, bool(use_cache))
-        return beam_search(decoder, ids.shape[0], num_beams, max_new_tokens, length_penalty,
-                           early_stopping, eos_token_id, pad_token_id, decoder_start_token_id)
+    return StepDecoder(model, encoder_hidden, mask, use_cache)
 
 
 # ---- running the decoder one step at a time ----------------------------------------------------
