@@ -18,6 +18,10 @@ that never loses work.
   clean stop: the current step finishes, a checkpoint is saved, `train` returns "interrupted".
   The command line sets it on Ctrl-C (minit5.commands.ctrl_c); the trainer installs no signal
   handler, so it runs in any thread.
+- `before_step(step)`: an optional callable run at the start of every step, before the
+  forward pass, to change what trains (gradual unfreezing, minit5.train.unfreezing). It must
+  be a pure function of the step, so a resumed run sets exactly what the uninterrupted run
+  set at that step.
 - Messages go to the `minit5.train` logger (warnings reach stderr without any set-up).
 - Under `mpiexec -n N` (minit5.train.distributed) each rank computes its share of the global
   batch and one all-reduce sums the gradients, so every rank applies the same update, that of
@@ -67,7 +71,7 @@ def make_schedule(name: str, peak: float, warmup: int, total: int):
 
 class Trainer:
     def __init__(self, model, optimizer, stream, config, run_dir, evaluate=None,
-                 progress=True, name="train", stop=None, comm=None):
+                 progress=True, name="train", stop=None, comm=None, before_step=None):
         self.model, self.optimizer, self.stream = model, optimizer, stream
         self.comm = comm or distributed.world(device_of(next(iter(model.parameters())).data))
         self.config, self.evaluate, self.progress, self.name = config, evaluate, progress, name
@@ -78,6 +82,7 @@ class Trainer:
         self.evals = []            # one dict per evaluation
         self.step = 0
         self.stop = stop           # .is_set() -> finish this step, save, return "interrupted"
+        self.before_step = before_step   # step -> None, run first in every step
         self._unread = []          # (step, loss on the device) not yet read to the host
 
     # ---- state ------------------------------------------------------------------------
@@ -117,6 +122,8 @@ class Trainer:
         With N ranks this rank computes its rows of the step's batch; its mean loss is scaled
         by its share of the batch's scored tokens, so the all-reduced sums are the whole
         batch's mean loss and its gradient (minit5.train.distributed)."""
+        if self.before_step is not None:
+            self.before_step(step)
         batch = self.stream.batch(step)
         share, weight = self.comm.share(batch)
         self.optimizer.lr = self.schedule(step)
