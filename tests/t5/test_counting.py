@@ -1,5 +1,8 @@
 """Table 2's parameter and cost columns: counted from the config, checked against the models'
-real arrays and against the matrix products a real forward pass performs."""
+real arrays and against the matrix products a real forward pass performs; §3.6's training
+compute, checked by hand."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,7 +11,11 @@ from minit5.autograd import ops
 from minit5.autograd.tensor import no_grad
 from minit5.t5 import T5Config
 from minit5.t5.architectures import ARCHITECTURES, build_architecture, collate_examples
-from minit5.t5.counting import architecture_parameters, count_parameters, forward_flops
+from minit5.t5.counting import (PAPER_BASELINE, architecture_parameters, count_parameters,
+                                exact_training_flops, forward_flops, layers_for_parameters,
+                                non_embedding_parameters, paper_baseline_tokens,
+                                paper_scaled_config, paper_table13_runs, pretraining_cost,
+                                relative_costs, training_flops)
 
 CONFIGS = {
     "v1.0": dict(vocab_size=40, d_model=16, d_kv=4, d_ff=24, num_heads=2, num_layers=3),
@@ -125,3 +132,75 @@ def test_bad_arguments():
         forward_flops("encoder-decoder", BASE, 0, 4)
     with pytest.raises(TypeError, match="T5Config"):
         architecture_parameters("language model", {"d_model": 8})
+
+
+# ---- training compute (§3.6) --------------------------------------------------------------------
+# One block per stack, d_model 4, one head of 2, d_ff 6, vocabulary 10: small enough by hand.
+HAND = T5Config(vocab_size=10, d_model=4, d_kv=2, d_ff=6, num_heads=1, num_layers=1)
+
+
+def test_the_paper_budget_is_2_to_the_35_tokens():
+    assert PAPER_BASELINE == {"steps": 2 ** 19, "batch_size": 128, "inputs_length": 512}
+    assert paper_baseline_tokens() == 2 ** 35
+
+
+def test_six_n_d_by_hand():
+    # encoder block: q,k,v,o 4*4*2 = 32, FFN 2*4*6 = 48, two norms 8 -> 88; its stack adds the
+    # bias table (32 buckets x 1 head) and a final norm: 124. The decoder block adds
+    # cross-attention (32 + a norm 4): 124 + 36 = 160. The tied embedding: 10 * 4 = 40.
+    assert architecture_parameters("encoder-decoder", HAND) == 124 + 160 + 40
+    assert non_embedding_parameters(HAND) == 284
+    assert training_flops(HAND, 7) == 6 * 284 * 7
+    untied = dataclasses.replace(HAND, tie_word_embeddings=False)
+    assert non_embedding_parameters(untied) == 284         # the untied head is left out too
+
+
+def test_exact_training_flops_by_hand():
+    # 3 input tokens, 2 targets. Encoder: projections 2*3*32, q k^T and weights @ v 2*2*3*3*2,
+    # FFN 3*2*48 -> 552. Decoder: self 2*2*32 + 2*2*2*2*2 = 160; cross: q, o on 2 tokens and
+    # k, v on 3: 2*2*(2+3)*4*2 = 160, products 2*2*2*3*2 = 48; FFN 2*2*48 = 192 -> 560.
+    # Output projection: 2 tokens * 2*4*10 = 160.
+    assert forward_flops("encoder-decoder", HAND, 3, 2) == 552 + 560 + 160
+    assert exact_training_flops(HAND, 3, 2) == 3 * 1272
+    assert exact_training_flops(HAND, 3, 2, examples=5) == 15 * 1272
+    assert pretraining_cost(HAND, 4, 8, 3, 2, models=2) == 2 * 4 * 8 * 3 * 1272
+
+
+def test_layers_for_parameters_is_the_nearest_depth():
+    tiny = T5Config(vocab_size=2100, d_model=128, d_kv=32, d_ff=512, num_heads=4, num_layers=2)
+    base = architecture_parameters("encoder-decoder", tiny)
+
+    def count(layers):
+        return architecture_parameters("encoder-decoder", dataclasses.replace(
+            tiny, num_layers=layers, num_decoder_layers=layers))
+    for multiple in (1, 2, 3.5, 4):
+        layers = layers_for_parameters(tiny, multiple)
+        gaps = {n: abs(count(n) - multiple * base) for n in range(1, 16)}
+        assert gaps[layers] == min(gaps.values()), (multiple, layers)
+    assert layers_for_parameters(tiny, 1) == 2
+    # the embedding (2100 x 128) is a fifth of the tiny model: depth must grow more than 2x
+    assert (layers_for_parameters(tiny, 2), layers_for_parameters(tiny, 4)) == (5, 10)
+
+
+def test_the_papers_bigger_models_and_their_costs():
+    base = T5Config.preset("t5-base")
+    ratios = [architecture_parameters("encoder-decoder", paper_scaled_config(n))
+              / architecture_parameters("encoder-decoder", base) for n in (16, 32)]
+    assert 2 <= ratios[0] <= 2.3 and 4 <= ratios[1] <= 4.4      # "2x and 4x as many"
+    costs = relative_costs(paper_table13_runs(), "baseline", 512, 114)
+    assert costs["1x size, 4x training steps"] == costs["1x size, 4x batch size"] == 4
+    assert costs["4x ensembled"] == 4 and costs["4x ensembled, fine-tune only"] == 1
+    # "roughly 2x and 4x the computational cost": a little more, counted exactly
+    assert 4 < costs["2x size, 2x training steps"] < 5
+    assert 4 < costs["4x size, 1x training steps"] < 5
+
+
+def test_bad_compute_arguments():
+    with pytest.raises(ValueError, match="tokens must be a whole number"):
+        training_flops(HAND, 0)
+    with pytest.raises(ValueError, match="examples must be a whole number"):
+        exact_training_flops(HAND, 3, 2, examples=1.5)
+    with pytest.raises(ValueError, match="multiple must be positive"):
+        layers_for_parameters(HAND, 0)
+    with pytest.raises(ValueError, match="baseline 'x' is not one of the runs"):
+        relative_costs(paper_table13_runs(), "x", 512, 114)
