@@ -23,13 +23,16 @@ from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor
 from minit5.data import (batching, cleaning, corpus_measures, metrics, objectives,
                          packing_lm, tasks)
+from minit5.data.mixing import mixing_rates
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import choice, statistics
 from minit5.nn import Parameter
 from minit5.optim import Adafactor, schedules
+from minit5.optim.state_bytes import optimizer_state_bytes
 from minit5.t5 import attention as t5_attention
 from minit5.t5 import counting, generation
 from minit5.t5 import model as t5_model
+from minit5.t5.adapters import add_adapters
 from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
 from minit5.t5.ffn import T5DenseGatedActDense
@@ -248,6 +251,20 @@ def bert_original(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
                                  random_token_prob=0.1, eos_id=eos_id, keep_token_prob=0.1)
 
 
+# ---- chapter 12: training strategies ---------------------------------------------------------
+
+def temperature_scaled_rates(sizes, K, temperature):
+    return mixing_rates(sizes, "temperature", K=K, temperature=temperature)
+
+
+def adapter_state_bytes(config, adapter_dim):
+    # §3.5.1's set-up on a model of `config`, then the Adafactor state (T5's factoring rule,
+    # float32) of exactly the parameters it leaves trainable.
+    model = add_adapters(t5_model.T5ForConditionalGeneration(config, seed=0), adapter_dim)
+    return optimizer_state_bytes({name: p.shape for name, p in model.named_parameters()
+                                  if p.requires_grad}, "adafactor")
+
+
 # ---- chapter 14: decoding --------------------------------------------------------------------
 
 def reorder_kv_cache(cache, beam_rows):
@@ -377,6 +394,10 @@ _TABLE = [
      corpus_measures.repeat_profile),
     ("11.3", "ex11_datasets", "shared_spans", "The sentence spans two corpora share", 2,
      corpus_measures.shared_spans),
+    ("12.1", "ex12_training_strategies", "temperature_scaled_rates",
+     "Temperature-scaled mixing rates", 1, temperature_scaled_rates),
+    ("12.2", "ex12_training_strategies", "adapter_state_bytes",
+     "The optimizer state of fine-tuning with adapters", 2, adapter_state_bytes),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,

@@ -1,0 +1,176 @@
+"""Graders for chapter 12 (training strategies): each compares the student's function with the
+library's (`minit5.data.mixing.mixing_rates` with strategy "temperature"; `add_adapters` and
+`optimizer_state_bytes` for the state of fine-tuning with adapters)."""
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exercises.graders.implementations import exercise, reference
+from exercises.graders.report import check, check_array, check_equal, fail
+from minit5.optim.state_bytes import optimizer_state_bytes
+from minit5.t5.config import T5Config
+
+temperature_scaled_rates = exercise("12.1")
+adapter_state_bytes = exercise("12.2")
+
+
+# ---- 12.1 temperature-scaled mixing rates -----------------------------------------------------
+
+def _normalised(values):
+    values = np.asarray(values, dtype=np.float64)
+    return values / values.sum()
+
+
+def rates_mistakes(sizes, K, T):
+    raw = np.array(list(sizes.values()), dtype=np.float64)
+    capped = raw if K is None else np.minimum(raw, K)
+    return [("leaving out the limit K", lambda: _normalised(_normalised(raw) ** (1 / T))),
+            ("raising the rates to the power T instead of 1 / T",
+             lambda: _normalised(_normalised(capped) ** T)),
+            ("not renormalising after the power", lambda: _normalised(capped) ** (1 / T)),
+            ("raising the capped sizes to 1 / T and capping afterwards",
+             lambda: _normalised(np.minimum(raw ** (1 / T), K if K is not None else np.inf))),
+            ("equal mixing", lambda: np.full(len(raw), 1 / len(raw))),
+            ("examples-proportional rates without the temperature",
+             lambda: _normalised(capped))]
+
+
+RATES_HINT = ("cap each size at K first, turn the capped sizes into proportions, and only then "
+              "apply the temperature; the rates must sum to 1 again at the end")
+
+
+def grade_rates(sizes, K, T):
+    __tracebackhide__ = True
+    expected = reference("12.1")(sizes, K, T)
+    got = temperature_scaled_rates(sizes, K, T)
+    inputs = {"sizes": sizes, "K": K, "temperature": T}
+    check(isinstance(got, dict), f"temperature_scaled_rates must return a dict "
+          f"{{task: rate}}, got {type(got).__name__}", RATES_HINT, expected=expected, got=got)
+    check(list(got) == list(expected), f"temperature_scaled_rates returned the tasks "
+          f"{list(got)}, expected {list(expected)} (the keys of `sizes`, in their order)",
+          "one rate per task of `sizes`, in the same order", expected=list(expected),
+          got=list(got))
+    check_array("temperature_scaled_rates", np.array([got[m] for m in expected], dtype=float),
+                np.array(list(expected.values())), RATES_HINT, inputs, rtol=1e-9, atol=1e-12,
+                what="the rates", mistakes=rates_mistakes(sizes, K, T))
+
+
+@st.composite
+def mixture_case(draw):
+    n = draw(st.integers(1, 6))
+    sizes = {f"task{i}": draw(st.integers(0, 10**7)) for i in range(n)}
+    if not any(sizes.values()):
+        sizes["task0"] = draw(st.integers(1, 10**7))
+    K = draw(st.one_of(st.none(), st.integers(1, 2**22)))
+    return sizes, K, draw(st.floats(0.25, 16.0))
+
+
+@pytest.mark.ex12_1
+@given(mixture_case())
+def test_temperature_rates_match_library(case):
+    grade_rates(*case)
+
+
+@pytest.mark.ex12_1
+@pytest.mark.parametrize("T", [1.0, 2.0, 8.0])
+@pytest.mark.parametrize("K", [2**7, 2**9, 2**13, None])
+def test_temperature_rates_on_the_miniature_mixture(K, T):
+    # One large unsupervised task and three tasks of 32 examples, as in the chapter.
+    grade_rates({"unsupervised": 3476, "acceptability": 32, "pair": 32, "cloze choice": 32},
+                K, T)
+
+
+@pytest.mark.ex12_1
+@pytest.mark.parametrize("sizes, K, T, problem", [
+    ({"a": 10, "b": 5}, None, 0.0, "a temperature of 0"),
+    ({"a": 10, "b": 5}, None, -1.0, "a negative temperature"),
+    ({"a": 10, "b": 5}, 0, 1.0, "K = 0"),
+    ({"a": 0, "b": 0}, None, 2.0, "sizes that are all 0")])
+def test_temperature_rates_refuse_bad_arguments(sizes, K, T, problem):
+    try:
+        got = temperature_scaled_rates(sizes, K, T)
+    except ValueError:
+        return
+    fail(f"temperature_scaled_rates with {problem} returned {got!r} instead of raising "
+         "ValueError", "rates exist only for a temperature > 0, a limit K >= 1 and at least one "
+         "example to draw: raise ValueError naming the argument and what it must be")
+
+
+# ---- 12.2 the optimizer state of fine-tuning with adapters ----------------------------------
+
+@st.composite
+def adapter_case(draw):
+    d_model = draw(st.sampled_from([8, 16, 64, 128, 160, 256]))
+    heads = draw(st.sampled_from([1, 2, 4]))
+    config = T5Config(vocab_size=draw(st.integers(16, 200)), d_model=d_model,
+                      d_kv=draw(st.sampled_from([4, 8, 32])), num_heads=heads,
+                      d_ff=draw(st.sampled_from([16, 64, 200, 512])),
+                      num_layers=draw(st.integers(1, 3)),
+                      num_decoder_layers=draw(st.integers(1, 3)),
+                      feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
+                      tie_word_embeddings=draw(st.booleans()))
+    return config, draw(st.integers(1, 600))
+
+
+def state_mistakes(config, d):
+    shapes = dataclasses.replace(config, adapter_dim=d).parameter_shapes()
+    adapters = {n: s for n, s in shapes.items() if ".adapter." in n}
+    norms = {n: s for n, s in shapes.items() if "layer_norm" in n}
+    block_norms = {n: s for n, s in norms.items() if "final_layer_norm" not in n}
+    bytes_of = lambda part, **kw: optimizer_state_bytes(part, "adafactor", **kw)  # noqa: E731
+    return [("the state of every parameter (fine-tuning all of them, adapters included)",
+             bytes_of(shapes)),
+            ("the adapters alone, without the layer norms", bytes_of(adapters)),
+            ("leaving out the two final layer norms", bytes_of({**adapters, **block_norms})),
+            ("factoring every matrix, however small (transformers' rule, not T5's)",
+             bytes_of({**adapters, **norms}, min_dim_size_to_factor=0)),
+            ("one number per weight for every matrix (never factoring)",
+             4 * sum(int(np.prod(s)) for s in {**adapters, **norms}.values())),
+            ("Adam's two numbers per weight", optimizer_state_bytes({**adapters, **norms},
+                                                                    "adam")),
+            ("counting numbers instead of bytes", bytes_of({**adapters, **norms}) // 4)]
+
+
+STATE_HINT = ("list what add_adapters leaves trainable (every adapter, and every layer norm, "
+              "the final ones included), then apply Adafactor's factoring rule to each shape: "
+              "T5's rule factors a matrix only when its smaller dimension is at least 128")
+
+
+def grade_state(config, d):
+    __tracebackhide__ = True
+    expected = reference("12.2")(config, d)
+    got = adapter_state_bytes(config, d)
+    if isinstance(got, (float, np.floating)) and float(got).is_integer():
+        got = int(got)
+    check_equal("adapter_state_bytes", got, expected, STATE_HINT,
+                {"config": config, "adapter_dim": d}, mistakes=state_mistakes(config, d))
+
+
+@pytest.mark.ex12_2
+@given(adapter_case())
+def test_adapter_state_bytes_match_library(case):
+    grade_state(*case)
+
+
+@pytest.mark.ex12_2
+@pytest.mark.parametrize("d", [32, 128, 512, 2048])
+def test_adapter_state_bytes_of_table10s_sizes(d):
+    # A t5-small-wide model (two layers, a small vocabulary: frozen, so it keeps no state).
+    config = T5Config(vocab_size=64, d_model=512, d_kv=64, num_heads=8, d_ff=2048,
+                      num_layers=2)
+    grade_state(config, d)
+
+
+@pytest.mark.ex12_2
+@pytest.mark.parametrize("d", [0, -4])
+def test_adapter_state_bytes_refuse_bad_sizes(d):
+    config = T5Config(vocab_size=32, d_model=16, d_kv=4, num_heads=2, d_ff=32, num_layers=1)
+    try:
+        got = adapter_state_bytes(config, d)
+    except ValueError:
+        return
+    fail(f"adapter_state_bytes(config, {d}) returned {got!r} instead of raising ValueError",
+         "an adapter needs an inner size of at least 1: raise ValueError naming adapter_dim")
