@@ -23,9 +23,11 @@ from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor
 from minit5.data import (batching, cleaning, corpus_measures, metrics, objectives,
                          packing_lm, tasks)
+from minit5.data.byte_tokenizer import byt5_encode
+from minit5.data.language_sampling import language_epochs
 from minit5.data.mixing import mixing_rates
 from minit5.data.tokenizer import EOS_ID
-from minit5.experiments import choice, statistics
+from minit5.experiments import choice, statistics, verdicts
 from minit5.nn import Parameter
 from minit5.optim import Adafactor, schedules
 from minit5.optim.state_bytes import optimizer_state_bytes
@@ -36,7 +38,10 @@ from minit5.t5.adapters import add_adapters
 from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
 from minit5.t5.ffn import T5DenseGatedActDense
+from minit5.t5.gnmt_penalty import gnmt_ranking
+from minit5.t5.parameter_groups import parameter_groups
 from minit5.t5.position import relative_position_bucket
+from minit5.t5.untie import untie_word_embeddings
 
 
 # ---- chapter 2: autograd ---------------------------------------------------------------------
@@ -406,6 +411,17 @@ _TABLE = [
      "Finished hypotheses and the length penalty", 2, add_finished_hypothesis),
     ("14.4", "ex14_decoding", "no_repeat_ngram_logits", "No repeated n-grams", 3,
      generation.ban_repeated_ngrams),
+    ("15.1", "ex15_putting_together", "parameter_groups", "Where a config's parameters are", 2,
+     parameter_groups),
+    ("15.2", "ex15_putting_together", "gnmt_ranking", "The paper's length penalty (GNMT)", 1,
+     gnmt_ranking),
+    ("15.3", "ex15_putting_together", "untie_word_embeddings",
+     "A tied T5 as an untied one, same logits", 2, untie_word_embeddings),
+    ("16.1", "ex16_reflection", "pairwise_agreement", "Every pair of rows against the paper",
+     2, verdicts.pairwise_agreement),
+    ("16.2", "ex16_reflection", "byt5_encode", "ByT5's byte ids", 1, byt5_encode),
+    ("16.3", "ex16_reflection", "language_epochs", "How often mT5 repeats each language", 2,
+     language_epochs),
 ]
 
 EXERCISES: Mapping[str, Exercise] = {row[0]: Exercise(*row) for row in _TABLE}
