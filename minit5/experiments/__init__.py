@@ -13,7 +13,8 @@ import importlib
 
 # name -> module in this package; each module's EXPERIMENT has that name.
 MODULES = {name: name for name in ("table1", "table2", "table4", "table5", "table6",
-                                     "table7", "table8", "table9")}
+                                     "table7", "table8", "table9", "table10", "table11", "table12",
+                                     "table13", "recipe")}
 
 
 def get(name: str):

@@ -43,16 +43,21 @@ class ExampleStream:
 
 
 def finetune_and_test(model, tokenizer, bench, train_set: dict, cfg, run_dir,
-                      progress=False, name="fine-tune", test=True) -> dict:
-    """Fine-tune `model` in place on `train_set` ({task: examples}); every `cfg.eval_every`
-    steps score the validation sets and remember the parameters if the validation score
-    (`bench.score`) is the best so far (the earliest such step on ties). Returns the test
-    results of the best checkpoint: {"best_step", "validation", "validation_score", "test",
-    "score", "validation_curve", "train_loss", "examples"}; with `test=False` (tuning) the test
-    split is never scored and "test", "score" and "examples" are absent."""
-    examples = [pair for task in bench.tasks for pair in train_set[task]]
-    stream = ExampleStream(examples, tokenizer, cfg.batch_size, cfg.seed,
-                           lambda rows: collate_examples(model, rows))
+                      progress=False, name="fine-tune", test=True, stream=None,
+                      before_step=None) -> dict:
+    """Fine-tune `model` in place on `train_set` ({task: examples}), or on the rows of
+    `stream` when given (anything with `batch(step)`, e.g. a multi-task mixture); every
+    `cfg.eval_every` steps score the validation sets and remember the parameters if the
+    validation score (`bench.score`) is the best so far (the earliest such step on ties).
+    Returns the test results of the best checkpoint: {"best_step", "validation",
+    "validation_score", "test", "score", "validation_curve", "train_loss", "examples"}; with
+    `test=False` (tuning) the test split is never scored and "test", "score" and "examples"
+    are absent. `before_step` goes to the Trainer (a fine-tuning method that changes what
+    trains during the run, minit5.train.finetuning_methods)."""
+    if stream is None:
+        examples = [pair for task in bench.tasks for pair in train_set[task]]
+        stream = ExampleStream(examples, tokenizer, cfg.batch_size, cfg.seed,
+                               lambda rows: collate_examples(model, rows))
     best = {"score": -1.0}
 
     def validate(m):
@@ -63,7 +68,8 @@ def finetune_and_test(model, tokenizer, bench, train_set: dict, cfg, run_dir,
         return {**results, "score": score}
 
     trainer = Trainer(model, build_optimizer(cfg, model), stream, cfg, run_dir,
-                      evaluate=validate, progress=progress, name=name)
+                      evaluate=validate, progress=progress, name=name,
+                      before_step=before_step)
     trainer.train()
     best_step = next(e["step"] for e in trainer.evals if e["score"] == best["score"])
     out = {"best_step": best_step, "validation": best["results"],

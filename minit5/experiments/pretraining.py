@@ -41,6 +41,21 @@ What a row may change (`variant`):
                 matplotlib's docstrings, cleaned) (Table 8)
   repeats       train on a subset so small that the budget passes over it this many times
                 (Table 9); None: all pieces
+  mixture       multi-task pre-training or training (Tables 11, 12, the §3.7 recipe):
+                `minit5.experiments.multitask.mixture(...)`; that module says what it reads
+  pretrain      overrides of the pre-training phase, {"steps", "batch_size"} (Table 13),
+                given at scale 1; the evaluation interval scales with the steps
+  model         overrides of the model's shape, e.g. {"num_layers": 4} (Table 13)
+  pretrain_seed the pre-training's seed (initialisation, data order), 0 unless set (Table 13)
+  finetuning    the fine-tuning method, `minit5.train.finetuning_methods.finetuning_method(...)`
+                (adapters, gradual unfreezing: Table 10), applied after the pre-trained weights
+                are loaded; every fine-tuning run of such a row uses it
+A row sets only what it changes, so the rows above keep the settings they were recorded with.
+Tables 10-13 and the recipe share this protocol; Tables 11-13 pre-train for a quarter of the
+budget (`config(..., pretrain_steps=100)`, the warm-up unchanged, as the paper keeps its
+10^4 warm-up steps whatever the length), so that Table 13's four-times-longer row is exactly
+the 400-step baseline above: the CPU budget allows no more, and the paper's conclusions are
+comparisons at a fixed budget.
 A page of the unfiltered or the other corpus that shares a line with a held-out page is left
 out. That does not catch a held-out sentence whose copy sits on another page among other lines
 (a docstring copied between modules, which the C4 deduplication removed from the cleaned
@@ -50,10 +65,11 @@ corpus): 2 of the 631 task sentences of the recorded runs occur in the unfiltere
 The spread over seeds covers fine-tuning only (one pre-training run per row; the paper also
 reports one run per row, and gives the baseline's spread over 10 runs, GLUE 0.235).
 
-Caching: a pre-trained model and a fine-tuning result are stored under their exact settings
-(runs/experiments/part2/ by default, beside each table's own folder), so a row that two tables
-share (e.g. the baseline) is trained once when `minit5 experiment all` runs them in turn. The
-results are the same either way: a run is a function of its settings and seed.
+Caching: a pre-trained model and a fine-tuning result are stored under their effective
+settings (runs/experiments/part2/ by default, beside each table's own folder), so a row that
+two tables share (e.g. the baseline), or two rows equal in effect, are trained once when
+`minit5 experiment all` runs them in turn. The results are the same either way: a run is a
+function of its settings and seed.
 """
 from __future__ import annotations
 
@@ -68,17 +84,19 @@ import numpy as np
 from minit5.data import objectives
 from minit5.data.corpus import builtin_corpus, stdlib_pages
 from minit5.data.tokenizer import Tokenizer
-from minit5.experiments import table1
+from minit5.experiments import multitask, table1
 from minit5.experiments.benchmark import Benchmark
 from minit5.experiments.core import Experiment, parallel_map, scaled_steps
 from minit5.experiments.finetune import finetune_and_test
 from minit5.experiments.language_tasks import split_pages
 from minit5.t5.architectures import ARCHITECTURES, build_architecture, collate_examples
 from minit5.t5.atomic_save import atomic_directory
-from minit5.train import pipeline
+from minit5.train import finetuning_methods, pipeline
 from minit5.train.config import TrainConfig
 from minit5.train.evaluate import validation_loss
-from minit5.train.streams import ObjectiveStream, document_pieces
+from minit5.train.streams import FINETUNE as FINETUNE_STREAM
+from minit5.train.streams import PRETRAIN as PRETRAIN_STREAM
+from minit5.train.streams import MixtureStream, ObjectiveStream, document_pieces
 from minit5.train.trainer import Trainer
 
 PIECE_LENGTH = 63
@@ -96,8 +114,14 @@ OBJECTIVES = ("iid_denoising", "span_corruption", "bert_style", "mass_style", "d
               "deshuffle", "prefix_lm", "lm")
 
 
+PHASE_OVERRIDES = ("steps", "batch_size")
+_PROTOCOL_KEYS = ("mixture", "pretrain", "model", "pretrain_seed",    # set only by some rows
+                  "finetuning")
+
+
 def variant(architecture="encoder-decoder", objective="iid_denoising", corpus="cleaned",
-            repeats=None, **params) -> dict:
+            repeats=None, mixture=None, pretrain=None, model=None, pretrain_seed=None,
+            finetuning=None, **params) -> dict:
     """One row's settings: what it changes about the baseline (see the module docstring)."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture {architecture!r}: choose one of {ARCHITECTURES}")
@@ -107,20 +131,47 @@ def variant(architecture="encoder-decoder", objective="iid_denoising", corpus="c
         raise ValueError(f"corpus {corpus!r}: choose one of {CORPORA}")
     if repeats is not None and not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats must be a whole number >= 1 or None, got {repeats!r}")
-    return {"architecture": architecture, "objective": objective, "params": dict(params),
-            "corpus": corpus, "repeats": repeats}
+    if pretrain is not None and not set(pretrain) <= set(PHASE_OVERRIDES):
+        raise ValueError(f"pretrain overrides {sorted(pretrain)}: a row may change only "
+                         f"{PHASE_OVERRIDES} (the rest is the protocol's)")
+    if pretrain_seed is not None and not (isinstance(pretrain_seed, int) and pretrain_seed >= 0):
+        raise ValueError(f"pretrain_seed must be a whole number >= 0, got {pretrain_seed!r}")
+    if mixture is not None and architecture != "encoder-decoder":
+        raise ValueError("mixture: multi-task rows use the encoder-decoder (the paper's §3.5)")
+    v = {"architecture": architecture, "objective": objective, "params": dict(params),
+         "corpus": corpus, "repeats": repeats}
+    if finetuning is not None:
+        finetuning = finetuning_methods.check_method(finetuning)
+    for name, value in zip(_PROTOCOL_KEYS, (mixture, pretrain, model, pretrain_seed,
+                                            finetuning)):
+        if value is not None:
+            v[name] = dict(value) if isinstance(value, dict) else value
+    return v
 
 
 BASELINE = variant()
 
 
-def config(variants: dict, scale: float) -> dict:
-    """A table's settings at `scale` (which multiplies the step counts; data sizes stay)."""
+def pretraining_phase(steps: int, scale: float, **overrides) -> dict:
+    """The pre-training settings for `steps` steps at scale 1 (the evaluation interval in
+    proportion), then scaled: `pretraining_phase(400, s)` is `scaled_steps(PRETRAIN, s)`."""
+    return scaled_steps({**PRETRAIN, **overrides}, scale * steps / PRETRAIN["steps"])
+
+
+def config(variants: dict, scale: float, pretrain_steps: int = PRETRAIN["steps"]) -> dict:
+    """A table's settings at `scale` (which multiplies the step counts; data sizes stay).
+    A row's `pretrain` overrides are resolved here against the table's `pretrain_steps`."""
     base = table1.config(1.0)
+    rows = {}
+    for row, v in variants.items():
+        rows[row] = dict(v)
+        if "pretrain" in v:
+            over = {"steps": pretrain_steps, **v["pretrain"]}
+            rows[row]["pretrain"] = pretraining_phase(over.pop("steps"), scale, **over)
     return {"benchmark": base["benchmark"], "vocab_pieces": base["vocab_pieces"],
             "model": base["model"], "piece_length": PIECE_LENGTH, "pretrain_seed": 0,
-            "pretrain": scaled_steps(PRETRAIN, scale), "finetune": scaled_steps(FINETUNE, scale),
-            "variants": {row: dict(v) for row, v in variants.items()}}
+            "pretrain": pretraining_phase(pretrain_steps, scale),
+            "finetune": scaled_steps(FINETUNE, scale), "variants": rows}
 
 
 def make_objective(v: dict, vocab_size: int):
@@ -154,7 +205,7 @@ class Setup:
         self.held_out_lines = {line.strip() for page in held_out for line in page.split("\n")
                                if line.strip()}
         self.tokenizer = self._tokenizer()
-        self._corpora = {}
+        self._corpora, self._pieces = {}, {}
 
     def _tokenizer(self) -> Tokenizer:
         settings = {"pages": {k: self.config["benchmark"][k]
@@ -181,6 +232,14 @@ class Setup:
             self._corpora[corpus] = list(found)
         return self._corpora[corpus]
 
+    def pieces(self, v: dict) -> tuple[list, list, dict]:
+        """(training pieces, validation pieces, facts) for row `v`, built once."""
+        phase = v.get("pretrain", self.config["pretrain"])
+        key = (v["corpus"], v["repeats"], phase["steps"] * phase["batch_size"])
+        if key not in self._pieces:
+            self._pieces[key] = _pieces(self, v, self.config)
+        return self._pieces[key]
+
 
 def model_config(config: dict, vocab_size: int):
     return pipeline.model_config(TrainConfig.preset("tiny", **config["model"]), vocab_size)
@@ -193,8 +252,8 @@ def _pieces(setup: Setup, v: dict, config: dict) -> tuple[list, list, dict]:
     train = document_pieces(docs[held:], config["piece_length"])
     valid = document_pieces(docs[:held], config["piece_length"])
     tokens = int(sum(len(p) for p in train))
-    budget = config["pretrain"]["steps"] * config["pretrain"]["batch_size"] * \
-        config["piece_length"]
+    phase = v.get("pretrain", config["pretrain"])
+    budget = phase["steps"] * phase["batch_size"] * config["piece_length"]
     facts = {"pages": len(docs), "pieces": len(train), "tokens": tokens}
     if v["repeats"] is not None:
         keep = max(1, math.ceil(budget / v["repeats"] / config["piece_length"]))
@@ -206,32 +265,71 @@ def _pieces(setup: Setup, v: dict, config: dict) -> tuple[list, list, dict]:
     return train, valid, facts
 
 
-def pretrain_row(row: str, v: dict, config: dict, setup: Setup, device="default",
+def mixture_rates(v: dict, config: dict, setup: Setup) -> dict:
+    """A mixture row's rates: the unsupervised task sized by the row's pre-training pieces,
+    each task by its training set (`train_examples`, the same for every seed)."""
+    sizes = {t: config["benchmark"]["train_examples"] for t in setup.bench.tasks}
+    return multitask.rates(v["mixture"], len(setup.pieces(v)[0]), sizes)
+
+
+def per_seed(v: dict, config: dict, setup: Setup) -> bool:
+    """Whether the row's pre-training reads the seed's training examples (then it is run once
+    per seed)."""
+    return "mixture" in v and multitask.reads_supervised(mixture_rates(v, config, setup))
+
+
+def pretrain_settings(v: dict, config: dict, setup: Setup, seed=None) -> dict:
+    """A row's effective pre-training settings, its cache key. A row without the keys of
+    `_PROTOCOL_KEYS` keeps the settings it was recorded with; `seed` (the training set read)
+    counts only where `per_seed`."""
+    settings = {"vocab_pieces": config["vocab_pieces"],
+                "model": {**config["model"], **v.get("model", {})},
+                "piece_length": config["piece_length"],
+                "pretrain_seed": v.get("pretrain_seed", config["pretrain_seed"]),
+                "pretrain": v.get("pretrain", config["pretrain"]),
+                "pages": {k: config["benchmark"][k] for k in ("held_out_pages", "split_seed")},
+                "variant": {k: x for k, x in v.items() if k not in _PROTOCOL_KEYS}}
+    if "mixture" in v:
+        settings["mixture"] = {"rates": mixture_rates(v, config, setup)}
+        if per_seed(v, config, setup):
+            if seed is None:
+                raise ValueError("this row's pre-training reads a seed's training examples: "
+                                 "pass the seed (it is pre-trained once per seed)")
+            settings["mixture"]["training_seed"] = seed
+            settings["benchmark"] = config["benchmark"]
+    return settings
+
+
+def pretrain_row(row: str, v: dict, config: dict, setup: Setup, seed=None, device="default",
                  progress=False) -> pathlib.Path:
-    """Pre-train one row (or find it already done); returns the folder with its weights
-    (model.safetensors), settings and curves (settings.json)."""
-    settings = {k: config[k] for k in ("vocab_pieces", "model", "piece_length", "pretrain_seed",
-                                       "pretrain")}
-    settings.update(pages={k: config["benchmark"][k] for k in ("held_out_pages", "split_seed")},
-                    variant=v)
+    """Pre-train one row (for training seed `seed` where `per_seed`), or find it already done;
+    returns the folder with its weights (model.safetensors), settings and curves
+    (settings.json)."""
+    settings = pretrain_settings(v, config, setup, seed)
     folder = setup.cache / "pretrained" / _key(settings)
     if (folder / "settings.json").exists():
         return folder
-    train, valid, facts = _pieces(setup, v, config)
+    train, valid, facts = setup.pieces(v)
     vocab = setup.tokenizer.vocab_size
-    cfg = TrainConfig.preset("tiny", **config["model"], **config["pretrain"],
-                             seed=config["pretrain_seed"], device=device)
-    model = build_architecture(v["architecture"], model_config(config, vocab),
+    cfg = TrainConfig.preset("tiny", **settings["model"], **settings["pretrain"],
+                             seed=settings["pretrain_seed"], device=device)
+    model = build_architecture(v["architecture"], model_config(settings, vocab),
                                seed=cfg.seed).to(cfg.device)
     objective = make_objective(v, vocab)
     collate = lambda examples: collate_examples(model, examples)           # noqa: E731
-    stream = ObjectiveStream(train, objective, collate, cfg.batch_size, cfg.seed)
+    if "mixture" in settings:
+        rates = settings["mixture"]["rates"]
+        stream = multitask.stream(rates, train, objective, setup, seed, collate,
+                                  cfg.batch_size, cfg.seed, PRETRAIN_STREAM)
+        facts = {**facts, "rates": rates}
+    else:
+        stream = ObjectiveStream(train, objective, collate, cfg.batch_size, cfg.seed)
     held_out = ObjectiveStream(valid, objective, collate, cfg.batch_size, cfg.seed + 1)
     batches = [held_out.batch(step) for step in (1, 2)]
     run_dir = _fresh(setup.cache / "runs" / _key(settings))
     trainer = Trainer(model, pipeline.build_optimizer(cfg, model), stream, cfg, run_dir,
                       evaluate=lambda m: validation_loss(m, batches), progress=progress,
-                      name=f"pre-train {row}")
+                      name=f"pre-train {row}" + ("" if seed is None else f", seed {seed}"))
     trainer.train()
     curves = {"train_loss": [[r["step"], r["loss"]] for r in trainer.history],
               "validation_loss": [[e["step"], e["validation_loss"]] for e in trainer.evals]}
@@ -246,31 +344,63 @@ def pretrain_row(row: str, v: dict, config: dict, setup: Setup, device="default"
 
 
 def finetune_row(row: str, v: dict, seed: int, config: dict, setup: Setup, pretrained,
-                 device="default", progress=False) -> dict:
+                 device="default", progress=False, sample_seed=None,
+                 keep_weights=False) -> dict:
     """Fine-tune a row's pre-trained model for one seed and score it on the test split (or
-    read the stored result of exactly this run)."""
+    read the stored result of exactly this run). A mixture row with finetune="mixture"
+    (multi-task training) draws its fine-tuning rows from the mixture too.
+
+    `sample_seed` (default: `seed`) chooses the training set, `training_set(sample_seed)`,
+    and `seed` the rest (order, dropout): Table 13's ensemble fine-tuned four times trains
+    every member on its ensemble seed's sample. With `keep_weights` the best checkpoint's
+    weights are stored beside the result and the result names that file under "weights"."""
+    sample = seed if sample_seed is None else sample_seed
     settings = {"pretrained": pretrained.name, "finetune": config["finetune"],
                 "benchmark": config["benchmark"], "seed": seed}
+    if sample != seed:
+        settings["sample_seed"] = sample
+    if "finetuning" in v:
+        settings["finetuning"] = v["finetuning"]
+    if "mixture" in v and v["mixture"]["finetune"] == "mixture":
+        settings["mixture"] = {"rates": mixture_rates(v, config, setup)}
     stored = setup.cache / "finetuned" / f"{_key(settings)}.json"
-    if stored.exists():
-        return json.loads(stored.read_text())["result"]
+    weights = stored.with_suffix(".safetensors")
+    named = {"weights": str(weights)} if keep_weights else {}
+    if stored.exists() and (weights.exists() or not keep_weights):
+        return {**json.loads(stored.read_text())["result"], **named}
     from safetensors.numpy import load_file
-    cfg = TrainConfig.preset("tiny", **config["model"], **config["finetune"], seed=seed,
+    shape = {"model": {**config["model"], **v.get("model", {})}}
+    vocab = setup.tokenizer.vocab_size
+    cfg = TrainConfig.preset("tiny", **shape["model"], **config["finetune"], seed=seed,
                              device=device)
-    model = build_architecture(v["architecture"],
-                               model_config(config, setup.tokenizer.vocab_size),
+    model = build_architecture(v["architecture"], model_config(shape, vocab),
                                seed=seed).to(cfg.device)
     model.load_state_dict(load_file(str(pretrained / "model.safetensors")))
+    before_step = finetuning_methods.prepare(
+        model, v.get("finetuning", finetuning_methods.ALL_PARAMETERS), cfg.steps, seed)
+    stream = None
+    if "mixture" in settings:
+        stream = multitask.stream(settings["mixture"]["rates"], setup.pieces(v)[0],
+                                  make_objective(v, vocab), setup, sample,
+                                  lambda rows: collate_examples(model, rows), cfg.batch_size,
+                                  seed, FINETUNE_STREAM)
     run_dir = _fresh(setup.cache / "runs" / _key(settings))
     result = finetune_and_test(model, setup.tokenizer, setup.bench,
-                               setup.bench.training_set(seed), cfg, run_dir, progress=progress,
-                               name=f"{row}, seed {seed}")
+                               setup.bench.training_set(sample), cfg, run_dir, progress=progress,
+                               name=f"{row}, seed {seed}", stream=stream,
+                               before_step=before_step)
     shutil.rmtree(run_dir, ignore_errors=True)
     stored.parent.mkdir(parents=True, exist_ok=True)
+    if keep_weights:                   # the model holds its best checkpoint now
+        from safetensors.numpy import save_file
+        partial = weights.with_suffix(".safetensors.tmp")
+        save_file({k: np.ascontiguousarray(a) for k, a in model.state_dict().items()},
+                  str(partial))
+        partial.replace(weights)
     tmp = stored.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"settings": settings, "result": result}) + "\n")
     tmp.replace(stored)
-    return result
+    return {**result, **named}
 
 
 def cache_dir(work_dir) -> pathlib.Path:
@@ -279,38 +409,56 @@ def cache_dir(work_dir) -> pathlib.Path:
 
 
 def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1) -> dict:
-    """Every row of a table: pre-train (two at a time with jobs=2), fine-tune each for every
-    seed, collect the scores. The `run` of an `Experiment`."""
+    """Every row of a table: pre-train (two at a time with jobs=2; once per seed where a row
+    reads the seed's training set; runs equal in effect once), fine-tune each for every seed,
+    collect the scores. The `run` of an `Experiment`."""
     cache = cache_dir(work_dir)
     cache.mkdir(parents=True, exist_ok=True)
     setup = Setup(config, cache)
-    variants = config["variants"]
-    for corpus in {v["corpus"] for v in variants.values()}:
-        setup.pages(corpus)                   # built once, before the workers fork
+    tasks = list(setup.bench.tasks)
+    parts = {row: multitask.parts(row, v, tasks) for row, v in config["variants"].items()}
+    flat = {name: pv for row in parts for name, pv in parts[row].items()}
+    for v, _ in flat.values():
+        setup.pieces(v)                       # built once, before the workers fork
+
+    def pre_seed(name, s):                    # the training set a part's pre-training reads
+        return s if per_seed(flat[name][0], config, setup) else None
+
+    def key(name, s):
+        return _key(pretrain_settings(flat[name][0], config, setup, pre_seed(name, s)))
+
+    jobs_by_key = {}
+    for name in flat:
+        for s in seeds:
+            jobs_by_key.setdefault(key(name, s), (name, pre_seed(name, s)))
     show = progress and jobs == 1
-    folders = dict(zip(variants, parallel_map(
-        lambda row: pretrain_row(row, variants[row], config, setup, device, show),
-        list(variants), jobs)))
-    runs = [(row, seed) for row in variants for seed in seeds]
-    results = parallel_map(
-        lambda r: finetune_row(r[0], variants[r[0]], r[1], config, setup, folders[r[0]],
-                               device, show), runs, jobs)
-    rows = {row: [] for row in variants}
-    for (row, seed), result in zip(runs, results):
-        rows[row].append({"seed": seed, **result})
-    stored = {row: json.loads((folders[row] / "settings.json").read_text())
-              for row in variants}
+    done = dict(zip(jobs_by_key, parallel_map(
+        lambda job: pretrain_row(job[0], flat[job[0]][0], config, setup, job[1], device, show),
+        list(jobs_by_key.values()), jobs)))
+    runs = [(name, s) for name in flat for s in seeds]
+    results = dict(zip(runs, parallel_map(
+        lambda r: finetune_row(r[0], flat[r[0]][0], r[1], config, setup, done[key(*r)], device,
+                               show), runs, jobs)))
+    rows = {row: [multitask.combine(s, {name: (results[(name, s)], parts[row][name][1])
+                                        for name in parts[row]}, setup.bench) for s in seeds]
+            for row in parts}
+    details = {"pretraining": {}, "data": {}}
+    for name in flat:
+        found = {s: json.loads((done[key(name, s)] / "settings.json").read_text())
+                 for s in seeds}
+        for part, field in (("pretraining", "curves"), ("data", "data")):
+            details[part][name] = found[seeds[0]][field] if pre_seed(name, seeds[0]) is None \
+                else {str(s): f[field] for s, f in found.items()}
+    details["tokens_per_step"] = config["pretrain"]["batch_size"] * config["piece_length"]
     return {"rows": rows, "average": {row: [r["score"] for r in rows[row]] for row in rows},
-            "details": {"pretraining": {row: s["curves"] for row, s in stored.items()},
-                        "data": {row: s["data"] for row, s in stored.items()},
-                        "tokens_per_step": config["pretrain"]["batch_size"]
-                        * config["piece_length"]}}
+            "details": details}
 
 
 def experiment(name: str, table: str, section: str, title: str, variants: dict, paper: dict,
-               cpu_minutes: float) -> Experiment:
-    """A table of rows run under this protocol: 3 seeds, the benchmark's metric."""
+               cpu_minutes: float, pretrain_steps: int = PRETRAIN["steps"]) -> Experiment:
+    """A table of rows run under this protocol: 3 seeds, the benchmark's metric; its rows
+    pre-train for `pretrain_steps` unless they say otherwise."""
     return Experiment(name=name, table=table, section=section, title=title,
                       rows=tuple(variants), paper=paper, metric=METRIC,
                       cpu_minutes=cpu_minutes, default_seeds=3,
-                      config=lambda scale: config(variants, scale), run=run)
+                      config=lambda scale: config(variants, scale, pretrain_steps), run=run)

@@ -8,6 +8,8 @@ batches an uninterrupted run would have seen, with no iterator state to save.
   ObjectiveStream        pre-training with any objective of §3.3 and any architecture of §3.2:
                          one document piece per row, padded (the paper-table miniatures).
   TaskMixtureStream      fine-tuning (§3.5.2): synthetic tasks mixed at given rates, padded.
+  MixtureStream          multi-task pre-training and training (§3.5.2): rows from several
+                         sources (an objective on pieces, a task's training examples) at rates.
 """
 from __future__ import annotations
 
@@ -147,6 +149,32 @@ class TaskMixtureStream:
         encoded = [(self.tokenizer.encode(s), self.tokenizer.encode(t))
                    for s, t in self.examples(step)]
         return collate(encoded)
+
+
+class MixtureStream:
+    """Row r of step s comes from the source the mixer (`TaskMixture`, a pure function of
+    (seed, s)) names for it. A source is a function `draw(rng) -> (inputs, targets)` (e.g. an
+    objective applied to a random piece, or a random training example), called in row order
+    with `step_rng(seed, s, stream)`, so a batch depends on (seed, s) alone; `collate(examples)`
+    makes the batch the model reads."""
+
+    def __init__(self, sources: dict, rates: dict, collate, batch_size: int, seed: int,
+                 stream: int = PRETRAIN):
+        if set(sources) != set(rates):
+            raise ValueError(f"MixtureStream: sources and rates must name the same tasks; "
+                             f"sources has {sorted(sources)}, rates has {sorted(rates)}")
+        self.mixture = TaskMixture({name: rates[name] for name in sources})
+        self.sources, self.collate = sources, collate
+        self.batch_size, self.seed, self.stream = batch_size, seed, stream
+
+    def rows(self, step: int) -> list:
+        """[(task name, (inputs, targets)), ...] for the rows of step `step`."""
+        rng = step_rng(self.seed, step, self.stream)
+        return [(name, self.sources[name](rng))
+                for name in self.mixture.tasks(self.seed, step, self.batch_size)]
+
+    def batch(self, step: int):
+        return self.collate([example for _, example in self.rows(step)])
 
 
 def eval_sets(tasks: dict, n: int, seed: int) -> dict:
