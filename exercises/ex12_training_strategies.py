@@ -46,7 +46,7 @@ def adapter_state_bytes(config, adapter_dim):
     step counters are not counted. Frozen parameters keep no state at all.
 
     Graded: against the library for random small configs (widths, depths, ReLU or gated GELU,
-    tied or untied) and inner sizes from 1 to 600, exactly; an adapter_dim below 1 must raise
+    tied or untied) and inner sizes from 1 to 300, and Table 10's sizes, exactly; an adapter_dim below 1 must raise
     ValueError.
 
     Args:
@@ -58,3 +58,33 @@ def adapter_state_bytes(config, adapter_dim):
     """
     # TODO: Exercise 12.2
     raise NotImplementedError("Exercise 12.2")
+
+
+def unfrozen_parameters(config, step, total_steps):
+    """Exercise 12.3: the parameters that train at one step of gradual unfreezing (§3.5.1).
+
+    A T5ForConditionalGeneration of `config` is fine-tuned for `total_steps` steps (counted
+    from 1). With N the depth of the deeper stack, the run is cut into N episodes: step k
+    belongs to episode n = ceil(k N / total_steps). In episode n a stack of L blocks trains
+    its top ceil(n L / N) blocks (all their weights, the block's relative attention bias
+    included where it has one), together with its final layer norm; the shared embedding
+    (`shared.weight`, and `lm_head.weight` when the model has an untied one) trains in every
+    episode; everything else is frozen. This is what `minit5.train.unfreezing.apply_unfreezing`
+    sets.
+
+    Graded: against the library for random small configs (the two stacks of equal or different
+    depths, tied or untied) and every kind of step (first and last of an episode, first and
+    last of the run), as a set of names; a step outside 1..total_steps, or total_steps below
+    the depth, must raise ValueError.
+
+    Args:
+        config: a minit5 T5Config.
+        step: the step, 1 <= step <= total_steps.
+        total_steps: the length of the fine-tuning run, at least the depth N.
+
+    Returns:
+        the names of the trainable parameters, as `named_parameters()` names them (a list or a
+        set; the order is not graded).
+    """
+    # TODO: Exercise 12.3
+    raise NotImplementedError("Exercise 12.3")

@@ -28,7 +28,7 @@ from minit5.data.language_sampling import language_epochs
 from minit5.data.mixing import mixing_rates
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import choice, statistics, verdicts
-from minit5.nn import Parameter
+from minit5.nn import Parameter, trainable_parameters
 from minit5.optim import Adafactor, schedules
 from minit5.optim.state_bytes import optimizer_state_bytes
 from minit5.t5 import attention as t5_attention
@@ -42,6 +42,7 @@ from minit5.t5.gnmt_penalty import gnmt_ranking
 from minit5.t5.parameter_groups import parameter_groups
 from minit5.t5.position import relative_position_bucket
 from minit5.t5.untie import untie_word_embeddings
+from minit5.train.unfreezing import apply_unfreezing
 
 
 # ---- chapter 2: autograd ---------------------------------------------------------------------
@@ -270,6 +271,12 @@ def adapter_state_bytes(config, adapter_dim):
                                   if p.requires_grad}, "adafactor")
 
 
+def unfrozen_parameters(config, step, total_steps):
+    model = t5_model.T5ForConditionalGeneration(config, seed=0)
+    apply_unfreezing(model, step, total_steps)
+    return trainable_parameters(model)
+
+
 # ---- chapter 14: decoding --------------------------------------------------------------------
 
 def reorder_kv_cache(cache, beam_rows):
@@ -403,6 +410,8 @@ _TABLE = [
      "Temperature-scaled mixing rates", 1, temperature_scaled_rates),
     ("12.2", "ex12_training_strategies", "adapter_state_bytes",
      "The optimizer state of fine-tuning with adapters", 2, adapter_state_bytes),
+    ("12.3", "ex12_training_strategies", "unfrozen_parameters",
+     "What trains at a step of gradual unfreezing", 2, unfrozen_parameters),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,

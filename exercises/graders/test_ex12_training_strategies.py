@@ -1,7 +1,10 @@
 """Graders for chapter 12 (training strategies): each compares the student's function with the
 library's (`minit5.data.mixing.mixing_rates` with strategy "temperature"; `add_adapters` and
-`optimizer_state_bytes` for the state of fine-tuning with adapters)."""
+`optimizer_state_bytes` for the state of fine-tuning with adapters; `apply_unfreezing` for the
+parameters that train at a step of gradual unfreezing)."""
 import dataclasses
+import math
+import re
 
 import numpy as np
 import pytest
@@ -12,9 +15,11 @@ from exercises.graders.implementations import exercise, reference
 from exercises.graders.report import check, check_array, check_equal, fail
 from minit5.optim.state_bytes import optimizer_state_bytes
 from minit5.t5.config import T5Config
+from minit5.t5.model import T5ForConditionalGeneration
 
 temperature_scaled_rates = exercise("12.1")
 adapter_state_bytes = exercise("12.2")
+unfrozen_parameters = exercise("12.3")
 
 
 # ---- 12.1 temperature-scaled mixing rates -----------------------------------------------------
@@ -103,16 +108,16 @@ def test_temperature_rates_refuse_bad_arguments(sizes, K, T, problem):
 
 @st.composite
 def adapter_case(draw):
-    d_model = draw(st.sampled_from([8, 16, 64, 128, 160, 256]))
+    d_model = draw(st.sampled_from([8, 16, 64, 128, 160, 200]))
     heads = draw(st.sampled_from([1, 2, 4]))
-    config = T5Config(vocab_size=draw(st.integers(16, 200)), d_model=d_model,
+    config = T5Config(vocab_size=draw(st.integers(16, 64)), d_model=d_model,
                       d_kv=draw(st.sampled_from([4, 8, 32])), num_heads=heads,
-                      d_ff=draw(st.sampled_from([16, 64, 200, 512])),
-                      num_layers=draw(st.integers(1, 3)),
+                      d_ff=draw(st.sampled_from([16, 64, 200])),
+                      num_layers=draw(st.integers(1, 2)),
                       num_decoder_layers=draw(st.integers(1, 3)),
                       feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
                       tie_word_embeddings=draw(st.booleans()))
-    return config, draw(st.integers(1, 600))
+    return config, draw(st.integers(1, 300))
 
 
 def state_mistakes(config, d):
@@ -158,9 +163,9 @@ def test_adapter_state_bytes_match_library(case):
 @pytest.mark.ex12_2
 @pytest.mark.parametrize("d", [32, 128, 512, 2048])
 def test_adapter_state_bytes_of_table10s_sizes(d):
-    # A t5-small-wide model (two layers, a small vocabulary: frozen, so it keeps no state).
-    config = T5Config(vocab_size=64, d_model=512, d_kv=64, num_heads=8, d_ff=2048,
-                      num_layers=2)
+    # One block per stack, 256 wide (the vocabulary is small: frozen, it keeps no state).
+    config = T5Config(vocab_size=64, d_model=256, d_kv=32, num_heads=4, d_ff=1024,
+                      num_layers=1)
     grade_state(config, d)
 
 
@@ -174,3 +179,142 @@ def test_adapter_state_bytes_refuse_bad_sizes(d):
         return
     fail(f"adapter_state_bytes(config, {d}) returned {got!r} instead of raising ValueError",
          "an adapter needs an inner size of at least 1: raise ValueError naming adapter_dim")
+
+
+# ---- 12.3 what trains at a step of gradual unfreezing ---------------------------------------
+
+def _names(config):
+    return [name for name, _ in T5ForConditionalGeneration(config, seed=0).named_parameters()]
+
+
+def _trainable(names, config, tops, final=True, shared=True, bias_always=False, bottom=False):
+    """The names a rule would train: `tops` = (encoder blocks, decoder blocks) from the top
+    (from the bottom with `bottom`)."""
+    depths = {"encoder": config.num_layers, "decoder": config.num_decoder_layers}
+    out = set()
+    for name in names:
+        block = re.match(r"(encoder|decoder)\.block\.(\d+)\.", name)
+        if block:
+            stack, i = block.group(1), int(block.group(2))
+            top = tops[0] if stack == "encoder" else tops[1]
+            trains = i < top if bottom else i >= depths[stack] - top
+            if trains or (bias_always and "relative_attention_bias" in name):
+                out.add(name)
+        elif "final_layer_norm" in name:
+            if final:
+                out.add(name)
+        elif shared:
+            out.add(name)                              # shared.weight, lm_head.weight
+    return out
+
+
+def unfreezing_mistakes(config, step, total):
+    names = _names(config)
+    depth = max(config.num_layers, config.num_decoder_layers)
+    n = math.ceil(step * depth / total)
+    tops = tuple(math.ceil(n * L / depth) for L in (config.num_layers,
+                                                    config.num_decoder_layers))
+    same = tuple(min(n, L) for L in (config.num_layers, config.num_decoder_layers))
+    later = tuple(min(L, t + 1) for L, t in zip((config.num_layers, config.num_decoder_layers),
+                                                tops))
+    earlier = tuple(max(0, t - 1) for t in tops)
+    return [("unfreezing from the bottom of each stack instead of the top",
+             _trainable(names, config, tops, bottom=True)),
+            ("leaving the final layer norms frozen", _trainable(names, config, tops, final=False)),
+            ("freezing the shared embedding (it trains in every episode)",
+             _trainable(names, config, tops, shared=False)),
+            ("training the relative attention bias from the start (it belongs to block 0)",
+             _trainable(names, config, tops, bias_always=True)),
+            ("unfreezing n blocks of each stack in episode n whatever its depth (a shallower "
+             "stack unfreezes in proportion)", _trainable(names, config, same)),
+            ("counting the episode one too far (is the step's episode ceil(k N / S)?)",
+             _trainable(names, config, later)),
+            ("counting the episode one too short (is the step's episode ceil(k N / S)?)",
+             _trainable(names, config, earlier))]
+
+
+UNFREEZE_HINT = ("find the step's episode n first, then how many blocks of each stack are open "
+                 "(the top ones, in proportion to the stack's depth), and add what trains "
+                 "in every episode; a block's weights all follow the block")
+
+
+def _as_set(got):
+    if isinstance(got, (list, tuple, set, frozenset)) and all(isinstance(g, str) for g in got):
+        return set(got)
+    return got
+
+
+def grade_unfrozen(config, step, total):
+    __tracebackhide__ = True
+    expected = set(reference("12.3")(config, step, total))
+    got = unfrozen_parameters(config, step, total)
+    check(isinstance(got, (list, tuple, set, frozenset)),
+          f"unfrozen_parameters must return the names (a list or a set of strings), got "
+          f"{type(got).__name__}", UNFREEZE_HINT)
+    got = _as_set(got)
+    if got == expected:
+        return
+    hint = UNFREEZE_HINT
+    for description, wrong in unfreezing_mistakes(config, step, total):
+        if got == wrong and wrong != expected:
+            hint = f"your answer is what {description} gives; {UNFREEZE_HINT}"
+            break
+    missing = sorted(expected - got) if isinstance(got, set) else []
+    extra = sorted(got - expected) if isinstance(got, set) else []
+    fail(f"unfrozen_parameters(step={step}, total_steps={total}): {len(missing)} trainable "
+         f"names missing, {len(extra)} frozen ones included", hint,
+         f"  config: {config.num_layers} encoder / {config.num_decoder_layers} decoder blocks,"
+         f" tie_word_embeddings={config.tie_word_embeddings}\n"
+         f"  missing: {missing[:6]}\n  should be frozen: {extra[:6]}",
+         expected=f"{len(expected)} names", got=f"{len(got)} names")
+
+
+@st.composite
+def unfreezing_case(draw):
+    config = T5Config(vocab_size=draw(st.integers(8, 40)), d_model=8, d_kv=4, num_heads=2,
+                      d_ff=16, num_layers=draw(st.integers(1, 5)),
+                      num_decoder_layers=draw(st.integers(1, 5)),
+                      tie_word_embeddings=draw(st.booleans()))
+    depth = max(config.num_layers, config.num_decoder_layers)
+    total = draw(st.integers(depth, 60))
+    bounds = [b for k in range(depth + 1) for b in (k * total // depth, k * total // depth + 1)]
+    step = draw(st.one_of(st.integers(1, total),
+                          st.sampled_from([b for b in bounds if 1 <= b <= total])))
+    return config, step, total
+
+
+@pytest.mark.ex12_3
+@given(unfreezing_case())
+def test_unfrozen_parameters_match_library(case):
+    grade_unfrozen(*case)
+
+
+@pytest.mark.ex12_3
+@pytest.mark.parametrize("step", [1, 100, 101, 200])
+def test_unfrozen_parameters_of_the_miniature(step):
+    # The Table 10 miniature's run: 2 + 2 blocks, 200 fine-tuning steps, two episodes.
+    config = T5Config(vocab_size=32, d_model=16, d_kv=4, num_heads=4, d_ff=64, num_layers=2)
+    grade_unfrozen(config, step, 200)
+
+
+@pytest.mark.ex12_3
+@pytest.mark.parametrize("step", [1, 6, 7, 13, 24])
+def test_unfrozen_parameters_of_unequal_stacks(step):
+    # A 3-block encoder beside a 6-block decoder over 24 steps: 6 episodes of 4 steps.
+    config = T5Config(vocab_size=32, d_model=8, d_kv=4, num_heads=2, d_ff=16, num_layers=3,
+                      num_decoder_layers=6, tie_word_embeddings=False)
+    grade_unfrozen(config, step, 24)
+
+
+@pytest.mark.ex12_3
+@pytest.mark.parametrize("step, total, problem", [(0, 10, "step 0"), (11, 10, "a step past the "
+                                                  "end"), (1, 1, "fewer steps than layers")])
+def test_unfrozen_parameters_refuse_bad_steps(step, total, problem):
+    config = T5Config(vocab_size=32, d_model=8, d_kv=4, num_heads=2, d_ff=16, num_layers=2)
+    try:
+        got = unfrozen_parameters(config, step, total)
+    except ValueError:
+        return
+    fail(f"unfrozen_parameters with {problem} returned {got!r} instead of raising ValueError",
+         "steps run from 1 to total_steps, and every layer needs an episode of at least one "
+         "step: raise ValueError naming the argument and what it must be")
