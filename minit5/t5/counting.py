@@ -202,8 +202,9 @@ def paper_table13_runs() -> dict:
     baseline fine-tuned four times (its fine-tuning is not pre-training compute)."""
     base = T5Config.preset("t5-base")
     steps, batch = PAPER_BASELINE["steps"], PAPER_BASELINE["batch_size"]
-    run = lambda config, s, b, models=1: {"config": config, "steps": s, "batch_size": b,  # noqa: E731
-                                          "models": models}
+
+    def run(config, s, b, models=1):
+        return {"config": config, "steps": s, "batch_size": b, "models": models}
     return {"baseline": run(base, steps, batch),
             "1x size, 4x training steps": run(base, 4 * steps, batch),
             "1x size, 4x batch size": run(base, steps, 4 * batch),
