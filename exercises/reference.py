@@ -37,12 +37,14 @@ from minit5.t5 import model as t5_model
 from minit5.t5.adapters import add_adapters
 from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
+from minit5.t5.ensemble import average_log_probs
 from minit5.t5.ffn import T5DenseGatedActDense
 from minit5.t5.gnmt_penalty import gnmt_ranking
 from minit5.t5.parameter_groups import parameter_groups
 from minit5.t5.position import relative_position_bucket
 from minit5.t5.untie import untie_word_embeddings
 from minit5.train.unfreezing import apply_unfreezing
+from minit5.train import distributed
 
 
 # ---- chapter 2: autograd ---------------------------------------------------------------------
@@ -277,6 +279,14 @@ def unfrozen_parameters(config, step, total_steps):
     return trainable_parameters(model)
 
 
+# ---- chapter 13: scaling ---------------------------------------------------------------------
+
+def ensemble_log_likelihoods(member_logits, labels):
+    # The members' Tensors through the library's ensemble rule, then the library's scoring.
+    members = [Tensor(np.asarray(z, dtype=np.float64)) for z in member_logits]
+    return choice.sequence_log_likelihoods(average_log_probs(members).numpy(), labels)
+
+
 # ---- chapter 14: decoding --------------------------------------------------------------------
 
 def reorder_kv_cache(cache, beam_rows):
@@ -412,6 +422,12 @@ _TABLE = [
      "The optimizer state of fine-tuning with adapters", 2, adapter_state_bytes),
     ("12.3", "ex12_training_strategies", "unfrozen_parameters",
      "What trains at a step of gradual unfreezing", 2, unfrozen_parameters),
+    ("13.1", "ex13_scaling", "token_shares", "The ranks' loss weights", 1,
+     distributed.token_shares),
+    ("13.2", "ex13_scaling", "layers_for_parameters", "The depth of a 2x or 4x model", 2,
+     counting.layers_for_parameters),
+    ("13.3", "ex13_scaling", "ensemble_log_likelihoods",
+     "An ensemble's likelihood of a target", 2, ensemble_log_likelihoods),
     ("14.1", "ex14_decoding", "reorder_kv_cache", "Reordering the cache by beam", 1,
      reorder_kv_cache),
     ("14.2", "ex14_decoding", "top_beam_candidates", "Each example's best candidates", 2,
