@@ -144,3 +144,25 @@ def test_bad_config_adapter_dim_and_adding_twice_are_refused():
         add_adapters(model, 8)
     with pytest.raises(TypeError, match="no T5 feed-forward"):
         add_adapters(T5Adapter(4, 2, np.random.default_rng(0)), 8)
+
+
+def test_adafactor_moves_a_zero_started_wo_by_at_most_lr_times_its_floor_per_step():
+    """The bound Table 10's outcome rests on: with T5's parameter-scale rule the step of a
+    weight is lr x max(1e-3, RMS(weight)) (RMS-clipped to 1 before), so `wo`, starting at
+    zero, has RMS <= steps x lr x 1e-3 while that stays under 1e-3; the layer norms, which
+    start at 1, move a thousand times faster."""
+    model = add_adapters(T5ForConditionalGeneration(T5Config(**SMALL), seed=0), 64)
+    model.train()
+    opt = Adafactor(model.parameters(), lr=3e-3, relative_step=False, scale_parameter=True,
+                    warmup_init=False)
+    wo = model.decoder.block[1].layer[2].adapter.wo.weight
+    norm = model.decoder.block[1].layer[2].layer_norm.weight
+    start = norm.numpy()
+    for step in range(1, 21):
+        opt.zero_grad()
+        model(**_batch(step)).loss.backward()
+        opt.step()
+        rms = float(np.sqrt(np.mean(wo.numpy() ** 2)))
+        assert 0 < rms <= step * 3e-3 * 1e-3 * (1 + 1e-6)
+    moved = float(np.sqrt(np.mean((norm.numpy() - start) ** 2)))
+    assert moved > 100 * rms
