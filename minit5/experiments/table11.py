@@ -43,8 +43,9 @@ row, as in the paper (though within the spread of T = 8 and equal). What does no
 clearly worse or better than pre-training then fine-tuning except T = 1 (T = 2 is 1.4 above
 it, equal and T = 8 level, within twice the spread), and equal mixing is not the paper's
 worst row but among the best. The paper's tasks differ in size by orders of magnitude, so
-equal mixing over- or under-trains most of them; here the three tasks are equally small and
-equal mixing simply gives them the most passes.
+equal mixing passes over its small tasks far more often than over its large ones (a likely
+reason for its low score there); here the three tasks are equally small, and equal mixing
+simply gives each of them the most passes.
 """
 from minit5.experiments import pretraining
 from minit5.experiments.multitask import mixture
