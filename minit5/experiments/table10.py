@@ -1,9 +1,9 @@
 """Table 10 in miniature: fine-tuning methods (paper §3.5.1). The paper fine-tunes its baseline
 pre-trained model three ways: all parameters (83.28 GLUE average), adapter layers of inner
 size d = 32, 128, 512, 2048 with the rest frozen (79.32, 79.47, 81.49, 82.62), and gradual
-unfreezing (82.50). Its reading: adapters need more capacity the bigger the task (d is the
-knob), and gradual unfreezing costs a little at the same number of steps, though it saves
-computation early on.
+unfreezing (82.50). Its reading: small adapters suffice for low-resource tasks, while tasks
+with much data need a large d; gradual unfreezing loses a little on every task, though it
+speeds fine-tuning up (the frozen layers need no gradients).
 
 Rows, under the protocol of the miniatures (`minit5.experiments.pretraining`; decided before any
 result): one pre-trained model for every row, the baseline's (400 steps of i.i.d. denoising,
@@ -17,12 +17,11 @@ the `pretraining.BASELINE` row, cached), and only the fine-tuning method changes
                        episodes of 100 steps: the top blocks (with the final layer norms and the
                        shared embedding) first, then everything
 The same steps (200 of 16 rows), the same constant learning rate 3e-3 and the same validation
-(every 50 steps, best checkpoint scored on test) for every row: no per-row tuning, as the
-paper uses one learning rate for all of Table 10. The adapter sizes are the paper's own
-numbers, so relative to the tiny model's d_model of 128 (d_ff 512) they are larger than the
-paper's relative to its 768 (3072): d = 32 is a quarter of d_model here, 1/24 there, and
-the adapters add 1,024 d weights (32,768 for d = 32; 2,097,152 for d = 2048, almost twice the
-1.19M of the pre-trained model).
+(every 50 steps, best checkpoint scored on test) for every row: no per-row tuning. The adapter
+sizes are the paper's own numbers, so relative to the tiny model's d_model of 128 (d_ff 512)
+they are larger than the paper's relative to its 768 (3072): d = 32 is a quarter of d_model
+here, 1/24 there, and the adapters add 1,024 d weights (32,768 for d = 32; 2,097,152 for
+d = 2048, almost twice the 1.19M of the pre-trained model).
 
 A property of this set-up, noted before the run: the protocol's optimizer, Adafactor with
 T5's parameter-scale rule, sizes each weight's step as 3e-3 x max(1e-3, RMS(weight)), and an
