@@ -11,7 +11,7 @@ softmax; and, for less, one pre-trained baseline fine-tuned 4 times, ensembled t
 GLUE averages: baseline 83.28; 4x steps 85.33; 4x batch 84.60; 2x size, 2x steps 86.18; 4x
 size 85.91; 4x ensembled 84.77; fine-tune only 84.05. Every way helps; a bigger model helps
 most; ensembles help, less. In the paper, a row with more training steps also fine-tunes for
-more steps ("we scale both the pre-train and fine-tune steps"); its ensembles average logits.
+proportionally more steps (pre-training and fine-tuning are scaled together).
 
 Rows, under the protocol of the miniatures (`minit5.experiments.pretraining`) with the quarter
 pre-training budget of Tables 11-13 as the "baseline": 100 steps of 32 pieces of 63 tokens,
