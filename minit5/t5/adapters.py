@@ -36,6 +36,7 @@ import numpy as np
 
 from minit5 import functional as F
 from minit5.nn import Linear, Module, T5LayerNorm
+from minit5.t5.config import check_adapter_dim
 from minit5.t5.stack import T5LayerFF
 
 ADAPTERS = 3      # the adapters' random stream: np.random.default_rng([seed, ADAPTERS])
@@ -55,14 +56,6 @@ class T5Adapter(Module):
         return x + self.wo(F.relu(self.wi(x)))              # hidden (B, L, adapter_dim)
 
 
-def _check_dim(adapter_dim):
-    if isinstance(adapter_dim, bool) or not isinstance(adapter_dim, (int, np.integer)) \
-            or adapter_dim <= 0:
-        raise ValueError(f"adapter_dim must be a positive integer (the adapters' inner size d; "
-                         f"Table 10 uses 32, 128, 512, 2048), got {adapter_dim!r}")
-    return int(adapter_dim)
-
-
 def feed_forward_layers(model) -> list:
     """Every FFN sub-layer of `model`, each once (a shared encoder-decoder's shared layers
     once), encoder blocks first."""
@@ -76,7 +69,7 @@ def insert_adapters(model, adapter_dim, seed=0):
     The adapters' weights come from np.random.default_rng([seed, ADAPTERS]), on the model's
     device, in its dtype. A shared encoder-decoder (§3.2.2) gets one adapter per shared FFN.
     """
-    adapter_dim = _check_dim(adapter_dim)
+    adapter_dim = check_adapter_dim(adapter_dim)
     layers = feed_forward_layers(model)
     if not layers:
         raise TypeError(f"insert_adapters: {type(model).__name__} has no T5 feed-forward "

@@ -10,7 +10,19 @@ import json
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from minit5.functional import ACTIVATIONS   # the one activation table (names as HF's ACT2FN)
+
+
+def check_adapter_dim(adapter_dim) -> int:
+    """`adapter_dim` as an int if it is a positive whole number (an adapter's inner size d,
+    paper §3.5.1), else a ValueError saying so."""
+    if isinstance(adapter_dim, bool) or not isinstance(adapter_dim, (int, np.integer)) \
+            or adapter_dim <= 0:
+        raise ValueError(f"adapter_dim must be a positive integer (the adapters' inner size d; "
+                         f"Table 10 uses 32, 128, 512, 2048), got {adapter_dim!r}")
+    return int(adapter_dim)
 
 
 @dataclass
@@ -78,11 +90,8 @@ class T5Config:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"T5Config.{name} must be a positive integer, got {value!r}")
-        if self.adapter_dim is not None and (isinstance(self.adapter_dim, bool) or not
-                                             isinstance(self.adapter_dim, int)
-                                             or self.adapter_dim <= 0):
-            raise ValueError(f"T5Config.adapter_dim must be a positive integer (the adapters' "
-                             f"inner size) or None (no adapters), got {self.adapter_dim!r}")
+        if self.adapter_dim is not None:
+            self.adapter_dim = check_adapter_dim(self.adapter_dim)
         for name in ("dropout_rate", "layer_norm_epsilon", "initializer_factor"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \

@@ -15,6 +15,7 @@ not depend on the method.
 from __future__ import annotations
 
 from minit5.t5.adapters import add_adapters
+from minit5.t5.config import check_adapter_dim
 from minit5.train.unfreezing import gradual_unfreezing
 
 METHODS = ("all parameters", "adapters", "gradual unfreezing")
@@ -40,10 +41,7 @@ def check_method(settings: dict) -> dict:
                          + ("; give the adapters' inner size, e.g. adapter_dim=32"
                             if settings["method"] == "adapters" else ""))
     if settings["method"] == "adapters":
-        d = settings["adapter_dim"]
-        if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
-            raise ValueError(f"adapter_dim must be a positive integer (Table 10 uses 32, "
-                             f"128, 512, 2048), got {d!r}")
+        return {**settings, "adapter_dim": check_adapter_dim(settings["adapter_dim"])}
     return dict(settings)
 
 
