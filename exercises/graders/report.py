@@ -47,6 +47,16 @@ def check(condition, summary: str, hint: str, details: str = "", expected=None, 
 
 # ---- describing values --------------------------------------------------------------------
 
+def check_raises(error, call, description: str, hint: str):
+    """Grade that `call()` raises `error` (a bad argument refused); `description` names the
+    call in the failure, e.g. "f(config, 0)"."""
+    try:
+        got = call()
+    except error:
+        return
+    fail(f"{description} returned {got!r} instead of raising {error.__name__}", hint)
+
+
 def _is_array(value) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype")
 

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, check_pair, fail
+from exercises.graders.report import (check, check_array, check_equal, check_pair,
+                                      check_raises, fail)
 from minit5.data.objectives import bert_style, random_spans_noise_mask
 
 expected_iid_denoising_lengths = exercise("10.1")
@@ -70,13 +71,10 @@ def test_expected_lengths_worked_cases(n, r):
 @pytest.mark.ex10_1
 @pytest.mark.parametrize("n, r", [(0, 0.15), (-3, 0.15), (10, -0.1), (10, 1.5)])
 def test_expected_lengths_refuse_bad_arguments(n, r):
-    try:
-        got = expected_iid_denoising_lengths(n, r)
-    except ValueError:
-        return
-    fail(f"expected_iid_denoising_lengths({n}, {r}) returned {got!r} instead of raising "
-         f"ValueError", "a length below 1 has no tokens to corrupt and a rate outside [0, 1] is "
-         "no probability: raise ValueError naming the argument and what it must be")
+    check_raises(ValueError, lambda: expected_iid_denoising_lengths(n, r),
+                 f"expected_iid_denoising_lengths({n}, {r})",
+                 "a length below 1 has no tokens to corrupt and a rate outside [0, 1] is no "
+                 "probability: raise ValueError naming the argument and what it must be")
 
 
 # ---- 10.2 the lengths of the corrupted spans ----------------------------------------------------

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, fail
+from exercises.graders.report import check, check_array, check_equal, check_raises, fail
 from minit5.data.cleaning import split_sentences
 
 unigram_cross_entropy = exercise("11.1")
@@ -87,14 +87,10 @@ def test_unigram_cross_entropy_matches_library(case):
 def test_unigram_cross_entropy_refuses_what_it_cannot_score(pages, sentences, alpha):
     with pytest.raises(ValueError):
         reference("11.1")(pages, sentences, alpha)
-    try:
-        got = unigram_cross_entropy(pages, sentences, alpha)
-    except ValueError:
-        return
-    fail(f"unigram_cross_entropy({pages!r}, {sentences!r}, {alpha!r}) returned {got!r} "
-         f"instead of raising ValueError",
-         "alpha must be positive, and both the corpus and the text must contain words: say "
-         "which of these is wrong with a ValueError instead of returning a number")
+    check_raises(ValueError, lambda: unigram_cross_entropy(pages, sentences, alpha),
+                 f"unigram_cross_entropy({pages!r}, {sentences!r}, {alpha!r})",
+                 "alpha must be positive, and both the corpus and the text must contain words: say"
+                 " which of these is wrong with a ValueError instead of returning a number")
 
 
 # ---- 11.2 how often each piece is drawn ------------------------------------------------------

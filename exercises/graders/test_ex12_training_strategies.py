@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, fail
+from exercises.graders.report import check, check_array, check_equal, check_raises, fail
 from minit5.optim.state_bytes import optimizer_state_bytes
 from minit5.t5.config import T5Config
 from minit5.t5.model import T5ForConditionalGeneration
@@ -95,13 +95,10 @@ def test_temperature_rates_on_the_miniature_mixture(K, T):
     ({"a": 10, "b": 5}, 0, 1.0, "K = 0"),
     ({"a": 0, "b": 0}, None, 2.0, "sizes that are all 0")])
 def test_temperature_rates_refuse_bad_arguments(sizes, K, T, problem):
-    try:
-        got = temperature_scaled_rates(sizes, K, T)
-    except ValueError:
-        return
-    fail(f"temperature_scaled_rates with {problem} returned {got!r} instead of raising "
-         "ValueError", "rates exist only for a temperature > 0, a limit K >= 1 and at least one "
-         "example to draw: raise ValueError naming the argument and what it must be")
+    check_raises(ValueError, lambda: temperature_scaled_rates(sizes, K, T),
+                 f"temperature_scaled_rates with {problem}",
+                 "rates exist only for a temperature > 0, a limit K >= 1 and at least one example "
+                 "to draw: raise ValueError naming the argument and what it must be")
 
 
 # ---- 12.2 the optimizer state of fine-tuning with adapters ----------------------------------
@@ -173,12 +170,10 @@ def test_adapter_state_bytes_of_table10s_sizes(d):
 @pytest.mark.parametrize("d", [0, -4])
 def test_adapter_state_bytes_refuse_bad_sizes(d):
     config = T5Config(vocab_size=32, d_model=16, d_kv=4, num_heads=2, d_ff=32, num_layers=1)
-    try:
-        got = adapter_state_bytes(config, d)
-    except ValueError:
-        return
-    fail(f"adapter_state_bytes(config, {d}) returned {got!r} instead of raising ValueError",
-         "an adapter needs an inner size of at least 1: raise ValueError naming adapter_dim")
+    check_raises(ValueError, lambda: adapter_state_bytes(config, d),
+                 f"adapter_state_bytes(config, {d})",
+                 "an adapter needs an inner size of at least 1: raise ValueError naming "
+                 "adapter_dim")
 
 
 # ---- 12.3 what trains at a step of gradual unfreezing ---------------------------------------
@@ -311,10 +306,7 @@ def test_unfrozen_parameters_of_unequal_stacks(step):
                                                   "end"), (1, 1, "fewer steps than layers")])
 def test_unfrozen_parameters_refuse_bad_steps(step, total, problem):
     config = T5Config(vocab_size=32, d_model=8, d_kv=4, num_heads=2, d_ff=16, num_layers=2)
-    try:
-        got = unfrozen_parameters(config, step, total)
-    except ValueError:
-        return
-    fail(f"unfrozen_parameters with {problem} returned {got!r} instead of raising ValueError",
-         "steps run from 1 to total_steps, and every layer needs an episode of at least one "
-         "step: raise ValueError naming the argument and what it must be")
+    check_raises(ValueError, lambda: unfrozen_parameters(config, step, total),
+                 f"unfrozen_parameters with {problem}",
+                 "steps run from 1 to total_steps, and every layer needs an episode of at least "
+                 "one step: raise ValueError naming the argument and what it must be")

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, fail
+from exercises.graders.report import check, check_array, check_equal, check_raises
 from minit5.t5.config import T5Config
 
 token_shares = exercise("13.1")
@@ -96,13 +96,10 @@ def test_token_shares_worked_cases():
 @pytest.mark.ex13_1
 def test_token_shares_refuse_more_ranks_than_rows():
     labels = np.ones((2, 3), dtype=np.int64)
-    try:
-        got = token_shares(labels, 3)
-    except ValueError:
-        return
-    fail(f"token_shares(labels with 2 rows, size=3) returned {got!r} instead of raising "
-         "ValueError", "with fewer rows than ranks some rank has no row at all; raise a "
-         "ValueError that says so and how to fix it (a bigger batch or fewer processes)")
+    check_raises(ValueError, lambda: token_shares(labels, 3),
+                 "token_shares(labels with 2 rows, size=3)",
+                 "with fewer rows than ranks some rank has no row at all; raise a ValueError that "
+                 "says so and how to fix it (a bigger batch or fewer processes)")
 
 
 # ---- 13.2 the depth of a 2x or 4x model ----------------------------------------------------------
@@ -193,13 +190,10 @@ def test_layers_for_parameters_of_the_miniatures_tiny_model():
 @pytest.mark.parametrize("multiple", [0, -1.0])
 def test_layers_for_parameters_refuse_a_multiple_that_is_not_positive(multiple):
     config = T5Config(vocab_size=64, d_model=16, d_kv=4, d_ff=32, num_heads=2, num_layers=1)
-    try:
-        got = layers_for_parameters(config, multiple)
-    except ValueError:
-        return
-    fail(f"layers_for_parameters(config, {multiple!r}) returned {got!r} instead of raising "
-         "ValueError", "no model has zero or fewer times the parameters of another: raise "
-         "ValueError naming `multiple` and what it must be")
+    check_raises(ValueError, lambda: layers_for_parameters(config, multiple),
+                 f"layers_for_parameters(config, {multiple!r})",
+                 "no model has zero or fewer times the parameters of another: raise ValueError "
+                 "naming `multiple` and what it must be")
 
 
 # ---- 13.3 an ensemble's target log-likelihood ---------------------------------------------------

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, fail
+from exercises.graders.report import check, check_array, check_equal, check_raises, fail
 from minit5 import T5Config, T5ForConditionalGeneration
 from minit5.t5.config import PRESETS
 
@@ -153,14 +153,11 @@ def test_gnmt_ranking_differs_from_the_hf_penalty():
 @pytest.mark.parametrize("scores, lengths, alpha", [
     ([-1.0, -2.0], [0, 3], 0.6), ([-1.0, -2.0], [2], 0.6), ([-1.0], [2], -0.5)])
 def test_gnmt_ranking_refuses_bad_arguments(scores, lengths, alpha):
-    try:
-        got = gnmt_ranking(np.array(scores), np.array(lengths), alpha)
-    except ValueError:
-        return
-    fail(f"gnmt_ranking({scores}, {lengths}, {alpha}) returned {got!r} instead of raising "
-         f"ValueError", "a length counts generated tokens (at least EOS), there is one length "
-         "per hypothesis, and a negative alpha would reward short outputs: raise ValueError "
-         "naming the argument")
+    check_raises(ValueError, lambda: gnmt_ranking(np.array(scores), np.array(lengths), alpha),
+                 f"gnmt_ranking({scores}, {lengths}, {alpha})",
+                 "a length counts generated tokens (at least EOS), there is one length per "
+                 "hypothesis, and a negative alpha would reward short outputs: raise ValueError "
+                 "naming the argument")
 
 
 # ---- 15.3 untying the head --------------------------------------------------------------------

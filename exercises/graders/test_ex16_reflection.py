@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, fail
+from exercises.graders.report import check, check_array, check_equal, check_raises, fail
 
 pairwise_agreement = exercise("16.1")
 byt5_encode = exercise("16.2")
@@ -149,13 +149,10 @@ def test_byt5_encode_worked_cases(text):
 
 @pytest.mark.ex16_2
 def test_byt5_encode_refuses_bytes():
-    try:
-        got = byt5_encode(b"hello")
-    except TypeError:
-        return
-    fail(f"byt5_encode(b'hello') returned {got!r} instead of raising TypeError",
-         "the function takes text; a bytes object may not be UTF-8 at all: raise TypeError "
-         "saying to decode it first")
+    check_raises(TypeError, lambda: byt5_encode(b"hello"),
+                 "byt5_encode(b'hello')",
+                 "the function takes text; a bytes object may not be UTF-8 at all: raise TypeError"
+                 " saying to decode it first")
 
 
 # ---- 16.3 mT5's language sampling, in passes over each language ------------------------------
@@ -215,11 +212,7 @@ def test_language_epochs_worked_case():
     ({"en": 10}, 100, 0.0), ({"en": 10}, 100, -0.3), ({}, 100, 0.3),
     ({"en": 10, "de": 0}, 100, 0.3), ({"en": 10}, -1, 0.3)])
 def test_language_epochs_refuse_bad_arguments(sizes, total, alpha):
-    try:
-        got = language_epochs(sizes, total, alpha)
-    except ValueError:
-        return
-    fail(f"language_epochs({sizes}, {total}, {alpha}) returned {got!r} instead of raising "
-         f"ValueError", "alpha must be > 0, every language needs at least one example to be "
-         "passed over, and a run draws a number of examples >= 0: raise ValueError naming "
-         "the argument")
+    check_raises(ValueError, lambda: language_epochs(sizes, total, alpha),
+                 f"language_epochs({sizes}, {total}, {alpha})",
+                 "alpha must be > 0, every language needs at least one example to be passed over, "
+                 "and a run draws a number of examples >= 0: raise ValueError naming the argument")
