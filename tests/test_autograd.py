@@ -62,6 +62,40 @@ def test_leaf_grad_is_its_own_array():
     assert_close(b.grad, [1.0, -1.0], name="b.grad")
 
 
+def test_gradients_added_in_place_reach_every_input_unaliased():
+    """The engine adds a second gradient for one input into the first in place when that
+    first one is its own (minit5.autograd.tensor._pass_on): check the sums, and that no
+    leaf's .grad shares memory with another's, with the caller's gradient or with a saved
+    array, so that an optimizer's in-place update stays local."""
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    g = np.array([1.0, -1.0])
+    out = a * 2.0 + a * b + a + b.reshape(2) + (a + b)      # a used 4x, b 3x
+    out.backward(g)
+    assert_close(a.grad, g * (2.0 + b.data + 1 + 1), name="a.grad")
+    assert_close(b.grad, g * (a.data + 1 + 1), name="b.grad")
+    assert not np.shares_memory(a.grad, b.grad) and not np.shares_memory(a.grad, g)
+    np.testing.assert_array_equal(g, [1.0, -1.0])           # the caller's array is untouched
+
+
+def test_a_backward_returning_a_saved_array_keeps_it_intact():
+    class Scale(Function):              # d(x * s)/dx = s: backward hands back a saved array
+        def forward(self, x, s):
+            self.save_for_backward(s)
+            return x * s
+
+        def backward(self, g):
+            (s,) = self.saved
+            return s, None
+
+    s = np.array([2.0, 3.0])
+    x = leaf([1.0, 1.0])
+    y = Scale.apply(x, s).sum() + Scale.apply(x, s).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert_close(x.grad, 4 * s, name="x.grad after two backward passes")
+    np.testing.assert_array_equal(s, [2.0, 3.0])
+
+
 def test_only_needed_gradients_are_computed():
     a, c = leaf([1.0, 2.0]), Tensor(np.array([3.0, 4.0]))
     (a * c).sum().backward()

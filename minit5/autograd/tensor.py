@@ -132,27 +132,24 @@ class Tensor:
         """
         self._check_can_backward()
         grads = {id(self): self._seed_grad(grad)}       # node -> gradient collected so far
+        owned = set()          # ids of gradients in `grads` that no one else can see (below)
         for node in reversed(topological_order(self)):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
+            g_owned = id(g) in owned
+            owned.discard(id(g))
             if node.creator is None:                    # a leaf: keep its gradient
                 node._check_can_backward()
-                # A copy: g may be the caller's array or be shared with another input (a + b).
-                node.grad = g.copy() if node.grad is None else node.grad + g
+                # Copied unless it is owned: a g that is the caller's array, a view, or shared
+                # with another input (a + b hands the same g to both) must not become .grad.
+                if node.grad is not None:
+                    node.grad = node.grad + g
+                else:
+                    node.grad = g if g_owned else g.copy()
                 continue
             fn = node.creator
-            in_grads = fn.backward(g)
-            in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
-            for parent, pg in zip(fn.parents, in_grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                if pg.shape != parent.shape:
-                    raise RuntimeError(f"internal: {type(fn).__name__}.backward returned a "
-                                       f"gradient of shape {pg.shape} for an input of shape "
-                                       f"{parent.shape}")
-                key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
+            _pass_on(fn, fn.backward(g), g, grads, owned)
             if not retain_graph:
                 node.creator, node._graph_freed = None, True
 
@@ -178,6 +175,41 @@ class Tensor:
             raise ValueError(f"backward(grad): grad has shape {grad.shape} but the tensor "
                              f"has shape {self.shape}")
         return grad
+
+
+def _pass_on(fn, in_grads, g, grads, owned):
+    """Add the gradients fn.backward returned (for fn.parents) into `grads`.
+
+    A returned array is *owned* when it is new: not the incoming g, not a view of another
+    array, not returned twice, not one of fn's saved arrays. An owned gradient needs no
+    defensive copy when it becomes a leaf's .grad, and a second gradient for the same input is
+    added into it in place: on a CPU, allocating and filling a fresh array costs as much as
+    the addition itself. (So a backward must not return an array it keeps elsewhere, other
+    than through save_for_backward.)
+    """
+    in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
+    saved = getattr(fn, "saved", ())
+    for parent, pg in zip(fn.parents, in_grads):
+        if pg is None or not parent.requires_grad:
+            continue
+        if pg.shape != parent.shape:
+            raise RuntimeError(f"internal: {type(fn).__name__}.backward returned a gradient of "
+                               f"shape {pg.shape} for an input of shape {parent.shape}")
+        fresh = (pg is not g and not isinstance(pg, np.generic) and pg.base is None
+                 and sum(other is pg for other in in_grads) == 1
+                 and not any(pg is s for s in saved))
+        key = id(parent)
+        if key not in grads:
+            grads[key] = pg
+            if fresh:
+                owned.add(id(pg))
+        elif id(grads[key]) in owned and grads[key].dtype == pg.dtype:
+            grads[key] += pg                             # in place: no one else sees it
+        else:
+            total = grads[key] + pg
+            owned.discard(id(grads[key]))
+            grads[key] = total
+            owned.add(id(total))
 
 
 def topological_order(root: Tensor) -> list:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.backend import get_array_module
-from minit5.kernels import _cuda
+from minit5.kernels import _cpu, _cuda
 
 SOURCE = r"""
 template <typename T>
@@ -108,6 +108,8 @@ def _kernel_applies(scores, position_bias) -> bool:
 def forward(scores, position_bias):
     """softmax(scores + position_bias) over the last axis; position_bias broadcasts to scores."""
     if not _kernel_applies(scores, position_bias):
+        if isinstance(scores, np.ndarray) and isinstance(position_bias, np.ndarray):
+            return cpu_forward(scores, position_bias)
         return reference_forward(scores, position_bias)
     import cupy
     shape4 = (1,) * (4 - scores.ndim) + scores.shape                      # (B, H, Q, L)
@@ -127,6 +129,8 @@ def backward(y, g):
     """d(loss)/d(scores + bias) from the softmax output y and the gradient g of the loss in y."""
     if not (_cuda.use_kernels(y) and y.dtype in _cuda.CTYPES and g.dtype == y.dtype
             and g.shape == y.shape and y.size > 0):
+        if isinstance(y, np.ndarray) and isinstance(g, np.ndarray):
+            return cpu_backward(y, g)
         return reference_backward(y, g)
     import cupy
     length = y.shape[-1]
@@ -134,4 +138,40 @@ def backward(y, g):
     dx = cupy.empty_like(y)
     CUDA.launch("attention_softmax_backward", y.dtype, y.size // length,
                 _cuda.threads_for(length), y, g, dx, np.int32(length))
+    return dx
+
+
+# ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
+def cpu_forward(scores, position_bias):
+    """reference_forward, equal bit for bit: x = scores + bias in one pass (it broadcasts the
+    bias), then max, subtract, exp, sum and divide in place, block by block (kernels/_cpu.py).
+    One (..., Lk) array is allocated, the output, where the reference makes four."""
+    out = np.add(scores, position_bias, order="C")            # (..., Lk), new and C-ordered
+    if out.size == 0:
+        return out
+    rows = out.reshape(-1, out.shape[-1])                                 # (N, Lk), a view
+    for block in _cpu.row_blocks(rows.shape[0], rows[0].nbytes):
+        x = rows[block]
+        x -= x.max(axis=-1, keepdims=True)
+        np.exp(x, out=x)
+        np.divide(x, x.sum(axis=-1, keepdims=True), out=x)
+    return out
+
+
+def cpu_backward(y, g):
+    """reference_backward, y * (g - sum(g * y)) per row, equal bit for bit, block by block
+    into one new array."""
+    shape = np.broadcast_shapes(y.shape, g.shape)
+    dtype = np.result_type(y, g)
+    if y.shape != shape or g.shape != shape or y.size == 0:
+        return reference_backward(y, g)
+    dx = np.empty(shape, dtype=dtype)
+    y2 = np.ascontiguousarray(y).reshape(-1, shape[-1])                   # (N, Lk)
+    g2 = np.ascontiguousarray(g).reshape(-1, shape[-1])
+    d2 = dx.reshape(-1, shape[-1])
+    for block in _cpu.row_blocks(d2.shape[0], d2[0].nbytes):
+        yb, gb, db = y2[block], g2[block], d2[block]
+        np.multiply(gb, yb, out=db)
+        np.subtract(gb, db.sum(axis=-1, keepdims=True), out=db)
+        db *= yb
     return dx

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.backend import get_array_module
-from minit5.kernels import _cuda
+from minit5.kernels import _cpu, _cuda
 from minit5.labels import IGNORE_INDEX
 
 SOURCE = r"""
@@ -125,6 +125,8 @@ def _kernel_applies(logits, labels) -> bool:
 def forward(logits, labels, ignore_index=IGNORE_INDEX):
     """(loss, lse) per row, as reference_forward. Labels are trusted (see check_labels)."""
     if not _kernel_applies(logits, labels):
+        if _cpu_applies(logits, labels):
+            return cpu_forward(logits, labels, ignore_index)
         return reference_forward(logits, labels, ignore_index)
     import cupy
     rows, vocab = logits.shape
@@ -140,6 +142,8 @@ def forward(logits, labels, ignore_index=IGNORE_INDEX):
 def backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
     """d(loss)/d(logits) as reference_backward; `scale` a float or a 0-d array (g / count)."""
     if not (_kernel_applies(logits, labels) and lse.dtype == logits.dtype):
+        if _cpu_applies(logits, labels):
+            return cpu_backward(logits, labels, lse, scale, ignore_index)
         return reference_backward(logits, labels, lse, scale, ignore_index)
     import cupy
     rows, vocab = logits.shape
@@ -150,3 +154,48 @@ def backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
                 cupy.ascontiguousarray(lse), _cuda.device_scalar(scale, z.dtype), dz,
                 np.int32(vocab), np.int64(ignore_index))
     return dz
+
+
+# ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
+def _cpu_applies(logits, labels) -> bool:
+    return (isinstance(logits, np.ndarray) and logits.ndim == 2 and logits.size > 0
+            and labels.shape == logits.shape[:1])
+
+
+def cpu_forward(logits, labels, ignore_index=IGNORE_INDEX):
+    """reference_forward, equal bit for bit, without its two (N, V) temporaries: each block of
+    rows is shifted by its max and exponentiated in one reused scratch block
+    (kernels/_cpu.py), and only the row sums leave it."""
+    rows, vocab = logits.shape
+    m = np.empty((rows, 1), dtype=logits.dtype)                                   # (N, 1)
+    total = np.empty((rows, 1), dtype=logits.dtype)
+    blocks = list(_cpu.row_blocks(rows, logits[0].nbytes))
+    scratch = np.empty((blocks[0].stop - blocks[0].start, vocab), dtype=logits.dtype)
+    for block in blocks:
+        z = logits[block]
+        e = scratch[:z.shape[0]]
+        np.max(z, axis=1, keepdims=True, out=m[block])
+        np.subtract(z, m[block], out=e)
+        np.exp(e, out=e)
+        np.sum(e, axis=1, keepdims=True, out=total[block])
+    lse = m + np.log(total)                                                       # (N, 1)
+    counted = labels != ignore_index
+    picked = logits[np.arange(rows), np.where(counted, labels, 0)]                # (N,)
+    return (lse[:, 0] - picked) * counted, lse[:, 0]
+
+
+def cpu_backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
+    """reference_backward, equal bit for bit: exp(z - lse), minus 1 at the label, times the
+    row's scale, all three done on one block of rows while it is in cache."""
+    rows, vocab = logits.shape
+    counted = labels != ignore_index
+    safe = np.where(counted, labels, 0)
+    factor = (counted[:, None] * scale).astype(logits.dtype)                      # (N, 1)
+    grad = np.empty(logits.shape, dtype=logits.dtype)                             # (N, V)
+    for block in _cpu.row_blocks(rows, logits[0].nbytes):
+        gb = grad[block]
+        np.subtract(logits[block], lse[block, None], out=gb)
+        np.exp(gb, out=gb)
+        gb[np.arange(gb.shape[0]), safe[block]] -= 1.0
+        gb *= factor[block]
+    return grad

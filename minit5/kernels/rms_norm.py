@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.backend import get_array_module
-from minit5.kernels import _cuda
+from minit5.kernels import _cpu, _cuda
 
 PARTIAL_BLOCKS = 512   # backward: blocks (and rows of dw partial sums), enough to fill a GPU
 
@@ -106,8 +106,10 @@ def _kernel_applies(x, weight) -> bool:
 
 
 def forward(x, weight, eps=1e-6):
-    """(y, rstd) as reference_forward: the kernel for CuPy arrays, the reference otherwise."""
+    """(y, rstd) as reference_forward: the kernel for CuPy arrays, the CPU kernel for NumPy's."""
     if not _kernel_applies(x, weight):
+        if _cpu_applies(x, weight):
+            return cpu_forward(x, weight, eps)
         return reference_forward(x, weight, eps)
     import cupy
     d = x.shape[-1]
@@ -123,6 +125,9 @@ def forward(x, weight, eps=1e-6):
 def backward(g, x, weight, rstd):
     """(dx, dweight) as reference_backward."""
     if not (_kernel_applies(x, weight) and g.dtype == x.dtype and g.shape == x.shape):
+        if _cpu_applies(x, weight) and isinstance(g, np.ndarray) and g.shape == x.shape \
+                and g.dtype == x.dtype:
+            return cpu_backward(g, x, weight, rstd)
         return reference_backward(g, x, weight, rstd)
     import cupy
     d = x.shape[-1]
@@ -137,3 +142,59 @@ def backward(g, x, weight, rstd):
                 x2, cupy.ascontiguousarray(weight), r, g2, dx, partial,
                 np.int64(rows), np.int32(d))
     return dx.reshape(x.shape), partial.sum(axis=0)
+
+
+# ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
+def _cpu_applies(x, weight) -> bool:
+    return (isinstance(x, np.ndarray) and isinstance(weight, np.ndarray)
+            and x.dtype in (np.float32, np.float64) and weight.dtype == x.dtype
+            and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.size > 0)
+
+
+def cpu_forward(x, weight, eps=1e-6):
+    """reference_forward, equal bit for bit, one block of rows at a time (kernels/_cpu.py):
+    the squares go to a reused scratch block instead of a new (N, d) array."""
+    d = x.shape[-1]
+    x2 = np.ascontiguousarray(x).reshape(-1, d)                                 # (N, d)
+    y = np.empty_like(x2)
+    rstd = np.empty((x2.shape[0], 1), dtype=x.dtype)                            # (N, 1)
+    blocks = list(_cpu.row_blocks(x2.shape[0], x2[0].nbytes))
+    scratch = np.empty((blocks[0].stop - blocks[0].start, d), dtype=x.dtype)
+    for block in blocks:
+        xb, yb, r = x2[block], y[block], rstd[block]
+        squares = scratch[:xb.shape[0]]
+        np.square(xb, out=squares)
+        np.divide(1.0, np.sqrt(squares.mean(axis=-1, keepdims=True) + eps), out=r)
+        np.multiply(xb, r, out=yb)
+        np.multiply(weight, yb, out=yb)
+    return y.reshape(x.shape), rstd.reshape(x.shape[:-1])
+
+
+def cpu_backward(g, x, weight, rstd):
+    """reference_backward, equal bit for bit, one block of rows at a time. dweight is a column
+    sum over every row, which NumPy adds row after row; each block's sum starts from the
+    total so far (added into its first row), so the order of the additions is kept."""
+    d = x.shape[-1]
+    x2 = np.ascontiguousarray(x).reshape(-1, d)                                 # (N, d)
+    g2 = np.ascontiguousarray(g).reshape(-1, d)
+    r2 = rstd.reshape(-1, 1)                                                    # (N, 1)
+    gx = np.empty_like(x2)
+    gw = None                                                                   # (d,)
+    blocks = list(_cpu.row_blocks(x2.shape[0], x2[0].nbytes))
+    rows = blocks[0].stop - blocks[0].start
+    xhat_block, gxhat_block = (np.empty((rows, d), dtype=x.dtype) for _ in range(2))
+    for block in blocks:
+        xb, gb, r, out = x2[block], g2[block], r2[block], gx[block]
+        xhat, gxhat = xhat_block[:xb.shape[0]], gxhat_block[:xb.shape[0]]
+        np.multiply(xb, r, out=xhat)
+        np.multiply(gb, xhat, out=gxhat)                      # g * xhat, for dweight
+        if gw is not None:
+            gxhat[0] += gw
+        gw = gxhat.sum(axis=0)
+        np.multiply(gb, weight, out=gxhat)
+        np.multiply(gxhat, xhat, out=out)
+        mean = out.mean(axis=-1, keepdims=True)
+        np.multiply(xhat, mean, out=xhat)
+        np.subtract(gxhat, xhat, out=xhat)
+        np.multiply(r, xhat, out=out)
+    return gx.reshape(x.shape), gw

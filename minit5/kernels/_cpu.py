@@ -1,0 +1,27 @@
+"""CPU plumbing shared by the kernels: walking an array in blocks of rows that fit in cache.
+
+A row-wise op composed from NumPy calls (softmax: max, subtract, exp, sum, divide) makes one
+pass over the whole array per call, and on a CPU each pass streams it from main memory and
+back: for attention scores of (8, 4, 512, 512) float32 (32 MiB) that is 32 MiB in and out per
+call, while the arithmetic per element is a few instructions. The CPU kernels make the same
+calls, in the same order, on one block of rows at a time, small enough to stay in the core's L2
+cache (`BLOCK_BYTES`): the array leaves memory once, passes through all the steps in cache,
+and goes back once. Every element sees exactly the operations of the reference, in the same
+order, and every reduction runs along whole rows as before, so the results are equal bit for
+bit to the reference on C-ordered arrays (tests/kernels/test_cpu_kernels.py checks it); only
+the number of trips to memory changes. (On other memory layouts the reference's own last bit
+varies: NumPy sums and exponentiates a contiguous row with SIMD loops, a strided one without.
+The kernels work in C order whatever the input's layout, as the model's arrays are.)
+"""
+from __future__ import annotations
+
+# Half of a typical 512 KiB - 1 MiB per-core L2: room for a block and the row statistics.
+BLOCK_BYTES = 256 * 1024
+
+
+def row_blocks(rows: int, row_bytes: int):
+    """slice(start, stop) over `rows` rows of `row_bytes` bytes each, at most BLOCK_BYTES a
+    block (at least one row)."""
+    step = max(1, BLOCK_BYTES // max(1, row_bytes))
+    for start in range(0, rows, step):
+        yield slice(start, min(start + step, rows))

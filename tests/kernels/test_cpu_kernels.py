@@ -1,0 +1,139 @@
+"""The CPU kernels (the references' calls on cache-sized blocks of rows) equal the references
+bit for bit: any shape and dtype, inputs in any memory layout (compared with the reference on
+C-ordered copies, whose rounding the kernels reproduce: see minit5/kernels/_cpu.py), with the
+real block size and with blocks of one row, so that every boundary between blocks is crossed.
+Inputs are left unchanged."""
+import contextlib
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minit5.kernels import _cpu, attention_softmax, cross_entropy, rms_norm
+from tests.strategies import arrays
+
+BLOCK_SIZES = [_cpu.BLOCK_BYTES, 1]      # the real one; 1 byte: every row its own block
+
+
+def c(*arrays_):
+    """C-ordered copies: the layout the reference is compared in."""
+    return [np.ascontiguousarray(a) for a in arrays_]
+
+
+def same(actual, expected, name):
+    assert actual.dtype == expected.dtype, f"{name}: dtype {actual.dtype} != {expected.dtype}"
+    np.testing.assert_array_equal(actual, expected, err_msg=f"{name} differs from the reference")
+
+
+def unchanged(*arrays_):
+    copies = [a.copy() for a in arrays_]
+
+    def check():
+        for before, after in zip(copies, arrays_):
+            np.testing.assert_array_equal(after, before, err_msg="a kernel changed its input")
+    return check
+
+
+@contextlib.contextmanager
+def blocks_of(block_bytes):
+    saved, _cpu.BLOCK_BYTES = _cpu.BLOCK_BYTES, block_bytes
+    try:
+        yield
+    finally:
+        _cpu.BLOCK_BYTES = saved
+
+
+by_block_size = pytest.mark.parametrize("block_bytes", BLOCK_SIZES, ids=["cache", "row"])
+
+
+def test_row_blocks_cover_every_row_once():
+    for rows, row_bytes in [(0, 8), (1, 8), (7, 1 << 20), (1000, 100), (5, 0)]:
+        blocks = list(_cpu.row_blocks(rows, row_bytes))
+        covered = [i for b in blocks for i in range(b.start, b.stop)]
+        assert covered == list(range(rows))
+        assert all(b.stop > b.start for b in blocks)
+
+
+@st.composite
+def softmax_inputs(draw):
+    shape = tuple(draw(st.integers(1, 4)) for _ in range(3)) + (draw(st.integers(1, 9)),)
+    bias_shape = tuple(n if draw(st.booleans()) else 1 for n in shape[:3]) + shape[3:]
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    bias = draw(arrays(bias_shape, dtype=dtype))
+    if draw(st.booleans()):                  # masked keys, as the model's additive mask
+        bias = np.where(bias > 1.0, np.finfo(dtype).min, bias).astype(dtype)
+    return draw(arrays(shape, dtype=dtype)), bias, draw(arrays(shape, dtype=dtype))
+
+
+@by_block_size
+@given(inputs=softmax_inputs())
+def test_attention_softmax_cpu_kernel_is_the_reference(inputs, block_bytes):
+    scores, bias, g = inputs
+    check = unchanged(scores, bias, g)
+    with blocks_of(block_bytes):
+        y = attention_softmax.cpu_forward(scores, bias)
+        dx = attention_softmax.cpu_backward(y, g)
+    same(y, attention_softmax.reference_forward(*c(scores, bias)), "forward")
+    assert y.flags.c_contiguous
+    same(dx, attention_softmax.reference_backward(*c(y, g)), "backward")
+    check()
+
+
+@by_block_size
+@given(data=st.data())
+def test_cross_entropy_cpu_kernel_is_the_reference(data, block_bytes):
+    rows, vocab = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 40))
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    logits = data.draw(arrays((rows, vocab), dtype=dtype))
+    labels = np.asarray(data.draw(st.lists(st.sampled_from([-100, *range(vocab)]),
+                                           min_size=rows, max_size=rows)))
+    scale = np.asarray(data.draw(st.floats(-3, 3)), dtype=dtype)
+    check = unchanged(logits, labels)
+    with blocks_of(block_bytes):
+        loss, lse = cross_entropy.cpu_forward(logits, labels)
+        dz = cross_entropy.cpu_backward(logits, labels, lse, scale)
+    ref_loss, ref_lse = cross_entropy.reference_forward(*c(logits), labels)
+    same(loss, ref_loss, "loss")
+    same(lse, ref_lse, "lse")
+    same(dz, cross_entropy.reference_backward(*c(logits), labels, ref_lse, scale), "backward")
+    check()
+
+
+@by_block_size
+@given(data=st.data())
+def test_rms_norm_cpu_kernel_is_the_reference(data, block_bytes):
+    shape = tuple(data.draw(st.integers(1, 5)) for _ in range(data.draw(st.integers(1, 3))))
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    x, g = (data.draw(arrays(shape, dtype=dtype)) for _ in range(2))
+    w = data.draw(arrays(shape[-1:], dtype=dtype))
+    check = unchanged(x, g, w)
+    with blocks_of(block_bytes):
+        y, rstd = rms_norm.cpu_forward(x, w)
+        gx, gw = rms_norm.cpu_backward(g, x, w, rstd)
+    ref_y, ref_rstd = rms_norm.reference_forward(*c(x, w))
+    same(y, ref_y, "forward")
+    same(rstd, ref_rstd, "rstd")
+    ref_gx, ref_gw = rms_norm.reference_backward(*c(g, x, w), ref_rstd)
+    same(gx, ref_gx, "dx")
+    same(gw, ref_gw, "dweight")   # the column sum's order of additions is kept across blocks
+    check()
+
+
+def test_the_entry_points_run_the_cpu_kernels_on_numpy_arrays(monkeypatch):
+    """functional's Functions reach the CPU kernels (not the references) for NumPy arrays."""
+    called = []
+    for module in (attention_softmax, cross_entropy, rms_norm):
+        for name in ("cpu_forward", "cpu_backward"):
+            original = getattr(module, name)
+            monkeypatch.setattr(module, name, lambda *a, _f=original, _n=f"{module.__name__}."
+                                f"{name}", **k: called.append(_n) or _f(*a, **k))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    y = attention_softmax.forward(x, x[:1])
+    attention_softmax.backward(y, x)
+    _, lse = cross_entropy.forward(x.reshape(-1, 4), np.arange(24) % 4)
+    cross_entropy.backward(x.reshape(-1, 4), np.arange(24) % 4, lse, 0.5)
+    _, rstd = rms_norm.forward(x, x[0, 0, 0])
+    rms_norm.backward(x, x, x[0, 0, 0], rstd)
+    assert len(called) == 6 and len(set(called)) == 6, called
