@@ -13,6 +13,12 @@ One file per fused op. Each holds
     gated_gelu          gelu_new(a) * b, T5 v1.1's gated FFN
     adafactor_update    Adafactor's factored step (the kernels: a 2-D weight)
 
+On a CPU the entry points run CPU kernels where they pay: attention_softmax, cross_entropy
+and rms_norm's backward make the reference's NumPy calls on one cache-sized block of rows at a
+time (kernels/_cpu.py), and embedding_backward (no CUDA kernel: a GPU uses cupyx.scatter_add)
+adds one column at a time. Each equals its reference bit for bit (tests/kernels/
+test_cpu_kernels.py); only the traffic to memory changes.
+
 `minit5.functional`'s Functions (AttentionSoftmax, RMSNorm, CrossEntropy, GatedGelu) and
 `minit5.optim.Adafactor` always call the entry points, on every device, so a CPU run and its
 gradient checks go through the same saved state and backward as a GPU run. The kernels run for
@@ -47,8 +53,8 @@ Precision
   bfloat16 value is exactly a float32), so: use float32. float16 is not supported either (T5
   overflows in float16: the FFN's `wo` output and the residual stream exceed its range).
 """
-from minit5.kernels import (adafactor_update, attention_softmax, cross_entropy, gated_gelu,
-                            rms_norm)
+from minit5.kernels import (adafactor_update, attention_softmax, cross_entropy,
+                            embedding_backward, gated_gelu, rms_norm)
 from minit5.kernels._cuda import use_kernels
 
 KERNELS = {"attention_softmax": attention_softmax, "rms_norm": rms_norm,
@@ -56,4 +62,4 @@ KERNELS = {"attention_softmax": attention_softmax, "rms_norm": rms_norm,
            "adafactor_update": adafactor_update}
 
 __all__ = ["use_kernels", "KERNELS", "attention_softmax", "rms_norm", "cross_entropy",
-           "gated_gelu", "adafactor_update"]
+           "gated_gelu", "adafactor_update", "embedding_backward"]

@@ -106,10 +106,9 @@ def _kernel_applies(x, weight) -> bool:
 
 
 def forward(x, weight, eps=1e-6):
-    """(y, rstd) as reference_forward: the kernel for CuPy arrays, the CPU kernel for NumPy's."""
+    """(y, rstd) as reference_forward: the kernel for CuPy arrays, the reference otherwise (on
+    a CPU its three temporaries of an (N, d) activation cost less than walking it in blocks)."""
     if not _kernel_applies(x, weight):
-        if _cpu_applies(x, weight):
-            return cpu_forward(x, weight, eps)
         return reference_forward(x, weight, eps)
     import cupy
     d = x.shape[-1]
@@ -146,28 +145,12 @@ def backward(g, x, weight, rstd):
 
 # ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
 def _cpu_applies(x, weight) -> bool:
+    # d == 1: NumPy then sums dweight's single column pairwise, not row after row, and the
+    # kernel's carried sum would round differently (and there is nothing to gain).
     return (isinstance(x, np.ndarray) and isinstance(weight, np.ndarray)
             and x.dtype in (np.float32, np.float64) and weight.dtype == x.dtype
-            and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.size > 0)
-
-
-def cpu_forward(x, weight, eps=1e-6):
-    """reference_forward, equal bit for bit, one block of rows at a time (kernels/_cpu.py):
-    the squares go to a reused scratch block instead of a new (N, d) array."""
-    d = x.shape[-1]
-    x2 = np.ascontiguousarray(x).reshape(-1, d)                                 # (N, d)
-    y = np.empty_like(x2)
-    rstd = np.empty((x2.shape[0], 1), dtype=x.dtype)                            # (N, 1)
-    blocks = list(_cpu.row_blocks(x2.shape[0], x2[0].nbytes))
-    scratch = np.empty((blocks[0].stop - blocks[0].start, d), dtype=x.dtype)
-    for block in blocks:
-        xb, yb, r = x2[block], y[block], rstd[block]
-        squares = scratch[:xb.shape[0]]
-        np.square(xb, out=squares)
-        np.divide(1.0, np.sqrt(squares.mean(axis=-1, keepdims=True) + eps), out=r)
-        np.multiply(xb, r, out=yb)
-        np.multiply(weight, yb, out=yb)
-    return y.reshape(x.shape), rstd.reshape(x.shape[:-1])
+            and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.shape[-1] > 1
+            and x.size > 0)
 
 
 def cpu_backward(g, x, weight, rstd):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minit5.kernels import _cpu, attention_softmax, cross_entropy, rms_norm
+from minit5.kernels import _cpu, attention_softmax, cross_entropy, embedding_backward, rms_norm
 from tests.strategies import arrays
 
 BLOCK_SIZES = [_cpu.BLOCK_BYTES, 1]      # the real one; 1 byte: every row its own block
@@ -103,31 +103,47 @@ def test_cross_entropy_cpu_kernel_is_the_reference(data, block_bytes):
 @by_block_size
 @given(data=st.data())
 def test_rms_norm_cpu_kernel_is_the_reference(data, block_bytes):
-    shape = tuple(data.draw(st.integers(1, 5)) for _ in range(data.draw(st.integers(1, 3))))
+    shape = tuple(data.draw(st.integers(1, 5)) for _ in range(data.draw(st.integers(0, 2))))
+    shape += (data.draw(st.integers(2, 6)),)      # d = 1 is left to the reference
     dtype = data.draw(st.sampled_from([np.float32, np.float64]))
     x, g = (data.draw(arrays(shape, dtype=dtype)) for _ in range(2))
     w = data.draw(arrays(shape[-1:], dtype=dtype))
     check = unchanged(x, g, w)
+    _, rstd = rms_norm.reference_forward(*c(x, w))
     with blocks_of(block_bytes):
-        y, rstd = rms_norm.cpu_forward(x, w)
         gx, gw = rms_norm.cpu_backward(g, x, w, rstd)
-    ref_y, ref_rstd = rms_norm.reference_forward(*c(x, w))
-    same(y, ref_y, "forward")
-    same(rstd, ref_rstd, "rstd")
-    ref_gx, ref_gw = rms_norm.reference_backward(*c(g, x, w), ref_rstd)
+    ref_gx, ref_gw = rms_norm.reference_backward(*c(g, x, w), rstd)
     same(gx, ref_gx, "dx")
     same(gw, ref_gw, "dweight")   # the column sum's order of additions is kept across blocks
     check()
 
 
+@given(data=st.data())
+def test_embedding_backward_cpu_kernel_is_np_add_at(data):
+    vocab, d = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 5))
+    n = data.draw(st.integers(0, 30))             # many repeats of few ids
+    ids = np.asarray(data.draw(st.lists(st.integers(0, vocab - 1), min_size=n, max_size=n)),
+                     dtype=np.int64)
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    rows = data.draw(arrays((n, d), dtype=dtype))
+    check = unchanged(ids, rows)
+    same(embedding_backward.cpu_backward((vocab, d), ids, rows),
+         embedding_backward.reference_backward((vocab, d), ids, rows), "embedding gradient")
+    check()
+
+
+CPU_KERNELS = [(attention_softmax, "cpu_forward"), (attention_softmax, "cpu_backward"),
+               (cross_entropy, "cpu_forward"), (cross_entropy, "cpu_backward"),
+               (rms_norm, "cpu_backward")]
+
+
 def test_the_entry_points_run_the_cpu_kernels_on_numpy_arrays(monkeypatch):
-    """functional's Functions reach the CPU kernels (not the references) for NumPy arrays."""
+    """The entry points functional's Functions call reach every CPU kernel for NumPy arrays."""
     called = []
-    for module in (attention_softmax, cross_entropy, rms_norm):
-        for name in ("cpu_forward", "cpu_backward"):
-            original = getattr(module, name)
-            monkeypatch.setattr(module, name, lambda *a, _f=original, _n=f"{module.__name__}."
-                                f"{name}", **k: called.append(_n) or _f(*a, **k))
+    for module, name in CPU_KERNELS:
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _f=original, _n=(module, name), **k:
+                            called.append(_n) or _f(*a, **k))
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
     y = attention_softmax.forward(x, x[:1])
@@ -136,4 +152,4 @@ def test_the_entry_points_run_the_cpu_kernels_on_numpy_arrays(monkeypatch):
     cross_entropy.backward(x.reshape(-1, 4), np.arange(24) % 4, lse, 0.5)
     _, rstd = rms_norm.forward(x, x[0, 0, 0])
     rms_norm.backward(x, x, x[0, 0, 0], rstd)
-    assert len(called) == 6 and len(set(called)) == 6, called
+    assert called == CPU_KERNELS
