@@ -190,8 +190,14 @@ class GatedGelu(Function):
 class Linear(Function):
     """y = x @ W^T for W stored PyTorch-style as [out, in] (T5's projections have no bias).
 
-    Leading axes are flattened so each direction is one matrix product (one BLAS call).
+    Leading axes are flattened so each direction is one matrix product (one BLAS call). With
+    a handful of rows (decoding one token at a time: N <= FEW_ROWS) the product runs as
+    (W @ x^T)^T on NumPy: for x @ W^T OpenBLAS first copies W into its packed layout, which a
+    few rows cannot amortise, and the transposed form takes 1.1-2x less time for T5's
+    projections (benchmarks/RESULTS.md). Same maths; the last bit can differ.
     """
+
+    FEW_ROWS = 16
 
     def forward(self, x, weight):
         if x.shape[-1] != weight.shape[1]:
@@ -199,7 +205,11 @@ class Linear(Function):
                              f"weight of shape {weight.shape} expects {weight.shape[1]}")
         self.save_for_backward(x, weight)
         x2 = x.reshape(-1, x.shape[-1])                          # (N, in)
-        return (x2 @ weight.T).reshape(*x.shape[:-1], weight.shape[0])  # (..., out)
+        if x2.shape[0] <= self.FEW_ROWS and isinstance(x2, np.ndarray):
+            y = np.ascontiguousarray((weight @ x2.T).T)          # (N, out)
+        else:
+            y = x2 @ weight.T                                    # (N, out)
+        return y.reshape(*x.shape[:-1], weight.shape[0])         # (..., out)
 
     def backward(self, g):
         x, weight = self.saved

@@ -120,12 +120,14 @@ def reorder_cache(cache, rows):
     """Keep cache rows `rows` (an index array over the batch axis) in that order, in place.
 
     Beam search calls this when beams are re-ranked: new row i continues old row rows[i], so it
-    must see old row rows[i]'s keys and values.
+    must see old row rows[i]'s self-attention keys and values. The cross-attention cache is
+    left alone: it holds the encoder's keys and values, the same for every beam of an example,
+    and a beam only ever continues a beam of its own example.
     """
     for block in cache:
-        for layer in block.values():                       # "self" and "cross"
-            for name, cached in layer.items():             # "k", "v": (N, H, L, d_kv)
-                layer[name] = Tensor(cached.data[rows])
+        layer = block["self"]
+        for name, cached in layer.items():                 # "k", "v": (N, H, L, d_kv)
+            layer[name] = Tensor(cached.data[rows])
 
 
 class StepDecoder:
@@ -306,16 +308,22 @@ def top_candidates(scores, n):
     the lower index: only these B * n numbers are copied to the host, not the (B, N) scores.
     """
     xp = get_array_module(scores)
-    # The n-th best value of each row; a partition alone may cut a run of equal scores
-    # anywhere, so keep everything above it, then fill up with its equals by lowest index.
-    nth = -xp.partition(-scores, n - 1, axis=-1)[:, n - 1:n]             # (B, 1)
-    above = scores > nth                                                 # (B, N)
-    tied = scores == nth
-    room = n - above.sum(axis=-1, keepdims=True)                         # (B, 1)
-    keep = above | (tied & (xp.cumsum(tied, axis=-1) <= room))           # n per row
-    part = xp.nonzero(keep)[1].reshape(scores.shape[0], n)               # (B, n), unordered
-    values = to_numpy(xp.take_along_axis(scores, part, axis=-1))         # (B, n)
-    part = to_numpy(part).astype(np.int64)
+    rows, width = scores.shape
+    nth = xp.partition(scores, width - n, axis=-1)[:, width - n:width - n + 1]   # (B, 1)
+    hits = xp.flatnonzero(scores >= nth)            # row by row, each row's in index order
+    counts = to_numpy(xp.bincount(hits // width, minlength=rows))               # (B,)
+    part = np.zeros((rows, n), dtype=np.int64)
+    values = np.zeros((rows, n), dtype=to_numpy(scores[:1, :1]).dtype)
+    if (counts == n).all():                         # no run of equals cut at the n-th best
+        part[:] = to_numpy(hits % width).reshape(rows, n)
+        values[:] = to_numpy(xp.take_along_axis(scores, xp.asarray(part), axis=-1))
+    else:
+        # A run of scores equal to the n-th best crosses the cut (or a NaN): take the equals by
+        # lowest index, row by row on the host.
+        for row in range(rows):
+            scores_row = to_numpy(scores[row])
+            part[row] = np.argsort(-scores_row, kind="stable")[:n]
+            values[row] = scores_row[part[row]]
     order = np.lexsort((part, -values), axis=-1)                         # (B, n), best first
     return np.take_along_axis(part, order, axis=-1), np.take_along_axis(values, order, axis=-1)
 
