@@ -188,28 +188,33 @@ def _pass_on(fn, in_grads, g, grads, owned):
     than through save_for_backward.)
     """
     in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
-    saved = getattr(fn, "saved", ())
     for parent, pg in zip(fn.parents, in_grads):
         if pg is None or not parent.requires_grad:
             continue
         if pg.shape != parent.shape:
             raise RuntimeError(f"internal: {type(fn).__name__}.backward returned a gradient of "
                                f"shape {pg.shape} for an input of shape {parent.shape}")
-        fresh = (pg is not g and not isinstance(pg, np.generic) and pg.base is None
-                 and sum(other is pg for other in in_grads) == 1
-                 and not any(pg is s for s in saved))
         key = id(parent)
-        if key not in grads:
+        held = grads.get(key)
+        if held is None:
             grads[key] = pg
-            if fresh:
+            if _is_new(pg, g, in_grads, fn):
                 owned.add(id(pg))
-        elif id(grads[key]) in owned and grads[key].dtype == pg.dtype:
-            grads[key] += pg                             # in place: no one else sees it
+        elif id(held) in owned and held.dtype == pg.dtype:
+            held += pg                                   # in place: no one else sees it
         else:
-            total = grads[key] + pg
-            owned.discard(id(grads[key]))
-            grads[key] = total
+            owned.discard(id(held))
+            grads[key] = total = held + pg
             owned.add(id(total))
+
+
+def _is_new(pg, g, in_grads, fn) -> bool:
+    """Whether a gradient fn.backward returned is a new array only the engine holds."""
+    if pg is g or pg.base is not None or isinstance(pg, np.generic):
+        return False
+    if sum(other is pg for other in in_grads) > 1:
+        return False
+    return not any(pg is saved for saved in getattr(fn, "saved", ()))
 
 
 def topological_order(root: Tensor) -> list:
@@ -243,7 +248,10 @@ class Function:
     Tensor input, each shaped like that input. Arrays that backward needs are kept with
     `self.save_for_backward(...)` and read back from `self.saved`; options and shapes are plain
     attributes; `self.needs_input_grad[i]` tells which inputs need a gradient. `apply` records
-    the inputs as `self.parents` and the Function as the output's `creator`.
+    the inputs as `self.parents` and the Function as the output's `creator`. A gradient that
+    backward returns is either a new array, the incoming `grad` itself, a view, or a saved
+    array: the engine may add into a new one in place, so an array kept anywhere else (an
+    attribute, a cache) must be copied first.
     """
 
     def save_for_backward(self, *values):

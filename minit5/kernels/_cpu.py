@@ -15,6 +15,8 @@ The kernels work in C order whatever the input's layout, as the model's arrays a
 """
 from __future__ import annotations
 
+import numpy as np
+
 # Half of a typical 512 KiB - 1 MiB per-core L2: room for a block and the row statistics.
 BLOCK_BYTES = 256 * 1024
 
@@ -25,3 +27,28 @@ def row_blocks(rows: int, row_bytes: int):
     step = max(1, BLOCK_BYTES // max(1, row_bytes))
     for start in range(0, rows, step):
         yield slice(start, min(start + step, rows))
+
+
+def leading_blocks(shape, itemsize: int):
+    """Index tuples that cut an array of `shape` into blocks of whole rows (the last axis), at
+    most BLOCK_BYTES each where a row allows it, every block a rectangle of the leading axes:
+    out[block] and a broadcast view's view[block] are then plain views of the same rows.
+
+    Walks the leading axes from the last: a block takes as many whole sub-arrays of the inner
+    axes as fit, e.g. for (B, H, Lq, Lk) whole (Lq, Lk) planes of several heads when a plane is
+    small, or a few query rows of one plane when it is large.
+    """
+    *lead, width = shape
+    if not lead:
+        yield (Ellipsis,)
+        return
+    budget = max(1, BLOCK_BYTES // max(1, width * itemsize))        # rows a block may hold
+    # The innermost leading axes that fit whole into a block; the one after them is split.
+    inner, axis = 1, len(lead) - 1
+    while axis > 0 and inner * lead[axis] <= budget:
+        inner *= lead[axis]
+        axis -= 1
+    step = max(1, budget // inner) if inner * lead[axis] > budget else lead[axis]
+    for outer in np.ndindex(*lead[:axis]):
+        for start in range(0, lead[axis], step):
+            yield outer + (slice(start, min(start + step, lead[axis])),)

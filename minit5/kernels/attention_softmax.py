@@ -143,15 +143,18 @@ def backward(y, g):
 
 # ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
 def cpu_forward(scores, position_bias):
-    """reference_forward, equal bit for bit: x = scores + bias in one pass (it broadcasts the
-    bias), then max, subtract, exp, sum and divide in place, block by block (kernels/_cpu.py).
-    One (..., Lk) array is allocated, the output, where the reference makes four."""
-    out = np.add(scores, position_bias, order="C")            # (..., Lk), new and C-ordered
-    if out.size == 0:
-        return out
-    rows = out.reshape(-1, out.shape[-1])                                 # (N, Lk), a view
-    for block in _cpu.row_blocks(rows.shape[0], rows[0].nbytes):
-        x = rows[block]
+    """reference_forward, equal bit for bit: add the bias, subtract the row max, exp, divide by
+    the row sum, all in one new C-ordered output and one block of it at a time
+    (kernels/_cpu.py), so the scores are read from memory once and the output written once.
+    The reference makes four (..., Lk) arrays, each a pass through memory."""
+    shape = np.broadcast_shapes(scores.shape, position_bias.shape)
+    if shape != scores.shape or scores.ndim == 0 or scores.size == 0:
+        return reference_forward(scores, position_bias)
+    out = np.empty(shape, dtype=np.result_type(scores, position_bias))
+    bias = np.broadcast_to(position_bias, shape)                         # a view, no copy
+    for block in _cpu.leading_blocks(shape, out.itemsize):
+        x = out[block]
+        np.add(scores[block], bias[block], out=x)
         x -= x.max(axis=-1, keepdims=True)
         np.exp(x, out=x)
         np.divide(x, x.sum(axis=-1, keepdims=True), out=x)
