@@ -254,7 +254,8 @@ class Dropout(Function):
     def forward(self, x, p, rng):
         xp = get_array_module(x)
         keep = xp.asarray(rng.random(x.shape) >= p)              # (x.shape), bool
-        scale = (keep / (1.0 - p)).astype(x.dtype)
+        scale = keep.astype(x.dtype)                             # 1 or 0, in x's dtype
+        scale *= x.dtype.type(1.0 / (1.0 - p))                   # no float64 temporary
         self.save_for_backward(scale)
         return x * scale
 
