@@ -43,7 +43,10 @@ class Softmax(Function):
 class LogSoftmax(Function):
     def forward(self, x, axis=-1):
         self.axis = axis
-        out = x - kernels.cross_entropy.log_sum_exp(x, axis=axis)
+        if isinstance(x, np.ndarray) and x.ndim == 2 and axis in (1, -1) and x.size:
+            out = x - kernels.cross_entropy.cpu_log_sum_exp(x)             # (N, V) - (N, 1)
+        else:
+            out = x - kernels.cross_entropy.log_sum_exp(x, axis=axis)
         self.save_for_backward(out)
         return out
 

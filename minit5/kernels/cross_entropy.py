@@ -71,7 +71,8 @@ CUDA = _cuda.CudaSource(SOURCE, ["cross_entropy_forward", "cross_entropy_backwar
 # ---- the NumPy reference (functional.CrossEntropy on NumPy arrays) ---------------------------
 def log_sum_exp(z, axis=-1):
     """log sum_j exp(z_j) along `axis` (kept as an axis of 1), shifted by the max so that exp
-    cannot overflow. Also functional.log_softmax's normaliser."""
+    cannot overflow. Also functional.log_softmax's normaliser (for a NumPy (N, V) array over
+    its last axis through cpu_log_sum_exp, which gives the same numbers)."""
     xp = get_array_module(z)
     m = z.max(axis=axis, keepdims=True)
     return m + xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True))
@@ -162,10 +163,10 @@ def _cpu_applies(logits, labels) -> bool:
             and labels.shape == logits.shape[:1])
 
 
-def cpu_forward(logits, labels, ignore_index=IGNORE_INDEX):
-    """reference_forward, equal bit for bit, without its two (N, V) temporaries: each block of
-    rows is shifted by its max and exponentiated in one reused scratch block
-    (kernels/_cpu.py), and only the row sums leave it."""
+def cpu_log_sum_exp(logits):
+    """log_sum_exp(logits, axis=1) for a NumPy (N, V) array, equal bit for bit, without its two
+    (N, V) temporaries: each block of rows is shifted by its max and exponentiated in one
+    reused scratch block (kernels/_cpu.py), and only the row sums leave it. (N, 1)."""
     rows, vocab = logits.shape
     m = np.empty((rows, 1), dtype=logits.dtype)                                   # (N, 1)
     total = np.empty((rows, 1), dtype=logits.dtype)
@@ -178,9 +179,14 @@ def cpu_forward(logits, labels, ignore_index=IGNORE_INDEX):
         np.subtract(z, m[block], out=e)
         np.exp(e, out=e)
         np.sum(e, axis=1, keepdims=True, out=total[block])
-    lse = m + np.log(total)                                                       # (N, 1)
+    return m + np.log(total)
+
+
+def cpu_forward(logits, labels, ignore_index=IGNORE_INDEX):
+    """reference_forward, equal bit for bit, with the row normalisers from cpu_log_sum_exp."""
+    lse = cpu_log_sum_exp(logits)                                                 # (N, 1)
     counted = labels != ignore_index
-    picked = logits[np.arange(rows), np.where(counted, labels, 0)]                # (N,)
+    picked = logits[np.arange(logits.shape[0]), np.where(counted, labels, 0)]     # (N,)
     return (lse[:, 0] - picked) * counted, lse[:, 0]
 
 

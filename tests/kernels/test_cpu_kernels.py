@@ -97,6 +97,8 @@ def test_cross_entropy_cpu_kernel_is_the_reference(data, block_bytes):
     same(loss, ref_loss, "loss")
     same(lse, ref_lse, "lse")
     same(dz, cross_entropy.reference_backward(*c(logits), labels, ref_lse, scale), "backward")
+    same(cross_entropy.cpu_log_sum_exp(logits), cross_entropy.log_sum_exp(*c(logits), axis=1),
+         "log_sum_exp")
     check()
 
 
