@@ -231,3 +231,21 @@ def test_top_candidates_are_the_largest_best_first_with_ties_to_the_lower_index(
     for row in range(4):
         assert index[row].tolist() == np.argsort(-many[row], kind="stable")[:8].tolist()
         np.testing.assert_array_equal(value[row], many[row, index[row]])
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["tied v1.0", "untied v1.1"])
+def test_decoding_reads_a_transposed_copy_of_the_output_weight_and_gets_the_same_logits(gated):
+    """StepDecoder keeps output_weight^T once (a CPU reads it faster for a few rows); its
+    logits equal decode()'s through the model's own weight, tied (rescaled) or untied."""
+    from minit5.t5.generation import StepDecoder
+    model = tiny_model(gated=gated).eval()
+    ids = np.array([[3, 4, 5, 1], [6, 7, 1, 0]])
+    mask = (ids != 0).astype(np.int64)
+    encoder_hidden = model.encoder(ids, mask)
+    sequences = np.array([[0, 5, 9], [0, 2, 2]])
+    step = StepDecoder(model, encoder_hidden, mask, use_cache=False)
+    assert step.output_weight_t.shape == model.output_weight.shape[::-1]
+    expected = model.decode(sequences, encoder_hidden, attention_mask=mask).data[:, -1]
+    np.testing.assert_allclose(step.next_token_logits(sequences).data, expected, rtol=1e-12,
+                               atol=1e-12)
+    assert model.output_weight is (model.lm_head.weight if gated else model.shared.weight)

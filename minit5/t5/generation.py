@@ -142,6 +142,12 @@ class StepDecoder:
         self.encoder_mask = encoder_mask
         self.xp = get_array_module(encoder_hidden.data)
         self.cache = new_cache(model) if use_cache else None
+        # On a CPU, every step multiplies a few rows by the (V, d) output weight, and BLAS
+        # copies the whole weight into its own layout for each such product; a transposed
+        # copy made once here is read as it is (one extra weight-sized array while decoding).
+        self.output_weight_t = None
+        if self.xp is np:
+            self.output_weight_t = np.ascontiguousarray(model.output_weight.data.T)  # (d, V)
 
     def next_token_logits(self, sequences):
         """sequences: int64 (N, t) host array, every row's tokens so far -> logits (N, V).
@@ -151,7 +157,8 @@ class StepDecoder:
         """
         new = sequences if self.cache is None else sequences[:, -1:]   # (N, t) or (N, 1)
         logits = self.model.decode(self.xp.asarray(new), self.encoder_hidden,
-                                   attention_mask=self.encoder_mask, cache=self.cache)
+                                   attention_mask=self.encoder_mask, cache=self.cache,
+                                   output_weight_t=self.output_weight_t)
         return logits[:, -1, :]                                        # (N, V), a Tensor
 
     def keep_rows(self, rows):

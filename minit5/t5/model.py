@@ -33,17 +33,23 @@ class EncoderOutput:
     last_hidden_state: Tensor           # (B, L, d_model)
 
 
-def lm_head_logits(hidden, shared_weight, lm_head_weight=None, rescale=None):
+def lm_head_logits(hidden, shared_weight, lm_head_weight=None, rescale=None, weight_t=None):
     """Logits (B, L, V) from the decoder output (B, L, d).
 
     Tied (v1.0, lm_head_weight None): (hidden * d_model**-0.5) @ shared^T. The rescaling is in
     the original code, not the paper; the tied checkpoints need it. Untied (v1.1, Flan):
     hidden @ lm_head^T, no rescaling. `rescale` overrides the default (a config.json may say).
+    weight_t: that output weight's transpose (d, V) as a contiguous array, which a decoding
+    loop makes once: a few rows times a (d, V) array skip the copy of the whole (V, d) weight
+    that BLAS makes for x @ W^T on every call. No gradient reaches the weight through it.
     """
     if rescale is None:
         rescale = lm_head_weight is None
     if rescale:
         hidden = hidden * (shared_weight.shape[1] ** -0.5)
+    if weight_t is not None:                     # one (B*L, d) @ (d, V) product, not B
+        rows = hidden.reshape(-1, hidden.shape[-1]) @ Tensor(weight_t)      # (B*L, V)
+        return rows.reshape(*hidden.shape[:-1], weight_t.shape[1])          # (B, L, V)
     return F.linear(hidden, shared_weight if lm_head_weight is None else lm_head_weight)
 
 
@@ -116,13 +122,22 @@ class T5ForConditionalGeneration(_T5Pretrained):
 
     def decode(self, decoder_input_ids, encoder_hidden_states, attention_mask=None,
                decoder_attention_mask=None, decoder_segment_ids=None, encoder_segment_ids=None,
-               cache=None):
-        """Decoder pass to logits (B, L_dec, V). Trusts its arrays (checked device arrays)."""
+               cache=None, output_weight_t=None):
+        """Decoder pass to logits (B, L_dec, V). Trusts its arrays (checked device arrays).
+        output_weight_t: `output_weight`'s transpose, made once by a decoding loop (see
+        lm_head_logits)."""
         h = self.decoder(decoder_input_ids, decoder_attention_mask, decoder_segment_ids,
                          encoder_hidden_states, attention_mask, encoder_segment_ids, cache)
         untied = None if self.config.tie_word_embeddings else self.lm_head.weight
         return lm_head_logits(h, self.shared.weight, untied,
-                              rescale=self.config.scales_decoder_output)
+                              rescale=self.config.scales_decoder_output,
+                              weight_t=output_weight_t)
+
+    @property
+    def output_weight(self):
+        """The (V, d) weight of the output projection: lm_head's, or the shared embedding when
+        the two are tied (v1.0)."""
+        return self.shared.weight if self.config.tie_word_embeddings else self.lm_head.weight
 
     def forward(self, input_ids=None, attention_mask=None, decoder_input_ids=None,
                 decoder_attention_mask=None, labels=None, encoder_outputs=None,
