@@ -13,10 +13,10 @@ One file per fused op. Each holds
     gated_gelu          gelu_new(a) * b, T5 v1.1's gated FFN
     adafactor_update    Adafactor's factored step (the kernels: a 2-D weight)
 
-On a CPU the entry points run CPU kernels where they pay: attention_softmax, cross_entropy
-and rms_norm's backward make the reference's NumPy calls on one cache-sized block of rows at a
-time (kernels/_cpu.py), and embedding_backward (no CUDA kernel: a GPU uses cupyx.scatter_add)
-adds one column at a time. Each equals its reference bit for bit (tests/kernels/
+On a CPU the entry points run CPU kernels: attention_softmax, cross_entropy and rms_norm's
+backward make the reference's NumPy calls on one cache-sized block of rows at a time
+(kernels/_cpu.py), rms_norm's forward makes them in place in one temporary, and
+embedding_backward (no CUDA kernel: a GPU uses cupyx.scatter_add) adds one column at a time. Each equals its reference bit for bit (tests/kernels/
 test_cpu_kernels.py); only the traffic to memory changes.
 
 `minit5.functional`'s Functions (AttentionSoftmax, RMSNorm, CrossEntropy, GatedGelu) and

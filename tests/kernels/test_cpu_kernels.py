@@ -111,7 +111,10 @@ def test_rms_norm_cpu_kernel_is_the_reference(data, block_bytes):
     x, g = (data.draw(arrays(shape, dtype=dtype)) for _ in range(2))
     w = data.draw(arrays(shape[-1:], dtype=dtype))
     check = unchanged(x, g, w)
-    _, rstd = rms_norm.reference_forward(*c(x, w))
+    y, rstd = rms_norm.cpu_forward(x, w)
+    ref_y, ref_rstd = rms_norm.reference_forward(*c(x, w))
+    same(y, ref_y, "forward")
+    same(rstd, ref_rstd, "rstd")
     with blocks_of(block_bytes):
         gx, gw = rms_norm.cpu_backward(g, x, w, rstd)
     ref_gx, ref_gw = rms_norm.reference_backward(*c(g, x, w), rstd)
@@ -136,7 +139,7 @@ def test_embedding_backward_cpu_kernel_is_np_add_at(data):
 
 CPU_KERNELS = [(attention_softmax, "cpu_forward"), (attention_softmax, "cpu_backward"),
                (cross_entropy, "cpu_forward"), (cross_entropy, "cpu_backward"),
-               (rms_norm, "cpu_backward")]
+               (rms_norm, "cpu_forward"), (rms_norm, "cpu_backward")]
 
 
 def test_the_entry_points_run_the_cpu_kernels_on_numpy_arrays(monkeypatch):
