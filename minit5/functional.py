@@ -21,6 +21,7 @@ import numpy as np
 from minit5 import kernels
 from minit5.autograd import ops
 from minit5.autograd.ops import unbroadcast
+from minit5.autograd.row_gradient import RowGradient
 from minit5.autograd.tensor import Function, Tensor
 from minit5.backend import get_array_module
 from minit5.labels import IGNORE_INDEX
@@ -226,7 +227,8 @@ class Linear(Function):
 
 class Embedding(Function):
     """Rows of `weight` picked by integer ids; backward adds each row's gradient back (ids may
-    repeat, so the scatter must add, not assign)."""
+    repeat, so the scatter must add, not assign). On a CPU the gradient is a RowGradient: the
+    summed rows of the distinct ids, which autograd adds into the table's dense gradient."""
 
     def forward(self, weight, ids):
         self.shape = weight.shape
@@ -238,8 +240,9 @@ class Embedding(Function):
         xp = get_array_module(g)
         flat_ids = ids.reshape(-1)
         flat_g = g.reshape(-1, self.shape[1])
-        if xp is np:
-            return kernels.embedding_backward.cpu_backward(self.shape, flat_ids, flat_g)
+        if xp is np:                                   # only the rows the ids touched
+            return RowGradient(self.shape,
+                               *kernels.embedding_backward.cpu_row_sums(flat_ids, flat_g))
         import cupyx
         grad = xp.zeros(self.shape, dtype=g.dtype)
         cupyx.scatter_add(grad, flat_ids, flat_g)

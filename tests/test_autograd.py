@@ -288,3 +288,39 @@ def test_detach_cuts_the_graph_and_keeps_values_and_dtype():
     np.testing.assert_array_equal(d.data, b.data)
     (d * a).sum().backward()            # only the path through a counts
     assert_close(a.grad, d.data, name="grad without the detached path")
+
+
+def test_a_lookup_tables_gradient_arrives_as_rows_and_adds_like_a_dense_one():
+    """F.embedding's CPU gradient is a RowGradient (the touched rows only); the engine adds it
+    into the table's other gradients or makes it dense, and every .grad is a plain array equal
+    to the dense computation: a table looked up twice and used as an output projection (T5's
+    tied embedding), a table only looked up, and a table computed from a leaf."""
+    from minit5 import functional as F
+    from minit5.autograd.row_gradient import RowGradient
+    from minit5.kernels import embedding_backward
+    rng = np.random.default_rng(0)
+    w = leaf(rng.standard_normal((7, 3)))
+    ids_a, ids_b = np.array([[1, 4, 1]]), np.array([2, 2, 6, 1])
+    x = Tensor(rng.standard_normal((2, 3)))
+    g_a, g_b = rng.standard_normal((1, 3, 3)), rng.standard_normal((4, 3))
+    out = ((F.embedding(w, ids_a) * Tensor(g_a)).sum() + (F.embedding(w, ids_b) * Tensor(g_b)).sum()
+           + F.linear(x, w).sum())
+    out.backward()
+    dense = (embedding_backward.reference_backward((7, 3), ids_a.reshape(-1), g_a.reshape(-1, 3))
+             + embedding_backward.reference_backward((7, 3), ids_b, g_b) + x.data.sum(0))
+    assert type(w.grad) is np.ndarray
+    assert_close(w.grad, dense, rtol=1e-15, atol=1e-15, name="tied table")
+
+    only = leaf(rng.standard_normal((7, 3)))
+    (F.embedding(only, ids_b) * Tensor(g_b)).sum().backward()
+    np.testing.assert_array_equal(only.grad,
+                                  embedding_backward.reference_backward((7, 3), ids_b, g_b))
+
+    base = leaf(rng.standard_normal((7, 3)))
+    (F.embedding(base * 2.0, ids_b) * Tensor(g_b)).sum().backward()   # through a non-leaf
+    np.testing.assert_array_equal(base.grad,
+                                  2 * embedding_backward.reference_backward((7, 3), ids_b, g_b))
+    grad = F.Embedding()
+    grad.shape = (7, 3)
+    grad.save_for_backward(ids_b)
+    assert isinstance(grad.backward(g_b), RowGradient)

@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from minit5 import backend
+from minit5.autograd.row_gradient import RowGradient
 
 _state = threading.local()
 
@@ -139,6 +140,8 @@ class Tensor:
                 continue
             g_owned = id(g) in owned
             owned.discard(id(g))
+            if isinstance(g, RowGradient):              # a lookup table's: made dense here
+                g, g_owned = g.dense(), True
             if node.creator is None:                    # a leaf: keep its gradient
                 node._check_can_backward()
                 # Copied unless it is owned: a g that is the caller's array, a view, or shared
@@ -200,6 +203,19 @@ def _pass_on(fn, in_grads, g, grads, owned):
             grads[key] = pg
             if _is_new(pg, g, in_grads, fn):
                 owned.add(id(pg))
+            continue
+        if isinstance(held, RowGradient) and not isinstance(pg, RowGradient):
+            held, pg = pg, held                # dense + rows, in either order, is the same sum
+            if _is_new(held, g, in_grads, fn):
+                owned.add(id(held))
+        if isinstance(pg, RowGradient) and pg.dtype != held.dtype:
+            pg = pg.dense()                              # let NumPy promote, as for arrays
+        if isinstance(pg, RowGradient):
+            if id(held) not in owned:                    # rows go into an array of our own
+                owned.discard(id(held))
+                held = held.dense() if isinstance(held, RowGradient) else held.copy()
+                owned.add(id(held))
+            grads[key] = pg.add_into(held)
         elif id(held) in owned and held.dtype == pg.dtype:
             held += pg                                   # in place: no one else sees it
         else:
@@ -210,6 +226,8 @@ def _pass_on(fn, in_grads, g, grads, owned):
 
 def _is_new(pg, g, in_grads, fn) -> bool:
     """Whether a gradient fn.backward returned is a new array only the engine holds."""
+    if isinstance(pg, RowGradient):
+        return False                                     # not an array to add into
     if pg is g or pg.base is not None or isinstance(pg, np.generic):
         return False
     if sum(other is pg for other in in_grads) > 1:

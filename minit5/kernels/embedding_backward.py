@@ -2,14 +2,16 @@
 id's row of the table's gradient (ids repeat, so the scatter must add, not assign).
 
     reference_backward   np.add.at(grad, ids, rows): one unbuffered addition per id, in order
-    cpu_backward         the same additions, one column of the table at a time
+    cpu_row_sums         the same additions, into a table of the distinct ids only, one column
+                         at a time: (distinct ids (U,), their summed rows (U, d))
+    cpu_backward         cpu_row_sums written into a (V, d) array of zeros
 
 `np.add.at` with a 2-D value walks the ids one at a time through a general indexing loop; given
-a 1-D column it takes NumPy's fast path. Column j receives exactly the additions it received
-before, in the same order (grad[id, j] += rows[i, j] for i = 0, 1, ...), so the result is equal
-bit for bit, and for T5's tables (a few thousand ids of a few hundred columns, or the relative
-attention bias: 32 buckets, one id per query-key pair) it is 1-10x faster. On a GPU the
-functional Embedding calls cupyx.scatter_add instead.
+a 1-D column it takes NumPy's fast path. Column j of id i receives exactly the additions it
+received before, in the same order (from zero: rows[k, j] for each k with ids[k] = i, k
+ascending), so the sums are equal bit for bit. The functional Embedding hands the row sums to
+autograd as a `RowGradient` (minit5/autograd/row_gradient.py) instead of a (V, d) array; on a
+GPU it calls cupyx.scatter_add instead.
 """
 from __future__ import annotations
 
@@ -23,9 +25,19 @@ def reference_backward(table_shape, ids, rows):
     return grad
 
 
+def cpu_row_sums(ids, rows):
+    """(distinct ids (U,), summed rows (U, d)): reference_backward's nonzero rows, equal bit
+    for bit, column by column."""
+    distinct, position = np.unique(ids, return_inverse=True)                 # (U,), (N,)
+    sums = np.zeros((len(distinct), rows.shape[1]), dtype=rows.dtype)        # (U, d)
+    for j in range(rows.shape[1]):
+        np.add.at(sums[:, j], position.reshape(-1), rows[:, j])
+    return distinct, sums
+
+
 def cpu_backward(table_shape, ids, rows):
-    """reference_backward, equal bit for bit, column by column."""
+    """reference_backward, equal bit for bit."""
     grad = np.zeros(table_shape, dtype=rows.dtype)
-    for j in range(table_shape[1]):
-        np.add.at(grad[:, j], ids, rows[:, j])
+    distinct, sums = cpu_row_sums(ids, rows)
+    grad[distinct] = sums
     return grad
