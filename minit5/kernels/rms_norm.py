@@ -144,7 +144,7 @@ def backward(g, x, weight, rstd):
     return dx.reshape(x.shape), partial.sum(axis=0)
 
 
-# ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
+# ---- the CPU kernels: the reference's calls with fewer temporaries (kernels/_cpu.py) --------
 def _cpu_applies(x, weight) -> bool:
     # d == 1: NumPy then sums dweight's single column pairwise, not row after row, and the
     # kernel's carried sum would round differently (and there is nothing to gain).

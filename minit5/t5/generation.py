@@ -320,7 +320,7 @@ def top_candidates(scores, n):
     hits = xp.flatnonzero(scores >= nth)            # row by row, each row's in index order
     counts = to_numpy(xp.bincount(hits // width, minlength=rows))               # (B,)
     part = np.zeros((rows, n), dtype=np.int64)
-    values = np.zeros((rows, n), dtype=to_numpy(scores[:1, :1]).dtype)
+    values = np.zeros((rows, n), dtype=np.dtype(scores.dtype))
     if (counts == n).all():                         # no run of equals cut at the n-th best
         part[:] = to_numpy(hits % width).reshape(rows, n)
         values[:] = to_numpy(xp.take_along_axis(scores, xp.asarray(part), axis=-1))
