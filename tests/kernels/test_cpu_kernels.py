@@ -22,8 +22,11 @@ def c(*arrays_):
 
 
 def same(actual, expected, name):
+    """Equal bit for bit: the same values, and the same signs of zero and NaNs too."""
     assert actual.dtype == expected.dtype, f"{name}: dtype {actual.dtype} != {expected.dtype}"
     np.testing.assert_array_equal(actual, expected, err_msg=f"{name} differs from the reference")
+    assert np.ascontiguousarray(actual).tobytes() == np.ascontiguousarray(expected).tobytes(), \
+        f"{name}: equal values but different bits (a signed zero or a NaN payload)"
 
 
 def unchanged(*arrays_):
@@ -53,6 +56,16 @@ def test_row_blocks_cover_every_row_once():
         covered = [i for b in blocks for i in range(b.start, b.stop)]
         assert covered == list(range(rows))
         assert all(b.stop > b.start for b in blocks)
+
+
+def test_leading_blocks_cover_every_element_once():
+    for shape in [(8, 4, 512, 512), (32, 4, 64, 64), (3, 2, 5, 7), (4, 8, 1, 33), (5,), (2, 3)]:
+        for block_bytes in [_cpu.BLOCK_BYTES, 100, 1]:
+            with blocks_of(block_bytes):
+                seen = np.zeros(shape, dtype=np.int32)
+                for block in _cpu.leading_blocks(shape, 4):
+                    seen[block] += 1
+            assert (seen == 1).all(), (shape, block_bytes)
 
 
 @st.composite
