@@ -188,7 +188,8 @@ def _pass_on(fn, in_grads, g, grads, owned):
     defensive copy when it becomes a leaf's .grad, and a second gradient for the same input is
     added into it in place: on a CPU, allocating and filling a fresh array costs as much as
     the addition itself. (So a backward must not return an array it keeps elsewhere, other
-    than through save_for_backward.)
+    than through save_for_backward.) A RowGradient (an embedding's rows) is added into the
+    input's dense gradient, or into a dense copy of its own when there is none to own yet.
     """
     in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
     for parent, pg in zip(fn.parents, in_grads):

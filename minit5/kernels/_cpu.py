@@ -21,6 +21,13 @@ import numpy as np
 BLOCK_BYTES = 256 * 1024
 
 
+def plain(*arrays) -> bool:
+    """Whether every argument is a plain NumPy array: the CPU kernels run on those only. They
+    build outputs with np.empty and np.ascontiguousarray, which drop a subclass and its
+    __array_ufunc__, so a subclass (a masked or a metering array) gets the reference."""
+    return all(type(a) is np.ndarray for a in arrays)
+
+
 def row_blocks(rows: int, row_bytes: int):
     """slice(start, stop) over `rows` rows of `row_bytes` bytes each, at most BLOCK_BYTES a
     block (at least one row)."""
@@ -48,7 +55,6 @@ def leading_blocks(shape, itemsize: int):
     while axis > 0 and inner * lead[axis] <= budget:
         inner *= lead[axis]
         axis -= 1
-    step = max(1, budget // inner) if inner * lead[axis] > budget else lead[axis]
     for outer in np.ndindex(*lead[:axis]):
-        for start in range(0, lead[axis], step):
-            yield outer + (slice(start, min(start + step, lead[axis])),)
+        for part in row_blocks(lead[axis], inner * width * itemsize):
+            yield outer + (part,)

@@ -71,8 +71,7 @@ CUDA = _cuda.CudaSource(SOURCE, ["cross_entropy_forward", "cross_entropy_backwar
 # ---- the NumPy reference (functional.CrossEntropy on NumPy arrays) ---------------------------
 def log_sum_exp(z, axis=-1):
     """log sum_j exp(z_j) along `axis` (kept as an axis of 1), shifted by the max so that exp
-    cannot overflow. Also functional.log_softmax's normaliser (for a NumPy (N, V) array over
-    its last axis through cpu_log_sum_exp, which gives the same numbers)."""
+    cannot overflow."""
     xp = get_array_module(z)
     m = z.max(axis=axis, keepdims=True)
     return m + xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True))
@@ -159,8 +158,16 @@ def backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
 
 # ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
 def _cpu_applies(logits, labels) -> bool:
-    return (isinstance(logits, np.ndarray) and logits.ndim == 2 and logits.size > 0
+    return (_cpu.plain(logits) and logits.ndim == 2 and logits.size > 0
             and labels.shape == logits.shape[:1])
+
+
+def normaliser(z, axis=-1):
+    """log_sum_exp(z, axis), functional.log_softmax's normaliser: cpu_log_sum_exp for a plain
+    NumPy (N, V) array over its last axis (the same numbers), the reference otherwise."""
+    if _cpu.plain(z) and z.ndim == 2 and axis in (1, -1) and z.size:
+        return cpu_log_sum_exp(z)
+    return log_sum_exp(z, axis=axis)
 
 
 def cpu_log_sum_exp(logits):

@@ -125,7 +125,7 @@ def forward(x, weight, eps=1e-6):
 def backward(g, x, weight, rstd):
     """(dx, dweight) as reference_backward."""
     if not (_kernel_applies(x, weight) and g.dtype == x.dtype and g.shape == x.shape):
-        if _cpu_applies(x, weight) and isinstance(g, np.ndarray) and g.shape == x.shape \
+        if _cpu_applies(x, weight) and _cpu.plain(g) and g.shape == x.shape \
                 and g.dtype == x.dtype:
             return cpu_backward(g, x, weight, rstd)
         return reference_backward(g, x, weight, rstd)
@@ -148,8 +148,7 @@ def backward(g, x, weight, rstd):
 def _cpu_applies(x, weight) -> bool:
     # d == 1: NumPy then sums dweight's single column pairwise, not row after row, and the
     # kernel's carried sum would round differently (and there is nothing to gain).
-    return (isinstance(x, np.ndarray) and isinstance(weight, np.ndarray)
-            and x.dtype in (np.float32, np.float64) and weight.dtype == x.dtype
+    return (_cpu.plain(x, weight) and x.dtype in (np.float32, np.float64) and weight.dtype == x.dtype
             and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.shape[-1] > 1
             and x.size > 0)
 

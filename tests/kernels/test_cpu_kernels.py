@@ -174,3 +174,27 @@ def test_the_entry_points_run_the_cpu_kernels_on_numpy_arrays(monkeypatch):
     _, rstd = rms_norm.forward(x, x[0, 0, 0])
     rms_norm.backward(x, x, x[0, 0, 0], rstd)
     assert called == CPU_KERNELS
+    np.testing.assert_array_equal(cross_entropy.normaliser(x.reshape(-1, 4)),
+                                  cross_entropy.cpu_log_sum_exp(x.reshape(-1, 4)))
+
+
+def test_an_array_subclass_gets_the_reference_not_a_cpu_kernel(monkeypatch):
+    """The CPU kernels build plain arrays (np.empty, np.ascontiguousarray), which would drop a
+    subclass's __array_ufunc__ (chapter 3 meters NumPy's traffic with one); a subclass must
+    reach the references."""
+    class Sub(np.ndarray):
+        pass
+
+    for module, name in CPU_KERNELS:
+        monkeypatch.setattr(module, name, lambda *a, _n=name, **k: pytest.fail(f"{_n} ran"))
+    monkeypatch.setattr(cross_entropy, "cpu_log_sum_exp",
+                        lambda *a: pytest.fail("cpu_log_sum_exp ran"))
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).view(Sub)
+    y = attention_softmax.forward(x, x[:1])
+    attention_softmax.backward(y, x)
+    z = x.reshape(-1, 4)
+    _, lse = cross_entropy.forward(z, np.arange(24) % 4)
+    cross_entropy.backward(z, np.arange(24) % 4, lse, 0.5)
+    cross_entropy.normaliser(z)
+    _, rstd = rms_norm.forward(x, x[0, 0, 0])
+    rms_norm.backward(x, x, x[0, 0, 0], rstd)
