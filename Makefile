@@ -58,7 +58,9 @@ demo: $(STAMP)-base
 experiments: $(STAMP)-base
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.cli experiment all
 
+# ruff first (errors, unused imports, import order: pyproject.toml's [tool.ruff]), then pytest.
 test: $(STAMP)-test
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider tests exercises/graders/test_graders_selfcheck.py
 
 golden: $(STAMP)-golden

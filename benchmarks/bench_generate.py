@@ -47,7 +47,6 @@ def main(argv=None):
     from transformers import GenerationConfig
     from transformers import T5Config as HFConfig
     from transformers import T5ForConditionalGeneration as HFModel
-
     from transformers.utils import logging
 
     from minit5 import T5ForConditionalGeneration

@@ -27,7 +27,6 @@ import sys
 import tempfile
 
 import numpy as np
-
 from matmul_limit import matmul_bound_seconds, step_flops, step_matmuls
 from timing import timed
 
@@ -108,8 +107,8 @@ def main(argv=None):
 
 def build_pair(config, device, torch):
     """transformers' model with seed-0 weights, and minit5's model loaded from its checkpoint."""
-    from transformers import T5Config as HFConfig, T5ForConditionalGeneration as HFModel
-
+    from transformers import T5Config as HFConfig
+    from transformers import T5ForConditionalGeneration as HFModel
     from transformers.utils import logging
 
     from minit5 import T5ForConditionalGeneration
@@ -189,7 +188,8 @@ def peak_rss_child(side, shape, threads):
     labels = rng.integers(2, config["vocab_size"], size=(batch, targets))
     if side == "torch":
         import torch
-        from transformers import T5Config as HFConfig, T5ForConditionalGeneration as HFModel
+        from transformers import T5Config as HFConfig
+        from transformers import T5ForConditionalGeneration as HFModel
         torch.set_num_threads(threads)
         base = _proc_status_mib("VmRSS")
         model = HFModel(HFConfig(**config)).train()

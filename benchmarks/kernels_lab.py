@@ -23,10 +23,9 @@ import numpy as np
 from minit5 import T5Config, backend
 from minit5 import functional as F
 from minit5.autograd import Tensor
+from minit5.kernels import adafactor_update, attention_softmax, cross_entropy, gated_gelu, rms_norm
 from minit5.nn import Parameter
 from minit5.optim import Adafactor
-from minit5.kernels import (adafactor_update, attention_softmax, cross_entropy, gated_gelu,
-                            rms_norm)
 
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 

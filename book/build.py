@@ -185,7 +185,8 @@ def remote_assets(html_dir: Path) -> list[str]:
     for sheet in sorted(html_dir.rglob("*.css")):
         text = sheet.read_text(encoding="utf-8", errors="replace")
         for match in _CSS_REMOTE.finditer(text):
-            problems.append(f"{sheet.relative_to(html_dir)}: {text[match.start():match.start() + 120]}")
+            snippet = text[match.start():match.start() + 120]
+            problems.append(f"{sheet.relative_to(html_dir)}: {snippet}")
     return problems
 
 

@@ -193,7 +193,8 @@ def screenshot(base_url: str, relpath: str) -> list[Path]:
     for old in SHOTS.glob(f"{stem}*.png"):
         old.unlink()
     full = SHOTS / f"{stem}.png"
-    chromium(base_url + relpath, f"--screenshot={full}", f"--window-size={SHOT_WIDTH},{SHOT_HEIGHT}")
+    chromium(base_url + relpath, f"--screenshot={full}",
+             f"--window-size={SHOT_WIDTH},{SHOT_HEIGHT}")
     if not full.is_file() or full.stat().st_size == 0:
         fail(f"chromium wrote no screenshot to {full}")
     paths = [full]

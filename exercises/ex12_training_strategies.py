@@ -46,8 +46,8 @@ def adapter_state_bytes(config, adapter_dim):
     step counters are not counted. Frozen parameters keep no state at all.
 
     Graded: against the library for random small configs (widths, depths, ReLU or gated GELU,
-    tied or untied) and inner sizes from 1 to 300, and Table 10's sizes, exactly; an adapter_dim below 1 must raise
-    ValueError.
+    tied or untied) and inner sizes from 1 to 300, and Table 10's sizes, exactly; an
+    adapter_dim below 1 must raise ValueError.
 
     Args:
         config: a minit5 T5Config without adapters (config.adapter_dim is None).

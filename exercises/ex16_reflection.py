@@ -3,8 +3,8 @@
 The chapter reads every recorded miniature row against its table's reference row and calls it
 agreeing with the paper when both move the same way; the first exercise reads every pair of
 rows instead. The other two are the first steps of ByT5 (bytes as tokens) and mT5 (how often it
-repeats each language). Grade with `make grade EX=16.1` or `minit5 grade 16`. Leave the inputs as they
-were passed.
+repeats each language). Grade with `make grade EX=16.1` or `minit5 grade 16`. Leave the inputs
+as they were passed.
 """
 
 

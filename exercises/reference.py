@@ -19,10 +19,8 @@ from typing import Callable, Mapping
 import numpy as np
 
 from minit5 import functional as F
-from minit5.autograd import ops
 from minit5.autograd.tensor import Tensor
-from minit5.data import (batching, cleaning, corpus_measures, metrics, objectives,
-                         packing_lm, tasks)
+from minit5.data import batching, cleaning, corpus_measures, metrics, objectives, packing_lm, tasks
 from minit5.data.byte_tokenizer import byt5_encode
 from minit5.data.language_sampling import language_epochs
 from minit5.data.mixing import mixing_rates
@@ -43,9 +41,8 @@ from minit5.t5.gnmt_penalty import gnmt_ranking
 from minit5.t5.parameter_groups import parameter_groups
 from minit5.t5.position import relative_position_bucket
 from minit5.t5.untie import untie_word_embeddings
-from minit5.train.unfreezing import apply_unfreezing
 from minit5.train import distributed
-
+from minit5.train.unfreezing import apply_unfreezing
 
 # ---- chapter 2: autograd ---------------------------------------------------------------------
 # The backward exercises go through the public Tensor API: build the op, call backward, read

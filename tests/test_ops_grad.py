@@ -25,8 +25,7 @@ from minit5 import backend
 from minit5 import functional as F
 from minit5.autograd import Tensor, ops
 from minit5.testing import grad_check
-from tests.strategies import (arrays, broadcastable_shapes, index_arrays, noncontiguous_like,
-                              shapes)
+from tests.strategies import arrays, broadcastable_shapes, index_arrays, noncontiguous_like, shapes
 
 GRAD_EXAMPLES = 50
 BACKENDS = ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]

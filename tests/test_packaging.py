@@ -3,6 +3,7 @@ pyproject.toml (runtime + the test and dist extras); the README's commands are t
 runs."""
 import pathlib
 import re
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

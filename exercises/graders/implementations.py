@@ -18,7 +18,6 @@ in-place `x -= x.max()` fails with a message saying so).
 """
 from __future__ import annotations
 
-import copy
 import importlib.util
 import inspect
 import sys

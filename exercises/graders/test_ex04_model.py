@@ -6,8 +6,15 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import (check, check_array, check_equal, check_pair, fail,
-                                      mistake_hint, short)
+from exercises.graders.report import (
+    check,
+    check_array,
+    check_equal,
+    check_pair,
+    fail,
+    mistake_hint,
+    short,
+)
 from minit5.t5.position import relative_position_bucket
 from tests.strategies import arrays, shapes
 

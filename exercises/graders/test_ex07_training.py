@@ -71,12 +71,14 @@ def test_noise_mask_matches_library(case):
               f"random_spans_noise_mask: {int(got_array.sum())} noise tokens, expected "
               f"{int(expected.sum())}",
               "the count of noise tokens is fixed by the arguments alone: check the rounding "
-              "(halves go to even), the clipping and that it uses L, not length", expected=int(expected.sum()),
+              "(halves go to even), the clipping and that it uses L, not length",
+              expected=int(expected.sum()),
               got=int(got_array.sum()))
         check(_runs(got_array) == _runs(full),
               f"random_spans_noise_mask: {_runs(got_array)} noise spans, expected "
               f"{_runs(full)}", "the number of spans is fixed by the counts too (at least one), "
-              "and both kinds of token are split into that many runs, none of them empty", expected=_runs(full), got=_runs(got_array))
+              "and both kinds of token are split into that many runs, none of them empty",
+              expected=_runs(full), got=_runs(got_array))
         check(not got_array[0] and got_array[-1],
               "random_spans_noise_mask: the mask must start with a non-noise token and end "
               "with a noise token", "the spans alternate starting with non-noise: nonnoise_0, "

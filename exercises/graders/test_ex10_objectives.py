@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import (check, check_array, check_equal, check_pair,
-                                      check_raises, fail)
+from exercises.graders.report import check, check_equal, check_pair, check_raises, fail
 from minit5.data.objectives import bert_style, random_spans_noise_mask
 
 expected_iid_denoising_lengths = exercise("10.1")

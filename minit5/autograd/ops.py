@@ -285,7 +285,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     def forward(self, a, axes=None):
-        self.axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(a_ % a.ndim for a_ in axes)
+        self.axes = (tuple(reversed(range(a.ndim))) if axes is None
+                     else tuple(a_ % a.ndim for a_ in axes))
         if sorted(self.axes) != list(range(a.ndim)):
             raise ValueError(f"transpose axes {axes} are not a permutation of the "
                              f"{a.ndim} axes of a tensor of shape {a.shape}")

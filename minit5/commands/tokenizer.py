@@ -17,7 +17,8 @@ from minit5.data.tokenizer import Tokenizer, train_tokenizer
 
 def add_parser(subparsers):
     """Add `tokenizer` and its three sub-commands to an argparse `subparsers`."""
-    parser = subparsers.add_parser("tokenizer", help="train a SentencePiece tokenizer; encode; decode",
+    parser = subparsers.add_parser("tokenizer",
+                                   help="train a SentencePiece tokenizer; encode; decode",
                                    description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="tokenizer_command", metavar="{train,encode,decode}")
     commands.required = True
@@ -85,7 +86,8 @@ def _decode(args):
         try:
             ids = [int(i) for i in seq]
         except ValueError:
-            raise ValueError(f"decode takes integer ids separated by spaces, got {' '.join(seq)!r}") from None
+            raise ValueError("decode takes integer ids separated by spaces, "
+                             f"got {' '.join(seq)!r}") from None
         print(tok.decode(ids))
 
 

@@ -53,8 +53,9 @@ class Batch:
         """Rows of the batch, e.g. `batch[0:8]`, as a new Batch (an int keeps its row axis)."""
         if isinstance(rows, (int, np.integer)):
             rows = slice(rows, rows + 1) if rows != -1 else slice(-1, None)
-        return Batch(**{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[rows]
-                        for f in fields(self)})
+        def pick(array):
+            return None if array is None else array[rows]
+        return Batch(**{f.name: pick(getattr(self, f.name)) for f in fields(self)})
 
     @property
     def num_tokens(self) -> int:
@@ -89,7 +90,8 @@ def _as_example(example, i):
 
 def _check_length(name, value):
     if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-        raise ValueError(f"{name} must be a positive int (or None to pad to the longest), got {value!r}")
+        raise ValueError(f"{name} must be a positive int (or None to pad to the longest), "
+                         f"got {value!r}")
 
 
 def pad_sequences(sequences, length=None, pad_value=PAD_ID):
@@ -134,7 +136,9 @@ def _greedy_rows(pairs, inputs_length, targets_length):
     in the encoder or the decoder side of the current one."""
     rows, row, used_in, used_tg = [], [], 0, 0
     for inputs, targets in pairs:
-        if row and (used_in + len(inputs) > inputs_length or used_tg + len(targets) > targets_length):
+        overflows = (used_in + len(inputs) > inputs_length
+                     or used_tg + len(targets) > targets_length)
+        if row and overflows:
             rows.append(row)
             row, used_in, used_tg = [], 0, 0
         row.append((inputs, targets))
@@ -172,7 +176,8 @@ def pack(examples, inputs_length, targets_length):
 
     Example: inputs_length 6, targets_length 6, examples ([5 6 1], [7 1]) and ([8 1], [9 9 1])
       input_ids [5 6 1 8 1 0],   encoder_segment_ids [1 1 1 2 2 0]
-      labels [7 1 9 9 1 -100],   decoder_input_ids [0 7 0 9 9 0],   decoder_segment_ids [1 1 2 2 2 0]
+      labels [7 1 9 9 1 -100],   decoder_input_ids [0 7 0 9 9 0],
+      decoder_segment_ids [1 1 2 2 2 0]
     """
     for name, value in (("inputs_length", inputs_length), ("targets_length", targets_length)):
         if value is None:

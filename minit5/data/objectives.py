@@ -38,7 +38,6 @@ import numpy as np
 
 from minit5.data.tokenizer import DEFAULT_EXTRA_IDS, EOS_ID
 
-
 # ---- argument checks ---------------------------------------------------------------------------
 
 def _check_rng(rng, name):

@@ -31,7 +31,8 @@ EOS_ID = 1
 UNK_ID = 2
 DEFAULT_EXTRA_IDS = 100
 
-_TRAIN_HINT = "train one with `minit5 tokenizer train --input corpus.txt --vocab-size 8000 --out DIR`"
+_TRAIN_HINT = ("train one with "
+               "`minit5 tokenizer train --input corpus.txt --vocab-size 8000 --out DIR`")
 
 
 def _resolve_model_path(path):
@@ -91,7 +92,8 @@ class Tokenizer:
                 f"{path} has pad/eos/unk ids {found}, but T5 needs (0, 1, 2). Retrain it with "
                 f"`minit5.data.tokenizer.train_tokenizer` (which sets T5's ids) or {_TRAIN_HINT}.")
         if not isinstance(extra_ids, int) or extra_ids < 0:
-            raise ValueError(f"extra_ids must be a non-negative int (T5 uses 100), got {extra_ids!r}")
+            raise ValueError("extra_ids must be a non-negative int (T5 uses 100), "
+                             f"got {extra_ids!r}")
         self.path = path
         self.sp = sp
         self.extra_ids = extra_ids
@@ -123,7 +125,8 @@ class Tokenizer:
         """Id of `<extra_id_i>`: `vocab_size - 1 - i` (seqio and HF both count down)."""
         if not 0 <= int(i) < self.extra_ids:
             raise ValueError(f"sentinel index i={i} is out of range: this tokenizer has "
-                             f"{self.extra_ids} sentinels, <extra_id_0> .. <extra_id_{self.extra_ids - 1}>")
+                             f"{self.extra_ids} sentinels, <extra_id_0> .. "
+                             f"<extra_id_{self.extra_ids - 1}>")
         return self.vocab_size - 1 - int(i)
 
     def is_sentinel(self, token_id):
@@ -133,7 +136,8 @@ class Tokenizer:
         """The piece string of one id; sentinels read `<extra_id_N>`."""
         token_id = int(token_id)
         if not 0 <= token_id < self.vocab_size:
-            raise ValueError(f"token id {token_id} is out of range [0, {self.vocab_size}) for {self!r}")
+            raise ValueError(f"token id {token_id} is out of range [0, {self.vocab_size}) "
+                             f"for {self!r}")
         if self.is_sentinel(token_id):
             return f"<extra_id_{self.vocab_size - 1 - token_id}>"
         return self.sp.IdToPiece(token_id)
@@ -194,7 +198,8 @@ class Tokenizer:
             too_long = [i for i, r in enumerate(rows) if len(r) > max_length]
             if too_long and not truncation:
                 i = too_long[0]
-                raise ValueError(f"text {i} encodes to {len(rows[i])} ids > max_length={max_length}; "
+                raise ValueError(f"text {i} encodes to {len(rows[i])} ids > "
+                                 f"max_length={max_length}; "
                                  f"pass truncation=True or a larger max_length")
             rows = [r if len(r) <= max_length else r[:max_length - 1] + [EOS_ID] for r in rows]
         width = max_length if padding == "max_length" else max((len(r) for r in rows), default=0)
@@ -228,7 +233,8 @@ def train_tokenizer(texts, vocab_size, path, character_coverage=1.0, max_sentenc
         the `Tokenizer` on the new model.
     """
     if not isinstance(vocab_size, int) or vocab_size < 4:
-        raise ValueError(f"vocab_size must be an int >= 4 (3 special pieces + text), got {vocab_size!r}")
+        raise ValueError("vocab_size must be an int >= 4 (3 special pieces + text), "
+                         f"got {vocab_size!r}")
     sentences = [t.strip() for t in texts if t and t.strip()]
     for i, sentence in enumerate(sentences):
         check_encodable(sentence, f"training text {i}")

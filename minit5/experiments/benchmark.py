@@ -16,8 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minit5.experiments.language_tasks import (SentenceTask, corpus_sentences, language_tasks,
-                                               split_pages, split_sentences, usable)
+from minit5.experiments.language_tasks import (
+    SentenceTask,
+    corpus_sentences,
+    language_tasks,
+    split_pages,
+    split_sentences,
+    usable,
+)
 
 VALIDATION, TEST, TRAIN = 1, 2, 3       # stream ids inside a split's random seed
 

@@ -96,7 +96,7 @@ from minit5.train.config import TrainConfig
 from minit5.train.evaluate import validation_loss
 from minit5.train.streams import FINETUNE as FINETUNE_STREAM
 from minit5.train.streams import PRETRAIN as PRETRAIN_STREAM
-from minit5.train.streams import MixtureStream, ObjectiveStream, document_pieces
+from minit5.train.streams import ObjectiveStream, document_pieces
 from minit5.train.trainer import Trainer
 
 PIECE_LENGTH = 63

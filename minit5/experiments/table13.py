@@ -78,8 +78,7 @@ from minit5.experiments.choice import evaluate
 from minit5.experiments.core import Experiment, parallel_map
 from minit5.experiments.finetune import EXAMPLES, examples_with_predictions
 from minit5.t5.architectures import build_architecture
-from minit5.t5.counting import (architecture_parameters, layers_for_parameters,
-                                relative_costs)
+from minit5.t5.counting import architecture_parameters, layers_for_parameters, relative_costs
 from minit5.t5.ensemble import T5Ensemble
 from minit5.train.config import TrainConfig
 

@@ -16,8 +16,9 @@ One file per fused op. Each holds
 On a CPU the entry points run CPU kernels: attention_softmax, cross_entropy and rms_norm's
 backward make the reference's NumPy calls on one cache-sized block of rows at a time
 (kernels/_cpu.py), rms_norm's forward makes them in place in one temporary, and
-embedding_backward (no CUDA kernel: a GPU uses cupyx.scatter_add) adds one column at a time. Each equals its reference bit for bit (tests/kernels/
-test_cpu_kernels.py); only the traffic to memory changes.
+embedding_backward (no CUDA kernel: a GPU uses cupyx.scatter_add) adds one column at a time.
+Each equals its reference bit for bit (tests/kernels/test_cpu_kernels.py); only the traffic to
+memory changes.
 
 `minit5.functional`'s Functions (AttentionSoftmax, RMSNorm, CrossEntropy, GatedGelu) and
 `minit5.optim.Adafactor` always call the entry points, on every device, so a CPU run and its
@@ -53,8 +54,14 @@ Precision
   bfloat16 value is exactly a float32), so: use float32. float16 is not supported either (T5
   overflows in float16: the FFN's `wo` output and the residual stream exceed its range).
 """
-from minit5.kernels import (adafactor_update, attention_softmax, cross_entropy,
-                            embedding_backward, gated_gelu, rms_norm)
+from minit5.kernels import (
+                            adafactor_update,
+                            attention_softmax,
+                            cross_entropy,
+                            embedding_backward,
+                            gated_gelu,
+                            rms_norm,
+)
 from minit5.kernels._cuda import use_kernels
 
 KERNELS = {"attention_softmax": attention_softmax, "rms_norm": rms_norm,

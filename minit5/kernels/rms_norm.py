@@ -148,7 +148,8 @@ def backward(g, x, weight, rstd):
 def _cpu_applies(x, weight) -> bool:
     # d == 1: NumPy then sums dweight's single column pairwise, not row after row, and the
     # kernel's carried sum would round differently (and there is nothing to gain).
-    return (_cpu.plain(x, weight) and x.dtype in (np.float32, np.float64) and weight.dtype == x.dtype
+    return (_cpu.plain(x, weight) and x.dtype in (np.float32, np.float64)
+            and weight.dtype == x.dtype
             and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.shape[-1] > 1
             and x.size > 0)
 

@@ -2,6 +2,5 @@
 from minit5.nn.layers import Dropout, Embedding, Linear, T5LayerNorm
 from minit5.nn.module import Module, ModuleList, Parameter, trainable_parameters
 
-
 __all__ = ["Module", "ModuleList", "Parameter", "Linear", "Embedding", "T5LayerNorm", "Dropout",
            "trainable_parameters"]

@@ -8,10 +8,20 @@ from minit5.optim.adafactor import Adafactor, factored_axes
 from minit5.optim.adamw import AdamW
 from minit5.optim.clipping import clip_grad_norm
 from minit5.optim.optimizer import Optimizer
-from minit5.optim.schedules import (Constant, InverseSqrt, LinearWarmupDecay, constant,
-                                    inverse_sqrt, linear_warmup_decay)
-from minit5.optim.state_bytes import (StateRow, format_state_table, optimizer_state_bytes,
-                                      optimizer_state_table)
+from minit5.optim.schedules import (
+                                    Constant,
+                                    InverseSqrt,
+                                    LinearWarmupDecay,
+                                    constant,
+                                    inverse_sqrt,
+                                    linear_warmup_decay,
+)
+from minit5.optim.state_bytes import (
+                                    StateRow,
+                                    format_state_table,
+                                    optimizer_state_bytes,
+                                    optimizer_state_table,
+)
 
 __all__ = ["Adafactor", "AdamW", "Optimizer", "factored_axes", "clip_grad_norm",
            "InverseSqrt", "Constant", "LinearWarmupDecay", "inverse_sqrt", "constant",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minit5.functional import ACTIVATIONS   # the one activation table (names as HF's ACT2FN)
+from minit5.functional import ACTIVATIONS  # the one activation table (names as HF's ACT2FN)
 
 
 def check_adapter_dim(adapter_dim) -> int:

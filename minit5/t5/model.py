@@ -100,8 +100,9 @@ class _T5Pretrained(_T5Base):
 
 class T5ForConditionalGeneration(_T5Pretrained):
     """T5ForConditionalGeneration(config, seed=0, dtype="float32", device=None): HF's
-    initialisation scheme, drawn from numpy.random.default_rng(seed). Dropout draws from its own Generator, seeded from
-    `seed` too (replace it with `model.set_dropout_rng(rng)`). Starts in training mode, as HF."""
+    initialisation scheme, drawn from numpy.random.default_rng(seed). Dropout draws from its own
+    Generator, seeded from `seed` too (replace it with `model.set_dropout_rng(rng)`). Starts in
+    training mode, as HF."""
 
     def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):
         super().__init__()

@@ -15,8 +15,14 @@ from __future__ import annotations
 
 from minit5.backend import get_array_module
 from minit5.nn import Dropout, Module, ModuleList, T5LayerNorm
-from minit5.t5.attention import (T5Attention, additive_mask, causal_mask, padding_mask,
-                                 prefix_lm_mask, segment_mask)
+from minit5.t5.attention import (
+    T5Attention,
+    additive_mask,
+    causal_mask,
+    padding_mask,
+    prefix_lm_mask,
+    segment_mask,
+)
 from minit5.t5.ffn import T5DenseActDense, T5DenseGatedActDense
 
 

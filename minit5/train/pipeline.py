@@ -20,7 +20,6 @@ from minit5.train.evaluate import evaluate_tasks, validation_loss
 from minit5.train.streams import SpanCorruptionStream, TaskMixtureStream, eval_sets
 from minit5.train.trainer import Trainer
 
-
 # A new tokenizer learns its pieces from at most this many pages (SentencePiece samples
 # sentences anyway); the model still trains on every page.
 TOKENIZER_PAGES = 100_000

@@ -44,7 +44,6 @@ from minit5.train import checkpoint as ckpt
 from minit5.train import distributed
 from minit5.train.streams import DROPOUT, step_rng
 
-
 log = logging.getLogger(__name__)
 
 

@@ -31,7 +31,8 @@ def test_collate_pads_inputs_with_zero_and_labels_with_ignore_index():
     assert batch.labels.tolist() == [[7, 1, -100, -100], [9, 9, 9, 1]]
     assert batch.decoder_input_ids.tolist() == [[0, 7, 1, 0], [0, 9, 9, 9]]
     assert not batch.is_packed
-    assert set(batch.model_kwargs()) == {"input_ids", "attention_mask", "labels", "decoder_input_ids"}
+    assert set(batch.model_kwargs()) == {"input_ids", "attention_mask", "labels",
+                                         "decoder_input_ids"}
     assert all(a.dtype == np.int64 for a in batch.model_kwargs().values())
 
 

@@ -1,8 +1,13 @@
 """GLUE and SuperGLUE averages: a task's metrics averaged first, then the tasks (by hand)."""
 import pytest
 
-from minit5.data.benchmark_scores import (GLUE_TASK_METRICS, SUPERGLUE_TASK_METRICS,
-                                          benchmark_average, glue_average, superglue_average)
+from minit5.data.benchmark_scores import (
+    GLUE_TASK_METRICS,
+    SUPERGLUE_TASK_METRICS,
+    benchmark_average,
+    glue_average,
+    superglue_average,
+)
 
 
 def test_two_metric_tasks_count_once():

@@ -4,10 +4,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minit5.data.cleaning import (
-    CleaningReport, SpanDeduplicator, bad_words_pattern, clean_corpus, clean_pages,
-    count_sentences, has_bad_words, has_curly_bracket, has_lorem_ipsum, has_policy_boilerplate,
-    has_too_long_word, is_english, lacks_terminal_punctuation, load_bad_words,
-    mentions_javascript, remove_citations, split_sentences, too_few_sentences, too_few_words)
+    CleaningReport,
+    SpanDeduplicator,
+    bad_words_pattern,
+    clean_corpus,
+    clean_pages,
+    count_sentences,
+    has_bad_words,
+    has_curly_bracket,
+    has_lorem_ipsum,
+    has_policy_boilerplate,
+    has_too_long_word,
+    is_english,
+    lacks_terminal_punctuation,
+    load_bad_words,
+    mentions_javascript,
+    remove_citations,
+    split_sentences,
+    too_few_sentences,
+    too_few_words,
+)
 
 GOOD = ["The river runs past the old mill.", "Children play in the green park today.",
         "Most shops close early on a Sunday.", "Is the train to the coast on time?",
@@ -207,6 +223,7 @@ def test_pipeline_language_filter_and_clean_pages():
 
 def test_langdetect_filter_says_how_to_install(monkeypatch):
     import sys
+
     from minit5.data.cleaning import langdetect_filter
     monkeypatch.setitem(sys.modules, "langdetect", None)   # makes `import langdetect` fail
     with pytest.raises(ImportError, match="pip install langdetect"):

@@ -5,11 +5,16 @@ import json
 import pytest
 
 import minit5.data.corpus as corpus_module
-
 from minit5.data.cleaning import CleaningReport, clean_pages
 from minit5.data.corpus import (
-    CorpusFormatError, builtin_corpus, corpus_stats, corpus_vocabulary, docstring_to_text,
-    read_jsonl, read_txt)
+    CorpusFormatError,
+    builtin_corpus,
+    corpus_stats,
+    corpus_vocabulary,
+    docstring_to_text,
+    read_jsonl,
+    read_txt,
+)
 
 
 @pytest.fixture(scope="module")

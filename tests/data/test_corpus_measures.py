@@ -6,7 +6,6 @@ import pytest
 
 from minit5.data.corpus_measures import repeat_profile, shared_spans, unigram_cross_entropy
 
-
 # --- unigram_cross_entropy ----------------------------------------------------------------------
 
 def test_unigram_cross_entropy_by_hand():

@@ -6,9 +6,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minit5.data.objectives import (
-    _random_segmentation, bert_style, deshuffle, drop_tokens, iid_noise_mask, iid_replace_spans,
-    mass_style, noise_span_to_unique_sentinel, nonnoise_span_to_unique_sentinel, prefix_lm,
-    random_spans_helper, random_spans_noise_mask, span_corruption)
+    _random_segmentation,
+    bert_style,
+    deshuffle,
+    drop_tokens,
+    iid_noise_mask,
+    iid_replace_spans,
+    mass_style,
+    noise_span_to_unique_sentinel,
+    nonnoise_span_to_unique_sentinel,
+    prefix_lm,
+    random_spans_helper,
+    random_spans_noise_mask,
+    span_corruption,
+)
 
 VOCAB = 1000          # 900 pieces + 100 sentinels
 SENTINEL_0 = VOCAB - 1
@@ -113,7 +124,8 @@ def test_random_segmentation_is_uniform_over_compositions():
 # ---- random_spans_helper ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("inputs_length, expected",
-                         [(512, (568, 114)), (128, (141, 29)), (256, (284, 58)), (1024, (1137, 229))])
+                         [(512, (568, 114)), (128, (141, 29)), (256, (284, 58)),
+                          (1024, (1137, 229))])
 def test_helper_matches_t5_documented_values(inputs_length, expected):
     assert random_spans_helper(inputs_length) == expected
 
@@ -177,7 +189,8 @@ def test_span_corruption_rebuilds_the_original(tokens, density, mean, seed):
 def test_span_corruption_example_and_eos_option():
     inputs, targets = span_corruption(np.arange(10, 22), 100, np.random.default_rng(0))
     mask = random_spans_noise_mask(12, rng=np.random.default_rng(0))
-    assert inputs.tolist() == noise_span_to_unique_sentinel(np.arange(10, 22), mask, 100).tolist() + [1]
+    expected = noise_span_to_unique_sentinel(np.arange(10, 22), mask, 100).tolist() + [1]
+    assert inputs.tolist() == expected
     no_eos, _ = span_corruption(np.arange(10, 22), 100, np.random.default_rng(0), eos_id=None)
     assert no_eos.tolist() == inputs[:-1].tolist()
 

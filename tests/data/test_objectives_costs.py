@@ -8,10 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minit5.data.objectives import (NUM_RESERVED_TOKENS, bert_style, expected_iid_denoising_lengths,
-                                    iid_noise_mask, noise_span_lengths,
-                                    noise_span_to_unique_sentinel,
-                                    nonnoise_span_to_unique_sentinel)
+from minit5.data.objectives import (
+    NUM_RESERVED_TOKENS,
+    bert_style,
+    expected_iid_denoising_lengths,
+    iid_noise_mask,
+    noise_span_lengths,
+    noise_span_to_unique_sentinel,
+    nonnoise_span_to_unique_sentinel,
+)
 
 VOCAB = 1000
 

@@ -5,8 +5,15 @@ import sys
 import pytest
 
 from minit5.data.cleaning import CleaningReport, clean_pages
-from minit5.data.corpus import (builtin_corpus, corpus_stats, docstring_pages, package_corpus,
-                                package_source_files, stdlib_pages, stdlib_source_files)
+from minit5.data.corpus import (
+    builtin_corpus,
+    corpus_stats,
+    docstring_pages,
+    package_corpus,
+    package_source_files,
+    stdlib_pages,
+    stdlib_source_files,
+)
 
 SENTENCES = ["This sentence is the first of the page.", "This sentence is the second of the page.",
              "This sentence is the third of the page."]

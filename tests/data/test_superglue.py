@@ -4,8 +4,14 @@ test_record, test_wsc_simple, test_definite_pronoun_resolution_simple, test_wnli
 import pytest
 
 from minit5.data import superglue
-from minit5.data.tasks import (glue, label_to_string, pad_punctuation, squad, squad_format,
-                               stsb_to_string)
+from minit5.data.tasks import (
+    glue,
+    label_to_string,
+    pad_punctuation,
+    squad,
+    squad_format,
+    stsb_to_string,
+)
 
 QQP = {"q1": "How so?", "q2": "Why not?", "q3": "Who?", "idx": 10, "label": 0}
 QQP_LABELS = ["not_duplicate", "duplicate"]

@@ -1,4 +1,5 @@
-"""Your own data: task files (TSV, JSONL) and corpus folders, with errors that name file and line."""
+"""Your own data: task files (TSV, JSONL) and corpus folders, with errors that name file and
+line."""
 import gzip
 import json
 
@@ -6,8 +7,13 @@ import numpy as np
 import pytest
 
 from minit5.data.corpus import CorpusFormatError, corpus_files, read_corpus
-from minit5.data.task_files import (TaskFileError, file_task, holdout_split, read_task_file,
-                                    without_inputs)
+from minit5.data.task_files import (
+    TaskFileError,
+    file_task,
+    holdout_split,
+    read_task_file,
+    without_inputs,
+)
 
 
 def write(path, text):

@@ -7,11 +7,33 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minit5.data.metrics import (
-    accuracy, average_ranks, bleu, exact_match, pearson, rouge, spearman, token_f1)
+    accuracy,
+    average_ranks,
+    bleu,
+    exact_match,
+    pearson,
+    rouge,
+    spearman,
+    token_f1,
+)
 from minit5.data.tasks import (
-    LABEL_NAMES, NEGATIVE, POSITIVE, UNPARSEABLE_SCORE, Task, glue_format, label_to_string,
-    lookup_task, pig_latin, squad_format, string_to_label, string_to_stsb, stsb_to_string,
-    summarize, synthetic_tasks, translate)
+    LABEL_NAMES,
+    NEGATIVE,
+    POSITIVE,
+    UNPARSEABLE_SCORE,
+    Task,
+    glue_format,
+    label_to_string,
+    lookup_task,
+    pig_latin,
+    squad_format,
+    string_to_label,
+    string_to_stsb,
+    stsb_to_string,
+    summarize,
+    synthetic_tasks,
+    translate,
+)
 
 TASKS = synthetic_tasks()
 

@@ -145,7 +145,7 @@ def test_model_without_t5_ids_is_refused(tmp_path):
 
 
 def _run(argv):
-    from minit5.cli import main     # main turns errors into one line on stderr and status 2
+    from minit5.cli import main  # main turns errors into one line on stderr and status 2
     return main(argv)
 
 
@@ -177,6 +177,7 @@ def test_cli_encode_reads_stdin_and_reports_missing_model(tmp_path, tok, capsys,
     monkeypatch.setattr("sys.stdin", io.StringIO("kari\ntona\n"))
     assert _run(["tokenizer", "encode", "--model", str(tok.path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [list(map(int, line.split())) for line in lines] == [tok.encode("kari"), tok.encode("tona")]
+    decoded = [list(map(int, line.split())) for line in lines]
+    assert decoded == [tok.encode("kari"), tok.encode("tona")]
     assert _run(["tokenizer", "encode", "--model", str(tmp_path / "none"), "x"]) == 2
     assert "not found" in capsys.readouterr().err

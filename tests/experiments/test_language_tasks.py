@@ -1,14 +1,26 @@
-"""The natural-language tasks and the benchmark split that the paper-table miniatures fine-tune on."""
+"""The natural-language tasks and the benchmark split that the paper-table miniatures fine-tune
+on."""
 import numpy as np
 import pytest
 
 from minit5.data.corpus import builtin_corpus
 from minit5.experiments.benchmark import Benchmark
-from minit5.experiments.language_tasks import (BLANK, OR, TASKS, acceptability_task,
-                                               cloze_choice_task, cloze_task, corpus_sentences,
-                                               intruder_task, language_tasks, pair_task,
-                                               split_pages, split_sentences, usable,
-                                               word_frequencies)
+from minit5.experiments.language_tasks import (
+    BLANK,
+    OR,
+    TASKS,
+    acceptability_task,
+    cloze_choice_task,
+    cloze_task,
+    corpus_sentences,
+    intruder_task,
+    language_tasks,
+    pair_task,
+    split_pages,
+    split_sentences,
+    usable,
+    word_frequencies,
+)
 from minit5.experiments.table1 import BENCHMARK
 
 SENTENCES = ["Return the number of items in the queue.",

@@ -6,8 +6,7 @@ import pytest
 
 from minit5.cli import main
 from minit5.experiments import MODULES, get
-from minit5.experiments.core import (Experiment, format_table, results_path, run_experiment,
-                                     summary)
+from minit5.experiments.core import Experiment, format_table, results_path, run_experiment, summary
 
 
 def _toy(scores):

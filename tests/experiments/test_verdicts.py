@@ -6,8 +6,13 @@ import pathlib
 import pytest
 
 from minit5.experiments import verdicts
-from minit5.experiments.verdicts import (direction, pairwise_agreement, reference_row,
-                                         row_verdict, table_verdicts)
+from minit5.experiments.verdicts import (
+    direction,
+    pairwise_agreement,
+    reference_row,
+    row_verdict,
+    table_verdicts,
+)
 
 RESULTS = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "results"
 

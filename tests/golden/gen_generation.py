@@ -125,7 +125,6 @@ def make_inputs(vocab_size, seed):
 def hf_generate(model, input_ids, attention_mask, case, use_cache=True):
     """transformers' generate with every setting explicit: plain greedy or beam search only."""
     import torch
-
     from transformers import GenerationConfig
 
     settings = dict(CASES[case])

@@ -16,8 +16,14 @@ from minit5 import functional as F
 from minit5 import kernels
 from minit5.autograd import Tensor
 from minit5.autograd.ops import unbroadcast
-from minit5.kernels import (_cuda, adafactor_update, attention_softmax, cross_entropy,
-                            gated_gelu, rms_norm)
+from minit5.kernels import (
+    _cuda,
+    adafactor_update,
+    attention_softmax,
+    cross_entropy,
+    gated_gelu,
+    rms_norm,
+)
 from minit5.nn import Parameter
 from minit5.optim import Adafactor
 from minit5.testing import assert_close, grad_check

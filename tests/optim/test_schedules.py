@@ -3,9 +3,16 @@ import math
 
 import pytest
 
-from minit5.optim import (Adafactor, Constant, InverseSqrt, LinearWarmupDecay, constant,
-                          inverse_sqrt, linear_warmup_decay)
 from minit5.nn import Parameter
+from minit5.optim import (
+    Adafactor,
+    Constant,
+    InverseSqrt,
+    LinearWarmupDecay,
+    constant,
+    inverse_sqrt,
+    linear_warmup_decay,
+)
 
 
 def test_inverse_sqrt_is_flat_during_warmup_then_decays():

@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 
 from minit5.nn import Parameter
-from minit5.optim import (Adafactor, AdamW, format_state_table, optimizer_state_bytes,
-                          optimizer_state_table)
+from minit5.optim import (
+    Adafactor,
+    AdamW,
+    format_state_table,
+    optimizer_state_bytes,
+    optimizer_state_table,
+)
 
 
 def t5_v1_0_shapes(d_model, d_ff, num_heads, d_kv, num_layers, vocab=32128, num_buckets=32):

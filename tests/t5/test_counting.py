@@ -11,11 +11,21 @@ from minit5.autograd import ops
 from minit5.autograd.tensor import no_grad
 from minit5.t5 import T5Config
 from minit5.t5.architectures import ARCHITECTURES, build_architecture, collate_examples
-from minit5.t5.counting import (PAPER_BASELINE, architecture_parameters, count_parameters,
-                                exact_training_flops, forward_flops, layers_for_parameters,
-                                non_embedding_parameters, paper_baseline_tokens,
-                                paper_scaled_config, paper_table13_runs, pretraining_cost,
-                                relative_costs, training_flops)
+from minit5.t5.counting import (
+    PAPER_BASELINE,
+    architecture_parameters,
+    count_parameters,
+    exact_training_flops,
+    forward_flops,
+    layers_for_parameters,
+    non_embedding_parameters,
+    paper_baseline_tokens,
+    paper_scaled_config,
+    paper_table13_runs,
+    pretraining_cost,
+    relative_costs,
+    training_flops,
+)
 
 CONFIGS = {
     "v1.0": dict(vocab_size=40, d_model=16, d_kv=4, d_ff=24, num_heads=2, num_layers=3),

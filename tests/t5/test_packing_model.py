@@ -21,9 +21,14 @@ def test_packed_logits_equal_unpacked():
         dec_in += [0] + list(tgt[:-1])            # shift right within the segment
         labels += list(tgt)
         dec_seg += [s] * len(tgt)
-    enc_ids += [0, 0]; enc_seg += [0, 0]
-    dec_in += [0]; labels += [-100]; dec_seg += [0]
-    row = lambda xs: np.array([xs])
+    enc_ids += [0, 0]
+    enc_seg += [0, 0]
+    dec_in += [0]
+    labels += [-100]
+    dec_seg += [0]
+
+    def row(xs):
+        return np.array([xs])
     packed = model(input_ids=row(enc_ids), decoder_input_ids=row(dec_in),
                    encoder_segment_ids=row(enc_seg),
                    decoder_segment_ids=row(dec_seg)).logits.numpy()

@@ -10,11 +10,9 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 
 from minit5 import T5Config, T5ForConditionalGeneration
-from minit5.t5 import atomic_save
 from minit5.t5.atomic_save import COMMIT, STAGING, checkpoint_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

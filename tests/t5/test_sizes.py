@@ -34,7 +34,8 @@ def test_count_equals_allocated_model():
 def test_live_presets_equal_transformers_count(name):
     """Built on torch's meta device: no weights are allocated."""
     import torch
-    from transformers import T5Config as HFConfig, T5ForConditionalGeneration as HFModel
+    from transformers import T5Config as HFConfig
+    from transformers import T5ForConditionalGeneration as HFModel
     cfg = T5Config.preset(name)
     with torch.device("meta"):
         hf = HFModel(HFConfig(**{k: v for k, v in cfg.to_dict().items()

@@ -11,8 +11,12 @@ from minit5.train import TrainConfig, Trainer
 from minit5.train import checkpoint as ckpt
 from minit5.train.pipeline import build_model, build_optimizer
 from minit5.train.streams import SpanCorruptionStream
-from minit5.train.unfreezing import (apply_unfreezing, gradual_unfreezing, unfreezing_episode,
-                                     unfreezing_episodes)
+from minit5.train.unfreezing import (
+    apply_unfreezing,
+    gradual_unfreezing,
+    unfreezing_episode,
+    unfreezing_episodes,
+)
 
 VOCAB = 64
 
