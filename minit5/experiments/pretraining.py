@@ -90,7 +90,7 @@ from minit5.experiments.core import Experiment, parallel_map, scaled_steps
 from minit5.experiments.finetune import finetune_and_test
 from minit5.experiments.language_tasks import split_pages
 from minit5.t5.architectures import ARCHITECTURES, build_architecture, collate_examples
-from minit5.t5.atomic_save import atomic_directory
+from minit5.io.atomic_directory import atomic_directory
 from minit5.train import finetuning_methods, pipeline
 from minit5.train.config import TrainConfig
 from minit5.train.evaluate import validation_loss

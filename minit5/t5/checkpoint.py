@@ -9,7 +9,7 @@ the safetensors rules (`minit5.t5.safetensors_file`). Tied checkpoints store onl
 Weights that are NaN or infinite are refused (they make every loss NaN and every generation
 padding) unless the caller asks for them with `allow_non_finite=True`.
 
-Writing goes through `minit5.t5.atomic_save`: a kill at any moment leaves the old checkpoint or
+Writing goes through `minit5.io.atomic_directory`: a kill at any moment leaves the old checkpoint or
 the new one, files minit5 did not write stay where they are, and a failing disk raises.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pathlib
 import numpy as np
 
 from minit5 import backend
-from minit5.t5.atomic_save import atomic_directory, checkpoint_file, try_recover
+from minit5.io.atomic_directory import atomic_directory, checkpoint_file, try_recover
 from minit5.t5.config import T5Config
 from minit5.t5.safetensors_file import read_safetensors
 

@@ -5,7 +5,7 @@
         optimizer.npz                     the optimizer's state_dict()
         trainer.json                      step, training config, seed, history so far
 
-Each checkpoint directory is written atomically (minit5.t5.atomic_save); only the last
+Each checkpoint directory is written atomically (minit5.io.atomic_directory); only the last
 `keep_last` are kept. `--resume` reads the newest checkpoint that reads back whole: one that is
 damaged (a bad disk, a hand edit, a copy cut short) is reported by name with a warning and the
 one before it is used, which is why more than one is kept. The data position and all
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minit5.t5.atomic_save import atomic_directory, checkpoint_file, try_recover
+from minit5.io.atomic_directory import atomic_directory, checkpoint_file, try_recover
 from minit5.t5.checkpoint import CONFIG, check_finite, read_weights, write_model_files
 from minit5.t5.config import T5Config
 

@@ -1,4 +1,4 @@
-"""The save protocol (minit5.t5.atomic_save) under faults: a kill after each of its steps, a
+"""The save protocol (minit5.io.atomic_directory) under faults: a kill after each of its steps, a
 failing fsync, a full disk, a mount point as the target, a long name, the umask. Each time the
 folder reads back as exactly the old or exactly the new model, byte for byte, and files
 minit5 did not write survive."""
@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from minit5 import T5Config, T5ForConditionalGeneration
-from minit5.t5.atomic_save import COMMIT, STAGING, checkpoint_file
+from minit5.io.atomic_directory import COMMIT, STAGING, checkpoint_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SMALL = dict(vocab_size=40, d_model=16, d_kv=4, d_ff=24, num_heads=2, num_layers=1,
@@ -230,7 +230,7 @@ def test_fsync_errors_raise_and_leave_old_or_new(tmp_path, versions, monkeypatch
 SMALL_DISK = """
 import sys, pathlib
 from minit5 import T5Config, T5ForConditionalGeneration
-from minit5.t5.atomic_save import STAGING
+from minit5.io.atomic_directory import STAGING
 target = pathlib.Path(sys.argv[1])
 small = T5ForConditionalGeneration(T5Config(**SMALL), seed=0)
 small.save_pretrained(target)
