@@ -4,8 +4,10 @@
     print(describe(results))           # how, where and when it was made
 
 A name that is an experiment (`minit5.experiments.MODULES`) is checked against the settings its
-definition gives now, so a chapter never reads a number the code no longer produces. Other files
-in the folder (table1_tuning, history/table1_design1) are read as they are.
+definition gives now, so a chapter never reads a number the code no longer produces, and its
+`paper` column is the definition's (the paper's numbers are facts about the paper, not about the
+run, so a corrected transcription applies to a file recorded before it). Other files in the
+folder (table1_tuning, history/table1_design1) are read as they are.
 """
 from __future__ import annotations
 
@@ -22,8 +24,8 @@ def results_dir() -> pathlib.Path:
 
 
 def recorded(name: str, folder=None) -> dict:
-    """The results file `folder`/NAME.json (default `results_dir()`), checked against the
-    experiment's current definition when NAME is an experiment."""
+    """The results file `folder`/NAME.json (default `results_dir()`); when NAME is an experiment,
+    checked against its current definition and given that definition's `paper` numbers."""
     folder = results_dir() if folder is None else pathlib.Path(folder)
     path = folder / f"{name}.json"
     if not path.exists():
@@ -44,6 +46,7 @@ def recorded(name: str, folder=None) -> dict:
                          f"`git checkout {path.name}` or re-run the experiment") from None
     if name in MODULES:
         _check_current(name, results, path)
+        results["paper"] = dict(get(name).paper)
     return results
 
 

@@ -35,6 +35,13 @@ def test_an_experiment_file_made_with_current_settings_is_returned(tmp_path):
     assert recorded("table2", tmp_path)["config"] == fake_results("table2")["config"]
 
 
+def test_the_paper_column_is_the_current_definitions(tmp_path):
+    write(tmp_path, "table10", fake_results("table10", paper={"adapters d=32": 79.32}))
+    paper = recorded("table10", tmp_path)["paper"]
+    assert paper == get("table10").paper
+    assert paper["adapters d=32"] == 80.52          # Table 10's GLUE column, not SQuAD's
+
+
 def test_a_file_made_with_other_settings_is_refused_with_the_command_to_rerun(tmp_path):
     stale = fake_results("table2")
     stale["config"] = {**stale["config"], "made_up_setting": 1}
