@@ -28,7 +28,10 @@ only after a kill inside step 4 and before minit5 next saves or loads T.)
 
 A save holds an advisory lock (flock) on T from step 0 to step 5, so two saves of one target
 take turns, and a load only recovers a folder whose lock is free: it never tears down the
-staging of a save that is still running. Every fsync failure raises OSError naming the file:
+staging of a save that is still running. A load reads inside `reading(T)`, which holds the same
+lock shared: a save running when the load starts finishes first, and the next one waits until
+the load has read every file, so no file moves between the choice of a path and its opening.
+Every fsync failure raises OSError naming the file:
 a save that reports success is on disk.
 """
 from __future__ import annotations
@@ -74,10 +77,24 @@ def try_recover(directory) -> None:
 
 
 @contextlib.contextmanager
-def _lock(directory, wait: bool):
-    """An advisory lock on the folder itself (flock), held by a save from start to end; the
-    kernel drops it when the process dies. Yields whether it is held. Where flock is missing
-    (Windows) or refused (some network file systems) it yields True: no lock, as before."""
+def reading(directory):
+    """Hold `directory` still while a loader reads its files: finish or discard what a dead
+    save left (`try_recover`), then take the folder's lock shared, which waits for a running
+    save to end and keeps the next one from starting until the block ends. Without it a load
+    can choose a committed file and find it moved by the save's install step before it opens
+    it (FileNotFoundError), or read the old config.json with the new weights. Several
+    readers share the lock; a save waits for them (a load takes a fraction of a second)."""
+    try_recover(directory)
+    with _lock(directory, wait=True, shared=True):
+        yield
+
+
+@contextlib.contextmanager
+def _lock(directory, wait: bool, shared: bool = False):
+    """An advisory lock on the folder itself (flock), held by a save from start to end (and,
+    shared, by a reader); the kernel drops it when the process dies. Yields whether it is
+    held. Where flock is missing (Windows) or refused (some network file systems) it yields
+    True: no lock, as before."""
     try:
         import fcntl
         fd = os.open(directory, os.O_RDONLY)
@@ -86,7 +103,8 @@ def _lock(directory, wait: bool):
         return
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+            fcntl.flock(fd, mode | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return
