@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import collections
-import gzip
 import hashlib
 import importlib.util
 import json
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from minit5.data.cleaning import CleaningReport, clean_corpus
+from minit5.io.atomic_file import write_json
+from minit5.io.text_lines import DuplicateKeyError, loads_json, numbered_lines
 
 # Bump when the way pages are built or cleaned changes, so old caches are not reused.
 CORPUS_VERSION = 2
@@ -53,22 +54,11 @@ class CorpusFormatError(ValueError):
 # --- readers ----------------------------------------------------------------------------------
 
 def open_numbered_lines(path: str | os.PathLike, reader: str) -> Iterator[tuple[int, str]]:
-    """Check `path` now (not at the first `next`) and return a generator of (line number, text)."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{reader}: no file at {path!r}; check the path (relative paths "
-                                f"start from {os.getcwd()!r})")
-
-    def lines() -> Iterator[tuple[int, str]]:
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rb") as f:
-            for number, raw in enumerate(f, start=1):
-                try:
-                    yield number, raw.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    raise CorpusFormatError(f"{path}:{number}: not UTF-8 text ({err.reason}); "
-                                            f"re-encode the file as UTF-8") from None
-    return lines()
+    """Check `path` now (not at the first `next`) and return a generator of (line number, text):
+    `minit5.io.text_lines.numbered_lines`, the one reader of text inputs (strict UTF-8, a
+    byte-order mark dropped, .gz read through gzip, a line-length limit), its problems raised
+    as CorpusFormatError naming the file and the line."""
+    return numbered_lines(path, reader, error=CorpusFormatError)
 
 
 def read_txt(path: str | os.PathLike) -> Iterator[str]:
@@ -106,11 +96,14 @@ def read_jsonl(path: str | os.PathLike, field: str = "text") -> Iterator[str]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = loads_json(line)
             except json.JSONDecodeError as err:
                 raise CorpusFormatError(
                     f"{name}:{number}: not valid JSON ({err.msg} at column {err.colno}); "
                     f"each line must be one JSON object") from None
+            except DuplicateKeyError as err:
+                raise CorpusFormatError(f"{name}:{number}: {err}; which one is meant is "
+                                        "unclear: keep one") from None
             if not isinstance(record, dict):
                 raise CorpusFormatError(f"{name}:{number}: expected a JSON object such as "
                                         f'{{"{field}": "..."}}, got {type(record).__name__}')
@@ -305,22 +298,27 @@ def _cache_path(cache_dir: str | os.PathLike, stem: str) -> str:
 
 
 def _read_cache(path: str) -> list[str] | None:
+    """The cached pages, or None where there is no cache file; a damaged one (cut short, hand
+    edited) is noted on stderr by name and built again."""
+    if not os.path.exists(path):
+        return None
     try:
         with open(path, encoding="utf-8") as f:
             pages = json.load(f)["pages"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # absent or damaged: build again
-    if isinstance(pages, list) and all(isinstance(p, str) for p in pages):
-        return pages
+        if isinstance(pages, list) and all(isinstance(p, str) for p in pages):
+            return pages
+        problem = "its pages are not a list of texts"
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        problem = f"{type(e).__name__}: {e}"
+    print(f"note: the corpus cache {path} is damaged ({problem}); building it again",
+          file=sys.stderr)
     return None
 
 
 def _write_cache(path: str, pages: list[str]) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump({"version": CORPUS_VERSION, "python": sys.version, "pages": pages}, f)
-    os.replace(temporary, path)  # atomic: a reader never sees half a file
+    write_json(path, {"version": CORPUS_VERSION, "python": sys.version, "pages": pages},
+               indent=None)
 
 
 def builtin_corpus(min_pages: int | None = None, cache_dir: str | os.PathLike | None = None,

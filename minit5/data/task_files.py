@@ -7,8 +7,13 @@
     JSONL (`.jsonl`, `.json`): one object per line, `{"input": "...", "target": "..."}`;
         other fields are ignored.
 
-Both may be gzipped (`.gz`). Blank lines are skipped. A malformed line, a missing column or an
-empty file is a `TaskFileError` naming the file and the line. `holdout_split` keeps a
+Both may be gzipped (`.gz`). Blank lines are skipped. The file is read by the one reader of
+text inputs (`minit5.io.text_lines`): UTF-8, a leading byte-order mark dropped (so a header
+saved by a Windows editor is still a header), lines of at most 8 MiB; a file that is not UTF-8,
+a damaged or cut-short `.gz` is a `CorpusFormatError` naming the file. A malformed line, a
+missing column, a JSON key given twice or an empty file is a `TaskFileError` naming the file
+and the line. How long an input the model then takes is the trainer's and the evaluator's
+business (see `minit5 train` and `minit5 eval`). `holdout_split` keeps a
 validation split apart (never trained on, inputs included); `file_task` makes a
 `minit5.data.tasks.Task` of the training examples with a metric from `metrics.METRICS`.
 """
@@ -23,6 +28,7 @@ import numpy as np
 from minit5.data.corpus import open_numbered_lines
 from minit5.data.metrics import get_metric
 from minit5.data.tasks import Task
+from minit5.io.text_lines import DuplicateKeyError, loads_json
 
 Example = tuple[str, str]
 HEADERS = (("input", "target"), ("inputs", "targets"))
@@ -58,11 +64,14 @@ def _jsonl_examples(path: str) -> list[Example]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads_json(line)
         except json.JSONDecodeError as err:
             raise TaskFileError(f"{path}:{number}: not valid JSON ({err.msg} at column "
                                 f"{err.colno}); each line must be one object like "
                                 f'{{"input": "...", "target": "..."}}') from None
+        except DuplicateKeyError as err:
+            raise TaskFileError(f"{path}:{number}: {err}; which one is meant is unclear: keep "
+                                "one") from None
         if not isinstance(record, dict):
             raise TaskFileError(f"{path}:{number}: expected a JSON object with 'input' and "
                                 f"'target', got {type(record).__name__}")
