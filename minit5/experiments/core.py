@@ -19,15 +19,20 @@ import importlib.metadata
 import json
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import pathlib
 import platform
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from minit5.io.atomic_file import write_text
 
 RESULTS_DIR = pathlib.Path("experiments") / "results"
 
@@ -62,29 +67,127 @@ def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-_TASK = None       # (function, items) for the forked workers of parallel_map
-
-
-def _call(i: int):
-    function, items = _TASK
-    return function(items[i])
-
-
 def parallel_map(function, items, jobs: int) -> list:
-    """`[function(x) for x in items]`, in `jobs` forked processes when jobs > 1. The workers
-    inherit `function` and `items` (models, tokenizers) instead of unpickling them; only the
-    results travel back. Each run is a function of its own seed, so the results are the same
-    for any `jobs`. Where fork is unavailable the runs go one after another."""
-    global _TASK
+    """`[function(x) for x in items]`, in up to `jobs` forked processes at a time when
+    jobs > 1: one worker per item, given `function` and its item as arguments (fork copies
+    them, so models and tokenizers are inherited, not pickled); only the result travels back,
+    through a pipe. Each run is a function of its own seed, so the results are the same for
+    any `jobs`. Where fork is unavailable the runs go one after another.
+
+    Nothing is left running or waited on for ever:
+    - a worker dies with its parent (Linux's parent-death signal; elsewhere the worker checks
+      its parent's pid every second), so a killed `minit5 experiment` leaves none writing;
+    - a worker that dies without a result (the out-of-memory killer's SIGKILL) is noticed at
+      once, the others are stopped, and a WorkerDied error names the item it was running;
+    - an exception in a worker stops the others and is raised again here;
+    - workers ignore Ctrl-C (a terminal sends it to every process of the group): the parent
+      alone gets KeyboardInterrupt, stops its workers, and raises it.
+    """
     items = list(items)
     if jobs <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [function(x) for x in items]
-    _TASK = (function, items)
+    context = multiprocessing.get_context("fork")
+    waiting = list(range(len(items)))[::-1]          # popped from the end: item 0 first
+    running = {}                                      # item index -> (process, pipe end)
+    results = {}
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
-            return pool.map(_call, range(len(items)), chunksize=1)
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                i = waiting.pop()
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_worker, daemon=True,
+                                          args=(function, items[i], send, os.getpid()))
+                process.start()
+                send.close()                          # the worker holds the only write end
+                running[i] = (process, receive)
+            ready = multiprocessing.connection.wait([pipe for _, pipe in running.values()])
+            for i, (process, pipe) in list(running.items()):
+                if pipe not in ready:
+                    continue
+                try:
+                    message = pipe.recv()
+                except EOFError:                      # closed with nothing sent: it died
+                    message = None
+                process.join()
+                pipe.close()
+                del running[i]
+                if message is None:
+                    raise WorkerDied(_death(process, i, items))
+                if message[0] == "error":
+                    raise message[1]
+                results[i] = message[1]
     finally:
-        _TASK = None
+        for process, pipe in running.values():
+            _stop(process)
+            pipe.close()
+    return [results[i] for i in range(len(items))]
+
+
+class WorkerDied(RuntimeError):
+    """A worker of `parallel_map` ended without sending its result."""
+
+
+def _worker(function, item, pipe, parent: int) -> None:
+    """One item in a forked process: its result (or its exception) goes back through `pipe`."""
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
+    try:
+        message = ("result", function(item))
+    except BaseException as error:                    # sent to the parent, raised there
+        message = ("error", error)
+    try:
+        pipe.send(message)
+    except Exception as error:                        # a result or error that cannot pickle
+        pipe.send(("error", RuntimeError(f"{type(message[1]).__name__}: {message[1]} "
+                                         f"(it could not be sent back: {error})")))
+    pipe.close()
+
+
+def _die_with(parent: int) -> None:
+    """End this process when `parent` dies: Linux's PR_SET_PDEATHSIG (the kernel sends
+    SIGKILL), elsewhere a thread that checks the parent's pid every second."""
+    try:
+        import ctypes
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        if prctl(1, signal.SIGKILL, 0, 0, 0) == 0:    # 1: PR_SET_PDEATHSIG
+            if os.getppid() != parent:                # it died before the call above
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _death(process, i: int, items: list) -> str:
+    """Which item a dead worker was running, and how it died, in words."""
+    shown = repr(items[i])
+    shown = shown if len(shown) <= 120 else shown[:117] + "..."
+    code = process.exitcode
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        how = f"was killed by {name}"
+        if -code == signal.SIGKILL:
+            how += (" (the out-of-memory killer sends it when memory runs out: try fewer "
+                    "--jobs, or free memory)")
+    else:
+        how = f"exited with status {code} without a result"
+    return (f"the worker running {shown} (item {i + 1} of {len(items)}, pid {process.pid}) "
+            f"{how}; the other workers were stopped")
+
+
+def _stop(process) -> None:
+    """End a worker: SIGTERM, then SIGKILL if it is still there after a few seconds."""
+    if process.is_alive():
+        process.terminate()
+        process.join(5)
+    if process.is_alive():
+        process.kill()
+    process.join()
 
 
 def summary(values) -> dict:
@@ -132,8 +235,9 @@ def run_experiment(experiment: Experiment, scale: float = 1.0, seeds: int | None
     """Run `experiment` for seeds 0..seeds-1, `jobs` training runs at a time (default
     `default_jobs()`); write the results JSON (and a plot beside it) to `out` (default
     `results_path(name, scale)`). Returns the results."""
-    if not scale > 0:
-        raise ValueError(f"scale must be positive (1 is the recorded budget), got {scale}")
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be positive and finite (1 is the recorded budget, 0.05 a "
+                         f"quick look), got {scale}")
     seeds = experiment.default_seeds if seeds is None else seeds
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}")
@@ -156,13 +260,45 @@ def run_experiment(experiment: Experiment, scale: float = 1.0, seeds: int | None
                "paper": experiment.paper,
                "provenance": provenance(time.perf_counter() - started, device, jobs)}
     out = pathlib.Path(out) if out is not None else results_path(experiment.name, scale)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(out)
+    save_results(results, out, work_dir)
     from minit5.experiments.plot import plot_average
-    plot_average(results, out.with_suffix(".png"))
+    try:
+        plot_average(results, out.with_suffix(".png"))
+    except OSError as e:                   # the results are written; the plot can be redrawn
+        print(f"note: {e}; the results themselves are in {out}", file=sys.stderr)
     return results
+
+
+class ResultsNotSaved(OSError):
+    """The results file could not be written; the message says where the results went."""
+
+
+RETRY_PAUSE = 1.0      # seconds between the two tries of a results write
+
+
+def save_results(results: dict, out, work_dir) -> pathlib.Path:
+    """Write `results` as JSON to `out` (atomically), and never lose them: a failed write is
+    tried once more after RETRY_PAUSE seconds; then they are written next to the work folder
+    (WORK.results.json) or, failing that too, printed on standard output; either way a
+    ResultsNotSaved error says why and where they are."""
+    out = pathlib.Path(out)
+    text = json.dumps(results, indent=1) + "\n"
+    for attempt in range(2):
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            return write_text(out, text)
+        except OSError as e:
+            error = e
+            if attempt == 0:
+                time.sleep(RETRY_PAUSE)
+    spare = pathlib.Path(f"{pathlib.Path(work_dir)}.results.json")
+    try:
+        write_text(spare, text)
+        where = f"they were written to {spare} instead; move that file to {out}"
+    except OSError:
+        print(text, end="", flush=True)
+        where = f"they are printed on standard output above; save them as {out}"
+    raise ResultsNotSaved(f"{error} (tried twice). The results are kept: {where}")
 
 
 def format_table(results: dict) -> str:

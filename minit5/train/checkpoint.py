@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minit5.io.atomic_directory import atomic_directory, checkpoint_file, try_recover
+from minit5.io.atomic_directory import atomic_directory, checkpoint_file, reading
 from minit5.t5.checkpoint import CONFIG, check_finite, read_weights, write_model_files
 from minit5.t5.config import T5Config
 
@@ -116,12 +116,13 @@ def load_optimizer_state(directory) -> dict:
 def read_checkpoint(directory) -> TrainingCheckpoint:
     """Every file of one training checkpoint, read and checked (ValueError/OSError naming it)."""
     directory = pathlib.Path(directory)
-    try_recover(directory)
-    trainer = load_trainer_state(directory)
-    T5Config.from_json_file(checkpoint_file(directory, CONFIG))   # --init and eval read it
-    weights = read_weights(directory)
+    with reading(directory):                  # no save moves a file while these are read
+        trainer = load_trainer_state(directory)
+        T5Config.from_json_file(checkpoint_file(directory, CONFIG))   # --init and eval read it
+        weights = read_weights(directory)
+        optimizer = load_optimizer_state(directory)
     check_finite(weights, directory)
-    return TrainingCheckpoint(directory, weights, load_optimizer_state(directory), trainer)
+    return TrainingCheckpoint(directory, weights, optimizer, trainer)
 
 
 def newest_good_checkpoint(run_dir):

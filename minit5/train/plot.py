@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pathlib
 
+from minit5.io.atomic_file import write_atomic
+
 
 def plot_loss(histories: dict, path, title="training loss"):
     """histories: name -> list of {"step", "loss"} records. Writes `path` and returns it."""
@@ -28,9 +30,8 @@ def plot_loss(histories: dict, path, title="training loss"):
 
 
 def save_figure(fig, path) -> pathlib.Path:
-    """Write `fig` to `path` atomically (a temporary file, then a rename): never half a PNG."""
+    """Write `fig` to `path` atomically (`minit5.io.atomic_file`): never half a PNG. The
+    format follows the file name's suffix (.png, .pdf, .svg)."""
     path = pathlib.Path(path)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    fig.savefig(tmp)
-    tmp.replace(path)
-    return path
+    file_format = path.suffix.lstrip(".").lower() or "png"
+    return write_atomic(path, lambda f: fig.savefig(f, format=file_format))

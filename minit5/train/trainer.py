@@ -38,6 +38,8 @@ import time
 import numpy as np
 
 from minit5.backend import device_of, get_array_module, to_numpy
+from minit5.io.atomic_file import write_text
+from minit5.io.folder_lock import hold_folder
 from minit5.optim import clip_grad_norm
 from minit5.optim.schedules import Constant, InverseSqrt, LinearWarmupDecay
 from minit5.train import checkpoint as ckpt
@@ -170,10 +172,18 @@ class Trainer:
         return float(values[-1])
 
     def train(self, resume=False):
-        """Run to config.steps. Returns "done", "interrupted" or raises NonFiniteLoss."""
+        """Run to config.steps. Returns "done", "interrupted" or raises NonFiniteLoss.
+
+        Rank 0 holds the run folder for the whole run (`minit5.io.folder_lock`): a second
+        run started into the same folder is refused with an error naming this one's pid."""
         self.comm.check_same_config(self.config.to_dict())
-        if self.comm.is_root:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+        if not self.comm.is_root:
+            return self._train(resume)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with hold_folder(self.run_dir, "run folder"):
+            return self._train(resume)
+
+    def _train(self, resume):
         resumed = resume and self.resume()
         if resume and not resumed and self.comm.is_root:
             log.warning("[%s] no checkpoint in %s to resume from: starting fresh", self.name,
@@ -252,9 +262,7 @@ class Trainer:
             return
         records = [*self.history, *({"step": e["step"], "eval": e} for e in self.evals)]
         records.sort(key=lambda r: (r["step"], "eval" in r))
-        tmp = self.log_path.with_suffix(".jsonl.tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
-        tmp.replace(self.log_path)
+        write_text(self.log_path, "".join(json.dumps(r) + "\n" for r in records))
 
     def plot(self, path=None):
         if not self.history or not self.comm.is_root:
