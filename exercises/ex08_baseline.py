@@ -60,44 +60,52 @@ def bootstrap_interval(correct, rng, n_resamples=1000, level=0.95):
     """Exercise 8.3: an interval for an accuracy measured on a finite test set.
 
     The seeds' spread covers the randomness of training only; the 240 test examples are a
-    sample too. Resample them: draw all the resamples' indices at once,
-    rng.integers(0, N, size=(n_resamples, N)) (row k is resample k: N examples drawn with
-    replacement), take each resample's accuracy in percent, and return the (1 - level) / 2 and
-    (1 + level) / 2 quantiles of those accuracies (np.quantile's default, linear
-    interpolation): the percentile bootstrap interval.
+    sample too. Return the percentile bootstrap interval of the accuracy: the interval between
+    the (1 - level) / 2 and (1 + level) / 2 quantiles of the accuracy over n_resamples
+    bootstrap resamples of the test set. How to draw the resamples from rng is yours to choose.
 
-    Graded: both ends to rounding, for the same generator state as the library's, and that
-    `correct` is unchanged.
+    Graded: by what a bootstrap must give, not by your generator calls: 0 <= low <= high <=
+    100, the same answer for the same generator state, (a, a) for a test set every resample scores alike, and with many
+    resamples both ends close to the library's (within the resampling noise and one
+    example's step of 100 / N); and that `correct` is unchanged.
 
     Args:
         correct: bool (N,), whether each test example was answered right (N >= 1).
-        rng: a numpy.random.Generator; draw from it exactly as above, once.
+        rng: a numpy.random.Generator; all the randomness comes from it.
         n_resamples: how many resamples (>= 1).
         level: the interval's coverage, a fraction in (0, 1).
 
     Returns:
-        (low, high), floats in 0-100.
+        (low, high), floats in 0-100 (percent).
     """
     # TODO: Exercise 8.3
     raise NotImplementedError("Exercise 8.3")
 
 
 def matthews_correlation(predictions, targets):
-    """Exercise 8.4: Matthews correlation of a two-class task, as GLUE scores CoLA.
+    """Exercise 8.4: the Matthews correlation of a task with any number of classes.
 
     On a balanced acceptability task a model that always answers "acceptable" has an accuracy
-    of 50%, the same as a coin. The Matthews correlation of predictions p and targets t (class
-    ids 0 and 1) is the Pearson correlation of the two 0/1 vectors; with the four counts of the
-    confusion matrix it is (TP * TN - FP * FN) / sqrt((TP + FP)(TP + FN)(TN + FP)(TN + FN)).
-    When a factor under the root is 0 (all predictions, or all targets, in one class) the
-    correlation is undefined; report 0 there, as GLUE does, never nan.
+    of 50%, the same as a coin. GLUE scores CoLA with the Matthews correlation instead, and
+    the same statistic extends to K classes (Gorodkin's R_K, what scikit-learn computes): code
+    each answer as a one-hot row of K entries, X (N, K) for the predictions and Y (N, K) for
+    the targets, and take
 
-    Graded: the value to rounding, for random labels including constant predictions and
-    constant targets, and that the inputs are unchanged.
+        cov(X, Y) / sqrt(cov(X, X) * cov(Y, Y)),   cov(A, B) = sum over k of the covariance
+                                                    of column k of A with column k of B,
+
+    (for K = 2 the Pearson correlation of the two 0/1 vectors). Compute it from the labels;
+    when a factor under the root is 0 (all the predictions, or all the targets, one class)
+    the correlation is undefined: report 0 there, as GLUE does, never nan.
+
+    Graded: the value to rounding, for 2 to 5 classes, classes that only the predictions or
+    only the targets use, constant predictions and constant targets, and label ids that are
+    not 0..K-1; and that the inputs are unchanged.
 
     Args:
-        predictions: int (N,), the predicted class of each example, 0 or 1 (N >= 1).
-        targets: int (N,), the true class, 0 or 1.
+        predictions: int (N,), the predicted class of each example (N >= 1).
+        targets: int (N,), the true class of each example; the classes are the ids that occur
+            in either array.
 
     Returns:
         A float in -100..100 (the correlation times 100, as the paper's tables report it).

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check_array, check_equal, fail, mistake_hint
+from exercises.graders.report import check, check_array, check_equal, fail, mistake_hint
 
 length_normalized_choice = exercise("8.1")
 paired_difference = exercise("8.2")
@@ -137,73 +137,122 @@ def test_paired_difference_matches_library(case):
 
 
 # ---- 8.3 the percentile bootstrap ------------------------------------------------------------
+# The draws are the student's to choose, so the grader checks what any percentile bootstrap
+# gives: exact answers where every resample scores alike, bounds every resample respects,
+# reproducibility from the generator, and with many resamples ends within the resampling noise
+# of the library's (plus one example's step, as the accuracies are multiples of 100 / N).
 
-@st.composite
-def bootstrap_case(draw):
-    seed = draw(seeds)
-    rng = np.random.default_rng(seed)
-    n = draw(st.integers(1, 300))
-    correct = rng.random(n) < rng.uniform(0.2, 0.9)
-    n_resamples = draw(st.integers(1, 400))
-    level = draw(st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99]))
-    return correct, seed, n_resamples, level
-
-
-def _interval(accuracies, level, lower_q=None):
-    low_q, high_q = ((1 - level) / 2, (1 + level) / 2) if lower_q is None else lower_q
-    low, high = np.quantile(accuracies, [low_q, high_q])
-    return float(low), float(high)
-
-
-def bootstrap_mistakes(correct, seed, n_resamples, level):
-    n = len(correct)
-    values = correct.astype(np.float64)
-
-    def draws(shape):
-        return np.random.default_rng(seed).integers(0, n, size=shape)
-    right = 100 * values[draws((n_resamples, n))].mean(axis=1)
-    return [("the draws laid out as (N, n_resamples), one resample per column",
-             lambda: _interval(100 * values[draws((n, n_resamples))].mean(axis=0), level)),
-            ("the quantiles level / 2 and 1 - level / 2",
-             lambda: _interval(right, level, (level / 2, 1 - level / 2))),
-            ("accuracies as fractions instead of percent",
-             lambda: _interval(right / 100, level)),
-            ("resampling without replacement (every resample is the test set itself)",
-             lambda: (100 * values.mean(), 100 * values.mean())),
-            ("the 'nearest' quantile instead of linear interpolation",
-             lambda: tuple(float(q) for q in np.quantile(
-                 right, [(1 - level) / 2, (1 + level) / 2], method="nearest")))]
-
-
-def _same_interval(got, expected):
+def _bootstrap_call(correct, seed, *args):
+    got = bootstrap_interval(correct, np.random.default_rng(seed), *args)
+    if not (isinstance(got, (tuple, list)) and len(got) == 2):
+        fail(f"bootstrap_interval must return two numbers (low, high), got {got!r}",
+             "return a pair of floats, the interval's low and high end, in percent")
     try:
-        return len(got) == 2 and np.allclose(np.asarray(got, dtype=np.float64),
-                                             np.asarray(expected), rtol=1e-9, atol=1e-9)
+        return float(got[0]), float(got[1])
+    except (TypeError, ValueError):
+        fail(f"bootstrap_interval returned {got!r}, not two numbers",
+             "return a pair of floats, the interval's low and high end, in percent")
+
+
+def bootstrap_mistakes(correct, level, n_resamples=20_000):
+    values = correct.astype(np.float64)
+    n, accuracy = len(values), 100 * values.mean()
+    draws = np.random.default_rng(12345).integers(0, n, size=(n_resamples, n))
+    right = 100 * values[draws].mean(axis=1)
+    z = {0.5: 0.674, 0.8: 1.282, 0.9: 1.645, 0.95: 1.960, 0.99: 2.576}.get(level, 1.960)
+    sigma = 100 * np.sqrt(values.mean() * (1 - values.mean()) / n)
+    return [("the quantiles level / 2 and 1 - level / 2",
+             lambda: tuple(np.quantile(right, [level / 2, 1 - level / 2]))),
+            ("accuracies as fractions instead of percent",
+             lambda: tuple(np.quantile(right / 100, [(1 - level) / 2, (1 + level) / 2]))),
+            ("resampling without replacement (every resample is the test set itself)",
+             lambda: (accuracy, accuracy)),
+            ("a normal approximation (accuracy +- z * its standard error), not resampling",
+             lambda: (accuracy - z * sigma, accuracy + z * sigma))]
+
+
+def _close_interval(got, expected, tolerance):
+    try:
+        return len(got) == 2 and bool(np.all(np.abs(np.asarray(got, dtype=np.float64)
+                                                    - np.asarray(expected)) <= tolerance))
     except (TypeError, ValueError):
         return False
 
 
-BOOTSTRAP_HINT = ("the generator must be used exactly as the docstring says (one call, that "
-                  "shape), or the draws differ from the library's; then check the scale of the "
-                  "accuracies and which quantiles bound the interval")
+BOOTSTRAP_HINT = ("resample the test set with replacement, N examples per resample, score "
+                  "each resample's accuracy in percent, and read the interval's ends off the "
+                  "quantiles that leave (1 - level) / 2 outside on each side")
+
+# (number right, N, level): an all-right and an all-wrong set, a single example, a set of one
+# wrong answer in many (the normal approximation leaves 0-100 there), and balanced sets.
+BOOTSTRAP_CASES = [(0, 1, 0.95), (1, 1, 0.9), (12, 12, 0.95), (0, 30, 0.99), (19, 20, 0.95),
+                   (1, 20, 0.9), (120, 240, 0.95), (200, 240, 0.8), (7, 9, 0.5),
+                   (150, 300, 0.99)]
 
 
 @pytest.mark.ex8_3
-@given(bootstrap_case())
-def test_bootstrap_interval_matches_library(case):
-    correct, seed, n_resamples, level = case
-    expected = reference("8.3")(correct, np.random.default_rng(seed), n_resamples, level)
-    got = bootstrap_interval(correct, np.random.default_rng(seed), n_resamples, level)
+@pytest.mark.parametrize("right, n, level", BOOTSTRAP_CASES)
+def test_bootstrap_interval_matches_library(right, n, level):
+    correct = np.zeros(n, dtype=bool)
+    correct[np.random.default_rng(n).permutation(n)[:right]] = True
+    inputs = {"correct": correct, "n_resamples": 20_000, "level": level}
+    got = _bootstrap_call(correct, 7, 20_000, level)
+    expected = reference("8.3")(correct, np.random.default_rng(1), 20_000, level)
+    accuracy = 100 * right / n
+    if right in (0, n):          # every resample scores the same accuracy
+        check_array("bootstrap_interval", np.array(got), np.array([accuracy, accuracy]),
+                    "when every test example is right (or every one wrong), every resample "
+                    "scores the same", inputs, rtol=0, atol=1e-9, what="the interval")
+        return
+    p = right / n
+    sigma = 100 * np.sqrt(p * (1 - p) / n)
+    tolerance = 100 / n + 0.3 * sigma      # one step, and > 6x the resampling noise of both
     hint = BOOTSTRAP_HINT
-    if not _same_interval(got, expected):
-        hint = mistake_hint(got, bootstrap_mistakes(correct, seed, n_resamples, level), hint,
-                            _same_interval)
-    if not (isinstance(got, (tuple, list)) and len(got) == 2):
-        fail(f"bootstrap_interval must return two numbers (low, high), got {got!r}", hint)
-    inputs = {"correct": correct, "n_resamples": n_resamples, "level": level}
-    for name, got_end, expected_end in zip(("low", "high"), got, expected):
-        check_array("bootstrap_interval", got_end, np.float64(expected_end), hint, inputs,
-                    rtol=1e-9, atol=1e-9, what=f"the {name} end")
+    if not _close_interval(got, expected, tolerance):
+        hint = mistake_hint(got, bootstrap_mistakes(correct, level), hint,
+                            lambda a, b: _close_interval(a, b, tolerance / 3))
+    check(0 <= got[0] <= got[1] <= 100,
+          f"bootstrap_interval returned {got}, not 0 <= low <= high <= 100", hint,
+          expected=expected, got=got)
+    check(_close_interval(got, expected, tolerance),
+          f"bootstrap_interval: the interval {tuple(round(v, 3) for v in got)} is more than "
+          f"{tolerance:.3f} from the library's {tuple(round(v, 3) for v in expected)} with "
+          f"20,000 resamples (N = {n}, {right} right, level {level})", hint,
+          expected=expected, got=got)
+
+
+@pytest.mark.ex8_3
+@given(st.integers(1, 60), seeds, st.integers(1, 50),
+       st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99]))
+def test_bootstrap_interval_is_a_bootstrap(n, seed, n_resamples, level):
+    rng = np.random.default_rng(seed)
+    correct = rng.random(n) < rng.uniform(0.1, 0.9)
+    got = _bootstrap_call(correct, seed, n_resamples, level)
+    again = _bootstrap_call(correct, seed, n_resamples, level)
+    check(got == again, "bootstrap_interval gave two answers for the same generator state",
+          "take every random number from the generator passed in (rng), not from "
+          "np.random's global state or a generator of your own", expected=got, got=again)
+    check(0 <= got[0] <= got[1] <= 100,
+          f"bootstrap_interval returned {got}: not 0 <= low <= high <= 100", BOOTSTRAP_HINT,
+          expected="0 <= low <= high <= 100", got=got)
+    if n_resamples == 1:         # both quantiles of one accuracy: that accuracy, k / n
+        check(got[0] == got[1] and np.isclose(got[0] * n / 100, round(got[0] * n / 100)),
+              f"with one resample the interval must be one accuracy of {n} examples (a "
+              f"multiple of 100 / {n}), got {got}", BOOTSTRAP_HINT, got=got)
+
+
+@pytest.mark.ex8_3
+def test_bootstrap_interval_defaults():
+    correct = np.random.default_rng(3).random(240) < 0.7
+    got = bootstrap_interval(correct, np.random.default_rng(5))
+    expected = reference("8.3")(correct, np.random.default_rng(6), 20_000)     # level 0.95
+    p = correct.mean()
+    tolerance = 100 / 240 + 0.3 * 100 * np.sqrt(p * (1 - p) / 240) + 0.5    # 1,000 resamples
+    check(_close_interval(got, expected, tolerance),
+          f"bootstrap_interval(correct, rng) with the default n_resamples and level gave "
+          f"{got}, far from the library's {expected}",
+          "keep the defaults of the stub's signature: 1000 resamples, level 0.95",
+          expected=expected, got=got)
 
 
 # ---- 8.4 Matthews correlation ----------------------------------------------------------------
@@ -212,42 +261,91 @@ def test_bootstrap_interval_matches_library(case):
 def labels_case(draw):
     rng = np.random.default_rng(draw(seeds))
     n = draw(st.integers(1, 40))
-    targets = (rng.random(n) < rng.uniform(0.1, 0.9)).astype(np.int64)
-    kind = draw(st.sampled_from(["noisy", "constant predictions", "constant targets"]))
+    k = draw(st.integers(2, 5))
+    ids = np.sort(rng.choice(np.arange(-3, 20), size=k, replace=False)) \
+        if draw(st.booleans()) else np.arange(k)              # ids that are not 0..K-1 too
+    targets = ids[rng.integers(0, k, size=n)]
+    kind = draw(st.sampled_from(["noisy", "noisy", "constant predictions", "constant targets",
+                                 "a class only predicted"]))
     if kind == "constant predictions":
-        predictions = np.full(n, int(rng.integers(2)), dtype=np.int64)
+        predictions = np.full(n, ids[int(rng.integers(k))], dtype=np.int64)
     elif kind == "constant targets":
-        targets = np.full(n, int(rng.integers(2)), dtype=np.int64)
-        predictions = rng.integers(0, 2, size=n)
+        targets = np.full(n, ids[int(rng.integers(k))], dtype=np.int64)
+        predictions = ids[rng.integers(0, k, size=n)]
+    elif kind == "a class only predicted":
+        targets = ids[rng.integers(0, k - 1, size=n)]         # the last class never true
+        predictions = np.where(rng.random(n) < 0.6, targets, ids[-1])
     else:
-        predictions = np.where(rng.random(n) < 0.7, targets, 1 - targets)
-    return predictions, targets
+        predictions = np.where(rng.random(n) < 0.6, targets, ids[rng.integers(0, k, size=n)])
+    return predictions.astype(np.int64), targets.astype(np.int64)
 
 
-def mcc_mistakes(predictions, targets):
-    p, t = predictions.astype(np.float64), targets.astype(np.float64)
+def _binary_mcc(p, t):
     tp, tn = float((p * t).sum()), float(((1 - p) * (1 - t)).sum())
     fp, fn = float((p * (1 - t)).sum()), float(((1 - p) * t).sum())
     root = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    mcc = 0.0 if root == 0 else (tp * tn - fp * fn) / root
+    return root, (0.0 if root == 0 else 100 * (tp * tn - fp * fn) / root)
+
+
+def mcc_mistakes(predictions, targets):
+    classes = np.union1d(predictions, targets)
+    x = (predictions[:, None] == classes).astype(np.float64)          # (N, K)
+    y = (targets[:, None] == classes).astype(np.float64)
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
+    sxy, sxx, syy = (xc * yc).sum(), (xc * xc).sum(), (yc * yc).sum()
+    mcc = 0.0 if sxx * syy == 0 else sxy / np.sqrt(sxx * syy)
+    per_class = [np.corrcoef(x[:, k], y[:, k])[0, 1] if x[:, k].std() * y[:, k].std() else 0.0
+                 for k in range(len(classes))]
+    first = classes.min()
     return [("returning nan where the correlation is undefined",
-             lambda: np.nan if root == 0 else 100 * mcc),
+             lambda: np.nan if sxx * syy == 0 else 100 * mcc),
             ("a fraction in -1..1 instead of times 100", lambda: mcc),
-            ("the accuracy", lambda: 100 * float((p == t).mean())),
-            ("leaving out the square root",
-             lambda: 0.0 if root == 0 else 100 * (tp * tn - fp * fn) / root ** 2)]
+            ("the accuracy", lambda: 100 * float((predictions == targets).mean())),
+            ("the mean of the per-class correlations (one-vs-rest), not one correlation of "
+             "all the columns together", lambda: 100 * float(np.mean(per_class))),
+            ("the two-class formula with every class other than the smallest id as class 1",
+             lambda: _binary_mcc((predictions != first).astype(float),
+                                 (targets != first).astype(float))[1]),
+            ("only the classes of the targets (a class only predicted left out)",
+             lambda: _only_target_classes(predictions, targets))]
 
 
-MCC_HINT = ("check the answer when all the predictions, or all the targets, are one class, "
-            "and the scale of the result")
+def _only_target_classes(predictions, targets):
+    classes = np.unique(targets)
+    x = (predictions[:, None] == classes).astype(np.float64)
+    y = (targets[:, None] == classes).astype(np.float64)
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
+    sxx, syy = (xc * xc).sum(), (yc * yc).sum()
+    return 0.0 if sxx * syy == 0 else 100 * (xc * yc).sum() / np.sqrt(sxx * syy)
 
 
-@pytest.mark.ex8_4
-@given(labels_case())
-def test_matthews_correlation_matches_library(case):
-    predictions, targets = case
+MCC_HINT = ("the classes are every id in either array, each one a column of the one-hot "
+            "codes; check the answer when all the predictions, or all the targets, are one "
+            "class, and the scale of the result")
+
+
+def _grade_mcc(predictions, targets):
     expected = reference("8.4")(predictions, targets)
     got = matthews_correlation(predictions, targets)
     check_array("matthews_correlation", got, np.float64(expected), MCC_HINT,
                 {"predictions": predictions, "targets": targets}, rtol=1e-9, atol=1e-9,
                 mistakes=mcc_mistakes(predictions, targets))
+
+
+@pytest.mark.ex8_4
+@given(labels_case())
+def test_matthews_correlation_matches_library(case):
+    _grade_mcc(*case)
+
+
+# The edge cases named in the docstring, each pinned: two classes, three classes, a class only
+# the predictions use, constant predictions, constant targets, one example, ids not 0..K-1.
+MCC_CASES = [([1, 1, 0, 0, 1], [1, 0, 0, 1, 1]), ([0, 1, 2, 2], [0, 0, 2, 1]),
+             ([0, 1, 2, 1, 0, 2], [0, 1, 1, 1, 0, 0]), ([1, 1, 1, 1], [0, 1, 0, 1]),
+             ([0, 2, 1, 0], [2, 2, 2, 2]), ([3], [3]), ([7, -2, 7, 5], [7, -2, 5, 5])]
+
+
+@pytest.mark.ex8_4
+@pytest.mark.parametrize("predictions, targets", MCC_CASES)
+def test_matthews_correlation_edge_cases(predictions, targets):
+    _grade_mcc(np.array(predictions, dtype=np.int64), np.array(targets, dtype=np.int64))
