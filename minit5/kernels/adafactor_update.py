@@ -27,6 +27,7 @@ import numpy as np
 
 from minit5.backend import get_array_module
 from minit5.kernels import _cuda
+from minit5.kernels._dispatch import Op
 
 PARTIAL_BLOCKS = 512     # kernel 1: blocks, and rows of column partial sums
 THREADS = 256
@@ -147,10 +148,10 @@ def reference_update(param, grad, row, col, lr, beta2t, eps1, clip_threshold,
     apply_update(param, clip_and_scale(update, lr, clip_threshold), lr, weight_decay)
 
 
-# ---- entry point ------------------------------------------------------------------------------
-def kernel_applies(param, grad, row, col, axes=(0, 1)) -> bool:
-    """Whether `update` runs the kernels: CuPy, one float dtype, C-contiguous 2-D weight."""
-    return (_cuda.use_kernels(param) and tuple(axes) == (0, 1) and param.dtype in _cuda.CTYPES
+# ---- the CUDA kernels: a C-contiguous 2-D weight ---------------------------------------------
+def _cuda_applies(param, grad, row, col, lr=None, beta2t=None, eps1=None, clip_threshold=None,
+                  weight_decay=0.0, axes=(0, 1)) -> bool:
+    return (tuple(axes) == (0, 1) and param.dtype in _cuda.CTYPES
             and param.ndim == 2 and param.flags.c_contiguous and row.flags.c_contiguous
             and col.flags.c_contiguous and param.size > 0
             and grad.dtype == row.dtype == col.dtype == param.dtype
@@ -158,12 +159,9 @@ def kernel_applies(param, grad, row, col, axes=(0, 1)) -> bool:
             and col.shape == param.shape[1:])
 
 
-def update(param, grad, row, col, lr, beta2t, eps1, clip_threshold, weight_decay=0.0,
-           axes=(0, 1)):
-    """One Adafactor step in place, as reference_update: three kernels for a 2-D CuPy weight."""
-    if not kernel_applies(param, grad, row, col, axes):
-        return reference_update(param, grad, row, col, lr, beta2t, eps1, clip_threshold,
-                                weight_decay, axes)
+def cuda_update(param, grad, row, col, lr, beta2t, eps1, clip_threshold, weight_decay=0.0,
+                axes=(0, 1)):
+    """reference_update on the GPU, in place: three kernels, no (n, m) temporary."""
     import cupy
     n, m = param.shape
     dtype = param.dtype
@@ -185,3 +183,10 @@ def update(param, grad, row, col, lr, beta2t, eps1, clip_threshold, weight_decay
                 partial.sum().reshape(1), _cuda.device_scalar(lr, dtype), np.int64(n),
                 np.int32(m), _cuda.c_scalar(clip_threshold, dtype),
                 _cuda.c_scalar(weight_decay, dtype))
+
+
+# ---- entry point: the CUDA kernels or the reference (kernels/_dispatch.py) -------------------
+update = Op("adafactor_update.update", reference=reference_update,
+            cuda=cuda_update, cuda_applies=_cuda_applies)
+update.__doc__ = """One Adafactor step in place, as reference_update: three kernels for a 2-D
+CuPy weight (`update.kernel_applies(...)` says whether they run)."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from minit5.backend import get_array_module
 from minit5.kernels import _cpu, _cuda
+from minit5.kernels._dispatch import Op
 
 SOURCE = r"""
 template <typename T>
@@ -97,20 +98,16 @@ def reference_backward(y, g):
     return softmax_backward(y, g, axis=-1)
 
 
-# ---- entry points: the kernel for CuPy arrays it supports, the reference otherwise ---------
-def _kernel_applies(scores, position_bias) -> bool:
-    return (_cuda.use_kernels(scores) and scores.dtype in _cuda.CTYPES
-            and position_bias.dtype == scores.dtype and 1 <= scores.ndim <= 4
-            and position_bias.ndim <= scores.ndim and scores.size > 0
+# ---- the CUDA kernels ------------------------------------------------------------------------
+def _cuda_forward_applies(scores, position_bias) -> bool:
+    return (scores.dtype in _cuda.CTYPES and position_bias.dtype == scores.dtype
+            and 1 <= scores.ndim <= 4 and position_bias.ndim <= scores.ndim and scores.size > 0
             and np.broadcast_shapes(scores.shape, position_bias.shape) == scores.shape)
 
 
-def forward(scores, position_bias):
-    """softmax(scores + position_bias) over the last axis; position_bias broadcasts to scores."""
-    if not _kernel_applies(scores, position_bias):
-        if _cpu.plain(scores, position_bias):
-            return cpu_forward(scores, position_bias)
-        return reference_forward(scores, position_bias)
+def cuda_forward(scores, position_bias):
+    """reference_forward on the GPU: one block per row, the bias read through its broadcast
+    strides (never expanded)."""
     import cupy
     shape4 = (1,) * (4 - scores.ndim) + scores.shape                      # (B, H, Q, L)
     b, h, q, length = shape4
@@ -125,13 +122,12 @@ def forward(scores, position_bias):
     return out
 
 
-def backward(y, g):
-    """d(loss)/d(scores + bias) from the softmax output y and the gradient g of the loss in y."""
-    if not (_cuda.use_kernels(y) and y.dtype in _cuda.CTYPES and g.dtype == y.dtype
-            and g.shape == y.shape and y.size > 0):
-        if _cpu.plain(y, g):
-            return cpu_backward(y, g)
-        return reference_backward(y, g)
+def _cuda_backward_applies(y, g) -> bool:
+    return y.dtype in _cuda.CTYPES and g.dtype == y.dtype and g.shape == y.shape and y.size > 0
+
+
+def cuda_backward(y, g):
+    """reference_backward on the GPU, one block per row."""
     import cupy
     length = y.shape[-1]
     y, g = cupy.ascontiguousarray(y), cupy.ascontiguousarray(g)
@@ -178,3 +174,16 @@ def cpu_backward(y, g):
         np.subtract(gb, db.sum(axis=-1, keepdims=True), out=db)
         db *= yb
     return dx
+
+
+# ---- entry points: the CUDA kernel, the CPU kernel or the reference (kernels/_dispatch.py) ---
+forward = Op("attention_softmax.forward", reference=reference_forward,
+             cuda=cuda_forward, cuda_applies=_cuda_forward_applies,
+             cpu=cpu_forward, cpu_applies=_cpu.plain)
+forward.__doc__ = """softmax(scores + position_bias) over the last axis; position_bias broadcasts
+to scores."""
+backward = Op("attention_softmax.backward", reference=reference_backward,
+              cuda=cuda_backward, cuda_applies=_cuda_backward_applies,
+              cpu=cpu_backward, cpu_applies=_cpu.plain)
+backward.__doc__ = """d(loss)/d(scores + bias) from the softmax output y and the gradient g of
+the loss in y."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from minit5.backend import get_array_module
 from minit5.kernels import _cpu, _cuda
+from minit5.kernels._dispatch import Op
 from minit5.labels import IGNORE_INDEX
 
 SOURCE = r"""
@@ -100,7 +101,7 @@ def reference_backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
     return grad
 
 
-# ---- the one label check, and the entry points ---------------------------------------------
+# ---- the one label check ---------------------------------------------
 def check_labels(labels, vocab_size, ignore_index=IGNORE_INDEX):
     """ValueError unless every label is a class id in [0, vocab_size) or ignore_index.
 
@@ -117,17 +118,14 @@ def check_labels(labels, vocab_size, ignore_index=IGNORE_INDEX):
                          "labels must be class ids, or ignore_index for positions to skip")
 
 
-def _kernel_applies(logits, labels) -> bool:
-    return (_cuda.use_kernels(logits) and logits.dtype in _cuda.CTYPES and logits.ndim == 2
+# ---- the CUDA kernels ------------------------------------------------------------------------
+def _cuda_forward_applies(logits, labels, ignore_index=IGNORE_INDEX) -> bool:
+    return (logits.dtype in _cuda.CTYPES and logits.ndim == 2
             and labels.shape == logits.shape[:1] and logits.size > 0)
 
 
-def forward(logits, labels, ignore_index=IGNORE_INDEX):
-    """(loss, lse) per row, as reference_forward. Labels are trusted (see check_labels)."""
-    if not _kernel_applies(logits, labels):
-        if _cpu_applies(logits, labels):
-            return cpu_forward(logits, labels, ignore_index)
-        return reference_forward(logits, labels, ignore_index)
+def cuda_forward(logits, labels, ignore_index=IGNORE_INDEX):
+    """reference_forward on the GPU, one block per row; labels are trusted (check_labels)."""
     import cupy
     rows, vocab = logits.shape
     z = cupy.ascontiguousarray(logits)
@@ -139,12 +137,13 @@ def forward(logits, labels, ignore_index=IGNORE_INDEX):
     return loss, lse
 
 
-def backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
-    """d(loss)/d(logits) as reference_backward; `scale` a float or a 0-d array (g / count)."""
-    if not (_kernel_applies(logits, labels) and lse.dtype == logits.dtype):
-        if _cpu_applies(logits, labels):
-            return cpu_backward(logits, labels, lse, scale, ignore_index)
-        return reference_backward(logits, labels, lse, scale, ignore_index)
+def _cuda_backward_applies(logits, labels, lse, scale, ignore_index=IGNORE_INDEX) -> bool:
+    return _cuda_forward_applies(logits, labels) and lse.dtype == logits.dtype
+
+
+def cuda_backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
+    """reference_backward on the GPU, one block per row; `scale` a float or a 0-d array,
+    read by the kernel through a pointer (no host round trip)."""
     import cupy
     rows, vocab = logits.shape
     z = cupy.ascontiguousarray(logits)
@@ -157,7 +156,8 @@ def backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
 
 
 # ---- the CPU kernels: the reference's calls, a cache-sized block of rows at a time ---------
-def _cpu_applies(logits, labels) -> bool:
+def _cpu_applies(logits, labels, *_, **__) -> bool:
+    """(logits, labels, ...): a plain NumPy (N, V) array with (N,) labels."""
     return (_cpu.plain(logits) and logits.ndim == 2 and logits.size > 0
             and labels.shape == logits.shape[:1])
 
@@ -212,3 +212,14 @@ def cpu_backward(logits, labels, lse, scale, ignore_index=IGNORE_INDEX):
         gb[np.arange(gb.shape[0]), safe[block]] -= 1.0
         gb *= factor[block]
     return grad
+
+
+# ---- entry points: the CUDA kernel, the CPU kernel or the reference (kernels/_dispatch.py) ---
+forward = Op("cross_entropy.forward", reference=reference_forward,
+             cuda=cuda_forward, cuda_applies=_cuda_forward_applies,
+             cpu=cpu_forward, cpu_applies=_cpu_applies)
+forward.__doc__ = """(loss, lse) per row, as reference_forward. Labels are trusted (see
+check_labels)."""
+backward = Op("cross_entropy.backward", reference=reference_backward,
+              cuda=cuda_backward, cuda_applies=_cuda_backward_applies,
+              cpu=cpu_backward, cpu_applies=_cpu_applies)

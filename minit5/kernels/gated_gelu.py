@@ -19,6 +19,7 @@ import numpy as np
 
 from minit5.backend import get_array_module
 from minit5.kernels import _cuda
+from minit5.kernels._dispatch import Op
 
 GELU_C = math.sqrt(2.0 / math.pi)
 THREADS = 256
@@ -100,20 +101,21 @@ def reference_backward(g, a, b):
     return g * b * gelu_new_derivative(a, t), g * gelu
 
 
-# ---- entry points -----------------------------------------------------------------------------
-def _kernel_applies(a, b) -> bool:
-    return (_cuda.use_kernels(a) and a.dtype in _cuda.CTYPES and b.dtype == a.dtype
-            and b.shape == a.shape and a.size > 0)
+# ---- the CUDA kernels: one thread per element, grid-stride beyond MAX_BLOCKS blocks ---------
+def _cuda_forward_applies(a, b) -> bool:
+    return a.dtype in _cuda.CTYPES and b.dtype == a.dtype and b.shape == a.shape and a.size > 0
+
+
+def _cuda_backward_applies(g, a, b) -> bool:
+    return _cuda_forward_applies(a, b) and g.shape == a.shape and g.dtype == a.dtype
 
 
 def _grid(n):
     return min(-(-n // THREADS), MAX_BLOCKS)
 
 
-def forward(a, b):
-    """h = gelu_new(a) * b: the kernel for same-shaped CuPy arrays, the reference otherwise."""
-    if not _kernel_applies(a, b):
-        return reference_forward(a, b)
+def cuda_forward(a, b):
+    """reference_forward on the GPU for same-shaped a and b."""
     import cupy
     shape = a.shape                      # ascontiguousarray makes a 0-d array 1-d
     a, b = cupy.ascontiguousarray(a), cupy.ascontiguousarray(b)
@@ -123,10 +125,8 @@ def forward(a, b):
     return h.reshape(shape)
 
 
-def backward(g, a, b):
-    """(da, db), both computed in one pass."""
-    if not (_kernel_applies(a, b) and g.shape == a.shape and g.dtype == a.dtype):
-        return reference_backward(g, a, b)
+def cuda_backward(g, a, b):
+    """(da, db) on the GPU, both computed in one pass."""
     import cupy
     shape = a.shape
     a, b, g = cupy.ascontiguousarray(a), cupy.ascontiguousarray(b), cupy.ascontiguousarray(g)
@@ -134,3 +134,13 @@ def backward(g, a, b):
     CUDA.launch("gated_gelu_backward", a.dtype, _grid(a.size), THREADS, a, b, g, da, db,
                 np.int64(a.size))
     return da.reshape(shape), db.reshape(shape)
+
+
+# ---- entry points: the CUDA kernel or the reference (kernels/_dispatch.py) -------------------
+# No CPU kernel: NumPy arrays run the reference.
+forward = Op("gated_gelu.forward", reference=reference_forward,
+             cuda=cuda_forward, cuda_applies=_cuda_forward_applies)
+forward.__doc__ = """h = gelu_new(a) * b: the kernel for same-shaped CuPy arrays, the reference
+otherwise."""
+backward = Op("gated_gelu.backward", reference=reference_backward,
+              cuda=cuda_backward, cuda_applies=_cuda_backward_applies)

@@ -24,6 +24,7 @@ import numpy as np
 
 from minit5.backend import get_array_module
 from minit5.kernels import _cpu, _cuda
+from minit5.kernels._dispatch import Op
 
 PARTIAL_BLOCKS = 512   # backward: blocks (and rows of dw partial sums), enough to fill a GPU
 
@@ -99,18 +100,14 @@ def reference_backward(g, x, weight, rstd):
     return gx, gw
 
 
-# ---- entry points -----------------------------------------------------------------------------
-def _kernel_applies(x, weight) -> bool:
-    return (_cuda.use_kernels(x) and x.dtype in _cuda.CTYPES and weight.dtype == x.dtype
-            and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.size > 0)
+# ---- the CUDA kernels ------------------------------------------------------------------------
+def _cuda_forward_applies(x, weight, eps=1e-6) -> bool:
+    return (x.dtype in _cuda.CTYPES and weight.dtype == x.dtype and x.ndim >= 1
+            and weight.shape == x.shape[-1:] and x.size > 0)
 
 
-def forward(x, weight, eps=1e-6):
-    """(y, rstd) as reference_forward: the kernel for CuPy arrays, cpu_forward for NumPy's."""
-    if not _kernel_applies(x, weight):
-        if _cpu_applies(x, weight):
-            return cpu_forward(x, weight, eps)
-        return reference_forward(x, weight, eps)
+def cuda_forward(x, weight, eps=1e-6):
+    """reference_forward on the GPU, one block per row."""
     import cupy
     d = x.shape[-1]
     x2 = cupy.ascontiguousarray(x).reshape(-1, d)                               # (N, d)
@@ -122,13 +119,12 @@ def forward(x, weight, eps=1e-6):
     return y.reshape(x.shape), rstd.reshape(x.shape[:-1])
 
 
-def backward(g, x, weight, rstd):
-    """(dx, dweight) as reference_backward."""
-    if not (_kernel_applies(x, weight) and g.dtype == x.dtype and g.shape == x.shape):
-        if _cpu_applies(x, weight) and _cpu.plain(g) and g.shape == x.shape \
-                and g.dtype == x.dtype:
-            return cpu_backward(g, x, weight, rstd)
-        return reference_backward(g, x, weight, rstd)
+def _cuda_backward_applies(g, x, weight, rstd) -> bool:
+    return _cuda_forward_applies(x, weight) and g.dtype == x.dtype and g.shape == x.shape
+
+
+def cuda_backward(g, x, weight, rstd):
+    """reference_backward on the GPU: dx per row, dweight from per-block partial sums."""
     import cupy
     d = x.shape[-1]
     x2 = cupy.ascontiguousarray(x).reshape(-1, d)                               # (N, d)
@@ -145,13 +141,18 @@ def backward(g, x, weight, rstd):
 
 
 # ---- the CPU kernels: the reference's calls with fewer temporaries (kernels/_cpu.py) --------
-def _cpu_applies(x, weight) -> bool:
+def _cpu_forward_applies(x, weight, eps=1e-6) -> bool:
     # d == 1: NumPy then sums dweight's single column pairwise, not row after row, and the
     # kernel's carried sum would round differently (and there is nothing to gain).
     return (_cpu.plain(x, weight) and x.dtype in (np.float32, np.float64)
             and weight.dtype == x.dtype
             and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.shape[-1] > 1
             and x.size > 0)
+
+
+def _cpu_backward_applies(g, x, weight, rstd) -> bool:
+    return (_cpu_forward_applies(x, weight) and _cpu.plain(g) and g.shape == x.shape
+            and g.dtype == x.dtype)
 
 
 def cpu_forward(x, weight, eps=1e-6):
@@ -196,3 +197,12 @@ def cpu_backward(g, x, weight, rstd):
         np.subtract(gxhat, xhat, out=xhat)
         np.multiply(r, xhat, out=out)
     return gx.reshape(x.shape), gw
+
+
+# ---- entry points: the CUDA kernel, the CPU kernel or the reference (kernels/_dispatch.py) ---
+forward = Op("rms_norm.forward", reference=reference_forward,
+             cuda=cuda_forward, cuda_applies=_cuda_forward_applies,
+             cpu=cpu_forward, cpu_applies=_cpu_forward_applies)
+backward = Op("rms_norm.backward", reference=reference_backward,
+              cuda=cuda_backward, cuda_applies=_cuda_backward_applies,
+              cpu=cpu_backward, cpu_applies=_cpu_backward_applies)

@@ -153,17 +153,17 @@ def test_embedding_backward_cpu_kernel_is_np_add_at(data):
     check()
 
 
-CPU_KERNELS = [(attention_softmax, "cpu_forward"), (attention_softmax, "cpu_backward"),
-               (cross_entropy, "cpu_forward"), (cross_entropy, "cpu_backward"),
-               (rms_norm, "cpu_forward"), (rms_norm, "cpu_backward")]
+# The entry points with a CPU kernel (kernels/_dispatch.Op), in the order the tests call them.
+CPU_KERNELS = [attention_softmax.forward, attention_softmax.backward, cross_entropy.forward,
+               cross_entropy.backward, rms_norm.forward, rms_norm.backward]
 
 
 def test_the_entry_points_run_the_cpu_kernels_on_numpy_arrays(monkeypatch):
     """The entry points functional's Functions call reach every CPU kernel for NumPy arrays."""
     called = []
-    for module, name in CPU_KERNELS:
-        original = getattr(module, name)
-        monkeypatch.setattr(module, name, lambda *a, _f=original, _n=(module, name), **k:
+    for op in CPU_KERNELS:
+        original = op.cpu
+        monkeypatch.setattr(op, "cpu", lambda *a, _f=original, _n=op.name, **k:
                             called.append(_n) or _f(*a, **k))
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 4, 4)).astype(np.float32)
@@ -173,7 +173,7 @@ def test_the_entry_points_run_the_cpu_kernels_on_numpy_arrays(monkeypatch):
     cross_entropy.backward(x.reshape(-1, 4), np.arange(24) % 4, lse, 0.5)
     _, rstd = rms_norm.forward(x, x[0, 0, 0])
     rms_norm.backward(x, x, x[0, 0, 0], rstd)
-    assert called == CPU_KERNELS
+    assert called == [op.name for op in CPU_KERNELS]
     np.testing.assert_array_equal(cross_entropy.normaliser(x.reshape(-1, 4)),
                                   cross_entropy.cpu_log_sum_exp(x.reshape(-1, 4)))
 
@@ -185,8 +185,8 @@ def test_an_array_subclass_gets_the_reference_not_a_cpu_kernel(monkeypatch):
     class Sub(np.ndarray):
         pass
 
-    for module, name in CPU_KERNELS:
-        monkeypatch.setattr(module, name, lambda *a, _n=name, **k: pytest.fail(f"{_n} ran"))
+    for op in CPU_KERNELS:
+        monkeypatch.setattr(op, "cpu", lambda *a, _n=op.name, **k: pytest.fail(f"{_n} ran"))
     monkeypatch.setattr(cross_entropy, "cpu_log_sum_exp",
                         lambda *a: pytest.fail("cpu_log_sum_exp ran"))
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).view(Sub)

@@ -45,7 +45,7 @@ def test_attention_softmax_kernel(shape, bias_shape, dtype):
     draw = on_gpu(dtype)
     scores, bias = draw(shape, 3.0), draw(bias_shape)
     bias[..., ::5] = np.finfo(dtype).min                                     # masked keys
-    assert attention_softmax._kernel_applies(scores, bias)
+    assert attention_softmax.forward.kernel_applies(scores, bias)
     y = attention_softmax.forward(scores, bias)
     close_on_gpu(y, attention_softmax.reference_forward(scores, bias), dtype, "forward")
     g = draw(shape)
@@ -59,7 +59,7 @@ def test_attention_softmax_kernel(shape, bias_shape, dtype):
 def test_rms_norm_kernel(shape, dtype):
     draw = on_gpu(dtype)
     x, w, g = draw(shape), draw(shape[-1:]), draw(shape)
-    assert rms_norm._kernel_applies(x, w)
+    assert rms_norm.forward.kernel_applies(x, w)
     y, rstd = rms_norm.forward(x, w, 1e-6)
     ref_y, ref_rstd = rms_norm.reference_forward(x, w, 1e-6)
     close_on_gpu(y, ref_y, dtype, "y")
@@ -78,7 +78,7 @@ def test_cross_entropy_kernel(rows, vocab, dtype):
     z = draw((rows, vocab), 4.0)
     labels = cupy.asarray(np.random.default_rng(1).integers(0, vocab, rows))
     labels[::4] = -100
-    assert cross_entropy._kernel_applies(z, labels)
+    assert cross_entropy.forward.kernel_applies(z, labels)
     loss, lse = cross_entropy.forward(z, labels)
     ref_loss, ref_lse = cross_entropy.reference_forward(z, labels)
     close_on_gpu(loss, ref_loss, dtype, "loss")
@@ -94,7 +94,7 @@ def test_cross_entropy_kernel(rows, vocab, dtype):
 def test_gated_gelu_kernel(shape, dtype):
     draw = on_gpu(dtype)
     a, b, g = draw(shape, 3.0), draw(shape), draw(shape)
-    assert gated_gelu._kernel_applies(a, b)
+    assert gated_gelu.forward.kernel_applies(a, b)
     close_on_gpu(gated_gelu.forward(a, b), gated_gelu.reference_forward(a, b), dtype, "h")
     for got, ref, name in zip(gated_gelu.backward(g, a, b),
                               gated_gelu.reference_backward(g, a, b), ("da", "db")):
@@ -113,7 +113,7 @@ def test_adafactor_update_kernel(shape, weight_decay, dtype):
     lr = cupy.asarray(0.02, dtype=dtype)
     ours = [param.copy(), row.copy(), col.copy()]
     ref = [param.copy(), row.copy(), col.copy()]
-    assert adafactor_update.kernel_applies(ours[0], grad, ours[1], ours[2])
+    assert adafactor_update.update.kernel_applies(ours[0], grad, ours[1], ours[2])
     adafactor_update.update(*ours[:1], grad, *ours[1:], lr, 0.3, 1e-30, 1.0, weight_decay)
     adafactor_update.reference_update(*ref[:1], grad, *ref[1:], lr, 0.3, 1e-30, 1.0,
                                       weight_decay)
