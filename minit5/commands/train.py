@@ -14,6 +14,8 @@ from __future__ import annotations
 import pathlib
 import shutil
 
+from minit5.data.objectives import OBJECTIVES
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser("train", help="pre-train or fine-tune a T5",
@@ -34,6 +36,11 @@ def add_parser(subparsers):
                    help="with --task-file: the share held out for validation")
     p.add_argument("--metric", default="exact_match",
                    help="with --task-file: a metric of minit5.data.metrics.METRICS")
+    p.add_argument("--objective", choices=list(OBJECTIVES), metavar="NAME",
+                   help="pretrain: the objective (default: the preset's, span_corruption for "
+                        "tiny); one of " + "; ".join(
+                            f"{name} ({o.description})".replace("%", "%%")   # argparse's %
+                            for name, o in OBJECTIVES.items()))
     p.add_argument("--init", help="finetune: start from this model directory "
                                   "(default: random weights)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
@@ -50,7 +57,8 @@ def run(args):
     from minit5.train import distributed, pipeline
     from minit5.train.config import TrainConfig, apply_overrides
 
-    cfg = apply_overrides(TrainConfig.preset(args.preset), args.overrides)
+    objective = [f"--objective={args.objective}"] if args.objective else []
+    cfg = apply_overrides(TrainConfig.preset(args.preset), [*args.overrides, *objective])
     comm = distributed.world(resolve_device(cfg.device))   # picks this rank's GPU, if any
     run_dir = pathlib.Path(args.run)
     if run_dir.exists() and not run_dir.is_dir():

@@ -45,6 +45,7 @@ from minit5.data.metrics import (
 )
 from minit5.data.mixing import MixtureSampler, empirical_rates, mixing_rates
 from minit5.data.objectives import (
+                                  OBJECTIVES,
                                   bert_style,
                                   deshuffle,
                                   drop_tokens,
@@ -52,6 +53,7 @@ from minit5.data.objectives import (
                                   iid_noise_mask,
                                   iid_replace_spans,
                                   lm,
+                                  make_objective,
                                   mass_style,
                                   noise_span_to_unique_sentinel,
                                   nonnoise_span_to_unique_sentinel,

@@ -27,8 +27,14 @@ spans (`iid_replace_spans`, the baseline itself) and dropping corrupted tokens (
 `lm` is the t5 library's language-modeling objective (empty inputs); `full_lm` and
 `select_random_chunk` (in `minit5.data.chunking`) are its document-level steps.
 
-Naming: objectives that write sentinels take `(tokens, vocab_size, rng, ...)`, the others
-`(tokens, rng, ...)`. `vocab_size` counts the sentinels (pieces + 100; 32,100 for T5).
+Naming: objectives that write sentinels or a mask token take `(tokens, vocab_size, rng, ...)`,
+the others `(tokens, rng, ...)` (`lm`, which draws nothing, `(tokens, ...)`). `vocab_size`
+counts the sentinels (pieces + 100; 32,100 for T5). Every caller (`minit5 train`, the
+experiments) goes through the registry at the end of this file instead: `OBJECTIVES` maps each
+name to its record (`minit5.data.objective_registry.Objective`), and
+`make_objective(name, vocab_size, **params)` returns `objective(tokens, rng) -> (inputs,
+targets)` whatever the function's own signature. A new objective is a function here and one
+line in `OBJECTIVES`.
 
 Where minit5 refuses what t5 accepts: the t5 library maps a noise span past its last sentinel to
 an id below the sentinels without a word; here more spans than `extra_ids` is a ValueError
@@ -36,6 +42,7 @@ an id below the sentinels without a word; here more spans than `extra_ids` is a 
 """
 import numpy as np
 
+from minit5.data.objective_registry import Objective
 from minit5.data.tokenizer import DEFAULT_EXTRA_IDS, EOS_ID
 
 # ---- argument checks ---------------------------------------------------------------------------
@@ -382,3 +389,85 @@ def deshuffle(tokens, rng, eos_id=EOS_ID):
     tokens = _as_tokens(tokens, "deshuffle")
     _check_rng(rng, "deshuffle")
     return _with_eos(rng.permutation(tokens), eos_id), _with_eos(tokens, eos_id)
+
+
+# ---- the registry: every objective by name, called one way --------------------------------------
+
+def _span_corruption_lengths(inputs_length, params):
+    return random_spans_helper(inputs_length, params["noise_density"],
+                               params["mean_noise_span_length"])
+
+
+OBJECTIVES = {o.name: o for o in (
+    Objective.of(iid_denoising, "§3.1.4 baseline: 15% of the tokens corrupted i.i.d., each run "
+                 "replaced by one sentinel; targets the runs"),
+    Objective.of(span_corruption, "§3.3.4: 15% of the tokens corrupted in spans of mean length 3, "
+                 "each replaced by one sentinel; the final T5 models' objective",
+                 _span_corruption_lengths),
+    Objective.of(bert_style, "§3.3.1: 15% corrupted, 90% of those to the mask token and 10% to a "
+                 "random token; targets the original text"),
+    Objective.of(mass_style, "§3.3.2: 15% corrupted, all to the mask token; targets the "
+                 "original text"),
+    Objective.of(drop_tokens, "§3.3.2: 15% of the tokens dropped from the inputs, no sentinel; "
+                 "targets the dropped tokens"),
+    Objective.of(deshuffle, "§3.3.1: inputs the tokens shuffled; targets the original order"),
+    Objective.of(prefix_lm, "§3.3.1: split at a random point; inputs the prefix, targets the "
+                 "rest"),
+    Objective.of(lm, "§3.2.3: language modeling, empty inputs and the whole text as targets"),
+)}
+
+
+def make_objective(name: str, vocab_size: int, **params):
+    """The objective `name` of `OBJECTIVES` as `objective(tokens, rng) -> (inputs, targets)`,
+    for a vocabulary of `vocab_size` ids (sentinels included; objectives without sentinels or
+    a mask token ignore it), with `params` over the function's defaults.
+
+    The pairs are exactly the function's: make_objective("span_corruption", V,
+    mean_noise_span_length=2.0)(tokens, rng) is span_corruption(tokens, V, rng,
+    mean_noise_span_length=2.0). An unknown name or parameter is a ValueError that lists the
+    choices.
+    """
+    if name not in OBJECTIVES:
+        raise ValueError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}")
+    return OBJECTIVES[name].bind(vocab_size, **params)
+
+
+def restore_noise_spans(inputs, targets, vocab_size, eos_id=EOS_ID, extra_ids=DEFAULT_EXTRA_IDS):
+    """The text a sentinel objective's pair came from (the inverse of `iid_denoising` and
+    `span_corruption`): int64 (n,), EOS not included.
+
+    The inputs hold the kept runs with one sentinel per corrupted run, the targets the
+    corrupted runs with one sentinel per kept run, both ending in EOS. The targets' pieces
+    between sentinels that are not empty are therefore the corrupted runs in order, and the
+    inputs' k-th sentinel stands for the k-th of them.
+
+    Example (vocab_size 100): inputs [5 99 8 98 </s>], targets [99 6 7 98 9 </s>]
+      -> [5 6 7 8 9]; inputs [99 6 98 </s>], targets [5 99 7 </s>] -> [5 6 7].
+    A pair whose inputs have more or fewer sentinels than the targets have corrupted runs,
+    or that does not end in EOS, is a ValueError.
+    """
+    inputs = _as_tokens(inputs, "restore_noise_spans")
+    targets = _as_tokens(targets, "restore_noise_spans")
+    for name, ids in (("inputs", inputs), ("targets", targets)):
+        if len(ids) == 0 or ids[-1] != eos_id:
+            raise ValueError(f"restore_noise_spans: the {name} must end in EOS ({eos_id}), as an "
+                             f"objective's pair does; got {ids.tolist()[-5:]} at the end")
+    inputs, targets = inputs[:-1], targets[:-1]
+    first_sentinel = vocab_size - extra_ids                 # ids from here up are sentinels
+    in_sentinel = inputs >= first_sentinel                  # (len(inputs),)
+    cuts = np.flatnonzero(targets >= first_sentinel)        # the targets' sentinels
+    pieces = np.split(targets, cuts)                        # [run, s run, s run, ...]
+    runs = [p[1:] if i else p for i, p in enumerate(pieces)]
+    runs = [r for r in runs if len(r)]                      # the corrupted runs, in order
+    if int(in_sentinel.sum()) != len(runs):
+        raise ValueError(f"restore_noise_spans: the inputs have {int(in_sentinel.sum())} "
+                         f"sentinels but the targets {len(runs)} corrupted runs; pass the two "
+                         f"halves of one pair (and the vocab_size that made it)")
+    out, k = [], 0
+    for token, sentinel in zip(inputs.tolist(), in_sentinel.tolist()):
+        if sentinel:
+            out.extend(runs[k].tolist())
+            k += 1
+        else:
+            out.append(token)
+    return np.array(out, dtype=np.int64)

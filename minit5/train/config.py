@@ -11,6 +11,9 @@ Presets:
          the i.i.d. denoising objective of §3.1.4 (15% of tokens, each run one sentinel).
   final  `base` with span corruption (mean span 3, §3.3.4), the final T5 models' objective.
 tiny and small pre-train with span corruption (shorter targets, so faster at no cost, §3.3.4).
+`--objective` takes any name of `minit5.data.objectives.OBJECTIVES` (every objective of §3.3);
+`--noise_density` and `--mean_noise_span_length`, when set, go to the objectives that take
+them, and are refused for the others.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import math
 import typing
 from dataclasses import dataclass
 
+from minit5.data.objectives import OBJECTIVES
 from minit5.t5.config import T5Config
 
 
@@ -36,9 +40,11 @@ class TrainConfig:
     # --- data ---
     inputs_length: int = 64          # encoder tokens per row
     batch_size: int = 32             # rows per step
-    objective: str = "span_corruption"   # "span_corruption" (§3.3.4) | "iid_denoising" (§3.1.4)
-    noise_density: float = 0.15      # fraction of tokens corrupted (§3.1.4)
-    mean_noise_span_length: float = 3.0  # span corruption only
+    objective: str = "span_corruption"   # a name of minit5.data.objectives.OBJECTIVES (§3.3)
+    # The objective's parameters; None: the objective's own default.
+    noise_density: float | None = None           # share of tokens corrupted: 0.15 (§3.1.4);
+                                                 # prefix_lm: mean share in the targets, 0.5
+    mean_noise_span_length: float | None = None  # span_corruption's mean span: 3.0 (§3.3.4)
     pack: bool = True                # pack several examples per row (§3.1.2)
     # --- optimisation ---
     steps: int = 300
@@ -63,8 +69,11 @@ class TrainConfig:
     def validate(self):
         """Every setting against its type and range; the message names the setting."""
         hints = typing.get_type_hints(TrainConfig)
-        for name, kind in hints.items():
+        for name, hint in hints.items():
             value = getattr(self, name)
+            kind, optional = _unwrap(hint)
+            if value is None and optional:
+                continue
             if kind is float:
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
                     and math.isfinite(value)
@@ -83,7 +92,7 @@ class TrainConfig:
                                  f"{getattr(self, name)}")
         choices = {"optimizer": ("adafactor", "adamw"),
                    "schedule": ("inverse_sqrt", "constant", "linear"),
-                   "objective": ("span_corruption", "iid_denoising"),
+                   "objective": tuple(OBJECTIVES),
                    "dtype": ("float32", "float64"),
                    "device": ("default", "cpu", "gpu", "auto")}
         for name, allowed in choices.items():
@@ -91,8 +100,10 @@ class TrainConfig:
                 raise ValueError(f"--{name}={getattr(self, name)!r}: choose one of {allowed}")
         ranges = [  # (setting, holds, the range in words)
             ("inputs_length", self.inputs_length >= 2, ">= 2 (a token and EOS)"),
-            ("noise_density", 0 < self.noise_density < 1, "in (0, 1); T5 uses 0.15"),
-            ("mean_noise_span_length", self.mean_noise_span_length >= 1,
+            ("noise_density", self.noise_density is None or 0 < self.noise_density < 1,
+             "in (0, 1); T5 uses 0.15"),
+            ("mean_noise_span_length",
+             self.mean_noise_span_length is None or self.mean_noise_span_length >= 1,
              ">= 1 (a span holds at least one token); T5 uses 3.0"),
             ("dropout_rate", 0 <= self.dropout_rate < 1, "in [0, 1); T5 uses 0.1"),
             ("lr", self.lr > 0, "> 0"),
@@ -111,6 +122,13 @@ class TrainConfig:
         if self.schedule == "linear" and self.warmup_steps > self.steps:
             raise ValueError(f"--warmup_steps={self.warmup_steps} must be <= --steps="
                              f"{self.steps} with --schedule=linear (it decays to 0 at the end)")
+        params = self.objective_params()
+        for name in params:
+            if name not in OBJECTIVES[self.objective].parameters:
+                takes = [o for o in OBJECTIVES if name in OBJECTIVES[o].parameters]
+                raise ValueError(f"--{name}={params[name]} does not apply to --objective="
+                                 f"{self.objective}; leave it unset or choose an objective that "
+                                 f"takes it ({', '.join(takes)})")
         T5Config(d_model=self.d_model, d_kv=self.d_kv, d_ff=self.d_ff, num_heads=self.num_heads,
                  num_layers=self.num_layers, feed_forward_proj=self.feed_forward_proj,
                  dropout_rate=self.dropout_rate)          # checks feed_forward_proj
@@ -121,6 +139,12 @@ class TrainConfig:
             raise KeyError(f"unknown training preset {name!r}; choose one of "
                            f"{', '.join(PRESETS)}")
         return cls(**{**PRESETS[name], **overrides})
+
+    def objective_params(self) -> dict:
+        """The objective's parameters this configuration sets (the unset ones are left to the
+        objective's defaults), for `make_objective(self.objective, vocab_size, **params)`."""
+        return {name: getattr(self, name) for name in ("noise_density", "mean_noise_span_length")
+                if getattr(self, name) is not None}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -139,7 +163,18 @@ PRESETS = {
 PRESETS["final"] = {**PRESETS["base"], "objective": "span_corruption"}
 
 
-def _convert(name: str, raw: str, kind):
+def _unwrap(hint):
+    """(kind, optional) of a field's type: `float | None` -> (float, True)."""
+    kinds = [k for k in typing.get_args(hint) if k is not type(None)]
+    if kinds and len(kinds) < len(typing.get_args(hint)):
+        return kinds[0], True
+    return hint, False
+
+
+def _convert(name: str, raw: str, hint):
+    kind, optional = _unwrap(hint)
+    if optional and raw.lower() == "none":
+        return None
     if kind is bool:
         lowered = raw.lower()
         if lowered in ("true", "1", "yes"):

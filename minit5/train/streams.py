@@ -4,7 +4,10 @@ The batch for step s is drawn from `numpy.random.default_rng([seed, s, stream])`
 else, so the "data position" of a run is just its step: resuming at step s replays exactly the
 batches an uninterrupted run would have seen, with no iterator state to save.
 
-  SpanCorruptionStream   pre-training (§3.1.4): pieces of documents, span-corrupted, packed.
+  PretrainStream         pre-training (§3.1.4, §3.3) with any objective of
+                         `minit5.data.objectives.OBJECTIVES`: pieces of documents, packed.
+                         (`SpanCorruptionStream` is its former name, from when span corruption
+                         and the i.i.d. baseline were the only objectives it knew.)
   ObjectiveStream        pre-training with any objective of §3.3 and any architecture of §3.2:
                          one document piece per row, padded (the paper-table miniatures).
   TaskMixtureStream      fine-tuning (§3.5.2): synthetic tasks mixed at given rates, padded.
@@ -17,7 +20,7 @@ import numpy as np
 
 from minit5.data.batching import collate, pack
 from minit5.data.mixing import TaskMixture
-from minit5.data.objectives import iid_denoising, random_spans_helper, span_corruption
+from minit5.data.objectives import make_objective
 
 PRETRAIN, FINETUNE, EVAL, DROPOUT = 0, 1, 2, 3   # stream ids inside the seed (the task mixer,
                                                  # minit5.data.mixing, uses 4)
@@ -43,54 +46,60 @@ def document_pieces(documents_ids, length: int, min_piece: int = 8) -> list:
     return pieces
 
 
-class SpanCorruptionStream:
-    """Documents are tokenized (no EOS; span corruption appends it) and cut into pieces of at
-    most `tokens_length`, the length whose corrupted inputs exactly fill `inputs_length`
-    (`random_spans_helper`). Each step samples pieces uniformly with replacement.
-    `objective="iid_denoising"` (the §3.1.4 baseline) cuts pieces of inputs_length - 1 tokens
-    (corrupted inputs are never longer, plus EOS) and allows targets as long as the inputs."""
+class PretrainStream:
+    """Documents are tokenized (no EOS; the objective appends it) and cut into pieces of at
+    most `tokens_length`, the length whose inputs fill `inputs_length` for this objective
+    (`BoundObjective.piece_lengths`: `random_spans_helper` for span corruption, exactly;
+    inputs_length - 1 for the others, whose inputs are never longer than the piece plus EOS,
+    with targets as long as the inputs). Each step samples pieces uniformly with replacement.
+
+    `objective` is a name of `minit5.data.objectives.OBJECTIVES`; `noise_density` and
+    `mean_noise_span_length` are passed to it when set (None: the objective's defaults, 0.15
+    and 3.0; prefix_lm's noise_density 0.5)."""
 
     def __init__(self, documents_ids, vocab_size, inputs_length, batch_size, seed,
-                 noise_density=0.15, mean_noise_span_length=3.0, pack_rows=True,
+                 noise_density=None, mean_noise_span_length=None, pack_rows=True,
                  min_piece=8, objective="span_corruption"):
-        if objective == "iid_denoising":
-            self.tokens_length, self.targets_length = inputs_length - 1, inputs_length
-        elif objective == "span_corruption":
-            self.tokens_length, self.targets_length = random_spans_helper(
-                inputs_length, noise_density, mean_noise_span_length)
-        else:
-            raise ValueError(f"objective={objective!r}: choose span_corruption or iid_denoising")
-        self.objective = objective
+        params = {name: value for name, value in (("noise_density", noise_density),
+                                                  ("mean_noise_span_length",
+                                                   mean_noise_span_length))
+                  if value is not None}
+        self.objective = make_objective(objective, vocab_size, **params)
+        self.tokens_length, self.targets_length = self.objective.piece_lengths(inputs_length)
         self.pieces = document_pieces(documents_ids, self.tokens_length, min_piece)
         self.vocab_size, self.inputs_length = vocab_size, inputs_length
         self.batch_size, self.seed, self.pack_rows = batch_size, seed, pack_rows
-        self.noise = dict(noise_density=noise_density,
-                          mean_noise_span_length=mean_noise_span_length)
 
     def __len__(self):
         return len(self.pieces)
 
     def _example(self, rng):
-        piece = self.pieces[int(rng.integers(len(self.pieces)))]
-        if self.objective == "iid_denoising":
-            return iid_denoising(piece, self.vocab_size, rng, self.noise["noise_density"])
-        return span_corruption(piece, self.vocab_size, rng, **self.noise)
+        return self.objective(self.pieces[int(rng.integers(len(self.pieces)))], rng)
 
     def batch(self, step: int):
         rng = step_rng(self.seed, step, PRETRAIN)
         if not self.pack_rows:
             examples = [self._example(rng) for _ in range(self.batch_size)]
             return collate(examples, self.inputs_length, self.targets_length)
-        examples, tokens = [], 0
+        # Draw until the inputs hold about batch_size rows of tokens. Stopping as soon as the
+        # targets overflow batch_size rows (an objective with short inputs, like lm) gives the
+        # same batch: packing is greedy and in order, so once a row past the batch has begun,
+        # later examples cannot change the first batch_size rows.
+        examples, tokens, target_tokens = [], 0, 0
         budget = self.batch_size * self.inputs_length
+        target_room = self.batch_size * self.targets_length
         while True:
-            while tokens < budget:                       # roughly enough to fill the rows
+            while tokens < budget and target_tokens <= target_room:
                 examples.append(self._example(rng))
                 tokens += len(examples[-1][0])
+                target_tokens += min(len(examples[-1][1]), self.targets_length)
             packed = pack(examples, self.inputs_length, self.targets_length)
             if len(packed) >= self.batch_size:
                 return packed[:self.batch_size]
             budget += self.inputs_length * (self.batch_size - len(packed))
+
+
+SpanCorruptionStream = PretrainStream   # its former name (chapter 7 and older scripts use it)
 
 
 class ObjectiveStream:

@@ -37,8 +37,8 @@ def test_iid_stream_writes_one_sentinel_per_run():
         assert (len(labels) - 1 - len(sentinels)) / max(len(sentinels), 1) < 2
     spans = SpanCorruptionStream(docs, VOCAB, 64, 4, seed=0, pack_rows=False)
     assert (spans.tokens_length, spans.targets_length) == random_spans_lengths()
-    with pytest.raises(ValueError, match="choose span_corruption or iid_denoising"):
-        SpanCorruptionStream(docs, VOCAB, 64, 4, seed=0, objective="lm")
+    with pytest.raises(ValueError, match="unknown objective 'bert'; choose one of"):
+        SpanCorruptionStream(docs, VOCAB, 64, 4, seed=0, objective="bert")
 
 
 def random_spans_lengths():
