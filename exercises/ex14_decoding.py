@@ -5,24 +5,37 @@ two pieces from minit5 ready-made. These exercises write those pieces, the step 
 search keep a cache, and a constraint on the next token. Grade with `make grade EX=14.1` or
 `minit5 grade 14`. Inputs are NumPy arrays; leave them as they were passed.
 """
+from minit5.t5.kv_cache import KVCache
 
 
 def reorder_kv_cache(cache, beam_rows):
-    """Exercise 14.1: move cached keys and values along with their beams.
+    """Exercise 14.1: move the cached keys and values along with their beams.
 
-    Beam search keeps N = B * k rows; after a step, new row i continues old row beam_rows[i]
-    (a row may be continued twice, another not at all). Every cached array must follow.
+    Beam search keeps N = B * k decoder rows, row b * k + j being beam j of example b. After a
+    step, new row i continues old row beam_rows[i], always a beam of the same example (a row
+    may be continued twice, another not at all).
 
-    Graded: every array, for random caches and beam rows, and that `cache` is unchanged.
+    The cache is a `KVCache` (minit5.t5.kv_cache) of NumPy arrays; for decoder block i:
+        cache.self_keys[i], cache.self_values[i]     (N, H, t, d_kv)  the decoded positions
+        cache.cross_keys[i], cache.cross_values[i]   (N, H, L, d_kv)  the encoder output
+    What to do with each:
+      - self-attention: a row's keys and values come from its own output so far, so new row i
+        must get old row beam_rows[i]'s. Take every self-attention array's rows (the first
+        axis) in the order beam_rows gives.
+      - cross-attention: every beam of an example reads the same encoder output, so these rows
+        are equal within an example and a beam never leaves its example: keep these arrays as
+        they are. (Taking their rows in beam_rows' order as well gives the same arrays; both
+        are accepted.)
+
+    Graded: every array of the returned cache (exactly), for random caches and beam rows
+    (permutations and rows continued twice), and that `cache` is unchanged.
 
     Args:
-        cache: a list with one dict per decoder block, in the library's layout:
-            {"self": {"k": (N, H, Lt, d_kv), "v": (N, H, Lt, d_kv)},
-             "cross": {"k": (N, H, L, d_kv), "v": (N, H, L, d_kv)}}.
+        cache: a KVCache whose entries are all arrays (no None).
         beam_rows: int array (N,), for each new row the old row it continues.
 
     Returns:
-        A new cache, same layout, the rows of every array taken in the order beam_rows gives.
+        A new KVCache: `KVCache(cache.num_blocks)`, its four lists filled as above.
     """
     # TODO: Exercise 14.1
     raise NotImplementedError("Exercise 14.1")

@@ -256,6 +256,10 @@ def bert_original(tokens, vocab_size, rng, noise_density=0.15, eos_id=EOS_ID):
                                  random_token_prob=0.1, eos_id=eos_id, keep_token_prob=0.1)
 
 
+def restore_tokens(inputs, targets, vocab_size, eos_id=EOS_ID):
+    return objectives.restore_noise_spans(inputs, targets, vocab_size, eos_id=eos_id)
+
+
 # ---- chapter 12: training strategies ---------------------------------------------------------
 
 def temperature_scaled_rates(sizes, K, temperature):
@@ -287,12 +291,8 @@ def ensemble_log_likelihoods(member_logits, labels):
 # ---- chapter 14: decoding --------------------------------------------------------------------
 
 def reorder_kv_cache(cache, beam_rows):
-    # The library reorders a cache of Tensors in place: hand it a copy, and read the copy out.
-    tensors = [{kind: {name: Tensor(np.array(array)) for name, array in layer.items()}
-                for kind, layer in block.items()} for block in cache]
-    generation.reorder_cache(tensors, np.asarray(beam_rows))
-    return [{kind: {name: tensor.data for name, tensor in layer.items()}
-             for kind, layer in block.items()} for block in tensors]
+    # The library's KVCache.reorder: a new cache, the self-attention rows gathered.
+    return cache.reorder(np.asarray(beam_rows))
 
 
 def top_beam_candidates(log_probs, beam_scores, num_candidates):
@@ -403,8 +403,8 @@ _TABLE = [
      counting.forward_flops),
     ("10.1", "ex10_objectives", "expected_iid_denoising_lengths",
      "The i.i.d. baseline's expected lengths", 2, objectives.expected_iid_denoising_lengths),
-    ("10.2", "ex10_objectives", "noise_span_lengths", "The lengths of the corrupted spans", 1,
-     objectives.noise_span_lengths),
+    ("10.2", "ex10_objectives", "restore_tokens", "A sentinel pair back to its text", 2,
+     restore_tokens),
     ("10.3", "ex10_objectives", "bert_original", "BERT's 80/10/10 corruption rule", 2,
      bert_original),
     ("11.1", "ex11_datasets", "unigram_cross_entropy", "A corpus's unigram model of a text",

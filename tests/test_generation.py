@@ -237,7 +237,7 @@ def test_top_candidates_are_the_largest_best_first_with_ties_to_the_lower_index(
 def test_decoding_reads_a_transposed_copy_of_the_output_weight_and_gets_the_same_logits(gated):
     """StepDecoder keeps output_weight^T once (a CPU reads it faster for a few rows); its
     logits equal decode()'s through the model's own weight, tied (rescaled) or untied."""
-    from minit5.t5.generation import StepDecoder
+    from minit5.t5.step_decoder import StepDecoder
     model = tiny_model(gated=gated).eval()
     ids = np.array([[3, 4, 5, 1], [6, 7, 1, 0]])
     mask = (ids != 0).astype(np.int64)

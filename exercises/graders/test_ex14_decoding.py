@@ -1,5 +1,6 @@
 """Graders for chapter 14 (decoding): each compares the student's function with the library's
-(`minit5.t5.generation`: reorder_cache, top_candidates, FinishedHypotheses, ban_repeated_ngrams)."""
+(`minit5.t5.kv_cache.KVCache.reorder`; `minit5.t5.generation`: top_candidates,
+FinishedHypotheses, ban_repeated_ngrams)."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
 from exercises.graders.report import check_array, check_equal, fail, mistake_hint
+from minit5.t5.kv_cache import KVCache
 
 reorder_kv_cache = exercise("14.1")
 top_beam_candidates = exercise("14.2")
@@ -17,76 +19,124 @@ seeds = st.integers(0, 2**32 - 1)
 
 
 # ---- 14.1 reordering the cache ----------------------------------------------------------------
+CACHE_LISTS = ("self_keys", "self_values", "cross_keys", "cross_values")
+
+
+def make_cache(self_arrays, cross_arrays):
+    """A KVCache from per-block (keys, values) pairs of self- and cross-attention arrays."""
+    cache = KVCache(len(self_arrays))
+    for i, ((sk, sv), (ck, cv)) in enumerate(zip(self_arrays, cross_arrays)):
+        cache.self_keys[i], cache.self_values[i] = sk, sv
+        cache.cross_keys[i], cache.cross_values[i] = ck, cv
+    return cache
+
 
 @st.composite
 def cache_case(draw):
+    """A cache as beam search holds it: B examples of k beams, each beam's self-attention rows
+    its own, the cross-attention rows equal within an example; beam rows that stay inside
+    their example (a permutation of its beams, or some beams continued twice)."""
     rng = np.random.default_rng(draw(seeds))
-    n_blocks, rows, n_heads = draw(st.integers(1, 3)), draw(st.integers(1, 6)), \
-        draw(st.integers(1, 3))
-    past, source, d_kv = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 3))
-    cache = [{"self": {"k": rng.normal(size=(rows, n_heads, past, d_kv)),
-                       "v": rng.normal(size=(rows, n_heads, past, d_kv))},
-              "cross": {"k": rng.normal(size=(rows, n_heads, source, d_kv)),
-                        "v": rng.normal(size=(rows, n_heads, source, d_kv))}}
-             for _ in range(n_blocks)]
-    if draw(st.booleans()):
-        beam_rows = rng.permutation(rows)
-    else:
-        beam_rows = rng.integers(0, rows, size=rows)           # some rows twice, some never
+    n_blocks, batch, k = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    n_heads, past, source, d_kv = (draw(st.integers(1, 3)), draw(st.integers(1, 4)),
+                                   draw(st.integers(1, 5)), draw(st.integers(1, 3)))
+    rows = batch * k
+
+    def per_beam():
+        return rng.normal(size=(rows, n_heads, past, d_kv))            # (N, H, t, d_kv)
+
+    def per_example():                                                 # (N, H, L, d_kv)
+        return np.repeat(rng.normal(size=(batch, n_heads, source, d_kv)), k, axis=0)
+    cache = make_cache([(per_beam(), per_beam()) for _ in range(n_blocks)],
+                       [(per_example(), per_example()) for _ in range(n_blocks)])
+    permute = draw(st.booleans())
+    beam_rows = np.concatenate([b * k + (rng.permutation(k) if permute
+                                         else rng.integers(0, k, size=k))
+                                for b in range(batch)])
     return cache, beam_rows
 
 
-def _gather(cache, rows_of, kinds=("self", "cross")):
-    return [{kind: {name: (array[rows_of] if kind in kinds else array)
-                    for name, array in layer.items()} for kind, layer in block.items()}
-            for block in cache]
+def _gather(cache, rows_of, lists=CACHE_LISTS):
+    out = KVCache(cache.num_blocks)
+    for name in CACHE_LISTS:
+        getattr(out, name)[:] = [a[rows_of] if name in lists else a
+                                 for a in getattr(cache, name)]
+    return out
+
+
+def _cache_arrays(cache):
+    """{list name: [arrays]} of a KVCache-like object, or None if it is not one."""
+    try:
+        return {name: [np.asarray(a) for a in getattr(cache, name)] for name in CACHE_LISTS}
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def _same_cache(a, b):
-    try:
-        return len(a) == len(b) and all(
-            set(x) == set(y) and all(set(x[kind]) == set(y[kind]) and all(
-                np.shape(x[kind][name]) == np.shape(y[kind][name])
-                and np.array_equal(x[kind][name], y[kind][name]) for name in x[kind])
-                for kind in x) for x, y in zip(a, b))
-    except (TypeError, KeyError, IndexError, AttributeError):
-        return False
+    a, b = _cache_arrays(a), _cache_arrays(b)
+    return a is not None and b is not None and all(
+        len(a[name]) == len(b[name]) and all(
+            x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a[name], b[name]))
+        for name in CACHE_LISTS)
 
 
-REORDER_HINT = ("new row i continues old row beam_rows[i]: every cached array, of every block "
-                "and of both attentions, takes its rows (the first axis) in that order")
+REORDER_HINT = ("new row i continues old row beam_rows[i]: every self-attention array, of every "
+                "block, keys and values, takes its rows (the first axis) in that order; the "
+                "cross-attention arrays may stay as they are")
+
+
+def grade_reorder(cache, beam_rows):
+    __tracebackhide__ = True
+    before = _cache_arrays(cache)
+    before = {name: [a.copy() for a in arrays] for name, arrays in before.items()}
+    expected = reference("14.1")(cache, beam_rows)
+    got = reorder_kv_cache(cache, beam_rows)
+    after = _cache_arrays(cache)
+    if not all(len(before[name]) == len(after[name]) and all(
+            x.shape == y.shape and np.array_equal(x, y)
+            for x, y in zip(before[name], after[name])) for name in CACHE_LISTS):
+        fail("reorder_kv_cache changed its input `cache` in place",
+             "build a new KVCache (KVCache(cache.num_blocks)) and fill its lists with new "
+             "arrays; leave the old cache's lists and arrays as they were")
+    hint = REORDER_HINT
+    if not _same_cache(got, expected):
+        permutation = len(set(beam_rows.tolist())) == len(beam_rows)
+        hint = mistake_hint(got, [
+            ("the inverse order (old row beam_rows[i] sent to new row i)",
+             lambda: _gather(cache, np.argsort(beam_rows)) if permutation else None),
+            ("moving the keys but not the values",
+             lambda: _gather(cache, beam_rows, ("self_keys",))),
+            ("leaving the self-attention entries as they were (moving only the "
+             "cross-attention ones changes nothing: their rows are equal within an example)",
+             lambda: cache)], hint, _same_cache)
+    arrays = _cache_arrays(got)
+    if arrays is None:
+        fail(f"reorder_kv_cache must return a KVCache, got {type(got).__name__}", hint)
+    inputs = {"beam_rows": beam_rows}
+    for name in CACHE_LISTS:
+        wanted = getattr(expected, name)
+        if len(arrays[name]) != len(wanted):
+            fail(f"reorder_kv_cache: the cache's {name} has {len(arrays[name])} entries, "
+                 f"expected one per block ({len(wanted)})", hint)
+        for i, (value, want) in enumerate(zip(arrays[name], wanted)):
+            check_array("reorder_kv_cache", value, want, hint, inputs, rtol=0, atol=0,
+                        what=f"block {i}'s {name}")
 
 
 @pytest.mark.ex14_1
 @given(cache_case())
 def test_reorder_kv_cache_matches_library(case):
-    cache, beam_rows = case
-    expected = reference("14.1")(cache, beam_rows)
-    got = reorder_kv_cache(cache, beam_rows)
-    inputs = {"beam_rows": beam_rows}
-    hint = REORDER_HINT
-    if not _same_cache(got, expected):
-        hint = mistake_hint(got, [
-            ("the inverse order (old row beam_rows[i] sent to new row i)",
-             lambda: _gather(cache, np.argsort(beam_rows)) if len(set(beam_rows.tolist()))
-             == len(beam_rows) else None),
-            ("reordering only the self-attention entries",
-             lambda: _gather(cache, beam_rows, kinds=("self",))),
-            ("leaving the cache as it was", lambda: cache)], hint, _same_cache)
-    if not isinstance(got, list) or len(got) != len(expected):
-        fail(f"reorder_kv_cache must return a list of {len(expected)} blocks, got "
-             f"{type(got).__name__}", hint)
-    for i, (got_block, expected_block) in enumerate(zip(got, expected)):
-        for kind in ("self", "cross"):
-            for name in ("k", "v"):
-                try:
-                    value = got_block[kind][name]
-                except (KeyError, TypeError, IndexError):
-                    fail(f"reorder_kv_cache: block {i} has no [{kind!r}][{name!r}] entry",
-                         "keep the cache's layout: a dict per block with 'self' and 'cross', "
-                         "each holding 'k' and 'v'")
-                check_array("reorder_kv_cache", value, expected_block[kind][name], hint,
-                            inputs, rtol=0, atol=0, what=f"block {i}'s {kind} {name}")
+    grade_reorder(*case)
+
+
+@pytest.mark.ex14_1
+def test_reorder_kv_cache_worked_case():
+    """One example of 3 beams: beam 1 continued twice, beam 2 dropped (rows 0, 1, 1); the
+    second example's beams swapped (rows 4, 3, 5)."""
+    self_keys = np.arange(6.0)[:, None, None, None] * np.ones((6, 2, 3, 2))    # row r holds r
+    cross = np.repeat(np.arange(2.0)[:, None, None, None] * np.ones((2, 2, 4, 2)), 3, axis=0)
+    cache = make_cache([(self_keys, -self_keys)], [(cross, cross + 10)])
+    grade_reorder(cache, np.array([0, 1, 1, 4, 3, 5]))
 
 
 # ---- 14.2 each example's best candidates -------------------------------------------------------

@@ -7,6 +7,7 @@ Hugging Face state-dict keys and `from_pretrained` is a loop.
 """
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 
 import numpy as np
@@ -161,6 +162,20 @@ class Module:
             p.data = xp.asarray(backend.to_device(value, p.device)).astype(p.dtype, copy=True)
             p.grad = None
         return missing, unexpected
+
+
+@contextlib.contextmanager
+def eval_mode(model):
+    """Evaluation mode (no dropout) inside the block; afterwards every module has the mode it
+    had before. `model` is a Module, or anything with `modules()` and `eval()` (an ensemble of
+    models). Decoding and evaluation run inside it."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:     # each module's own mode, as Module.train sets it
+            object.__setattr__(m, "training", training)
 
 
 def trainable_parameters(model: Module) -> list:

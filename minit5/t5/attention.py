@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 
 from minit5 import functional as F
-from minit5.autograd import ops
 from minit5.backend import get_array_module
 from minit5.nn import Dropout, Embedding, Linear, Module
 from minit5.t5.position import relative_position_bucket, relative_positions
@@ -76,12 +75,15 @@ class T5Attention(Module):
         b, length, _ = x.shape
         return x.reshape(b, length, self.n_heads, self.d_kv).transpose(0, 2, 1, 3)  # (B,H,L,dk)
 
-    def forward(self, hidden_states, position_bias, key_value_states=None, cache=None):
+    def forward(self, hidden_states, position_bias, key_value_states=None, cache=None,
+                block=None):
         """hidden_states (B, Lq, d); position_bias (1|B, H, Lq, Lk) with the mask folded in.
 
-        key_value_states: the encoder output for cross-attention. cache: a dict this layer
-        reads and extends during generation (self-attention: keys/values so far;
-        cross-attention: the encoder's keys/values, computed once).
+        key_value_states: the encoder output for cross-attention. cache: a
+        `minit5.t5.kv_cache.KVCache` during generation, and `block` this layer's block index in
+        it. Self-attention appends its new keys/values there and attends to every cached
+        position; cross-attention projects the encoder's keys/values on the first step, keeps
+        them, and reads them back afterwards.
         """
         b, lq, _ = hidden_states.shape
         q = self._split_heads(self.q(hidden_states))                          # (B, H, Lq, dk)
@@ -89,17 +91,14 @@ class T5Attention(Module):
             k = self._split_heads(self.k(hidden_states))                      # (B, H, Lq, dk)
             v = self._split_heads(self.v(hidden_states))
             if cache is not None:
-                if "k" in cache:
-                    k = ops.concatenate([cache["k"], k], axis=2)              # (B, H, Lk, dk)
-                    v = ops.concatenate([cache["v"], v], axis=2)
-                cache["k"], cache["v"] = k.detach(), v.detach()
-        elif cache is not None and "k" in cache:                              # cross, cached
-            k, v = cache["k"], cache["v"]
+                k, v = cache.append(block, k, v)                              # (B, H, Lk, dk)
+        elif cache is not None and cache.cross(block) is not None:            # cross, cached
+            k, v = cache.cross(block)                                         # (B, H, Lk, dk)
         else:                                                                 # cross-attention
             k = self._split_heads(self.k(key_value_states))                   # (B, H, Lk, dk)
             v = self._split_heads(self.v(key_value_states))
             if cache is not None:
-                cache["k"], cache["v"] = k.detach(), v.detach()
+                cache.keep_cross(block, k, v)
 
         weights = self.dropout(attention_weights(q, k, position_bias))        # (B, H, Lq, Lk)
         context = weights @ v                                                 # (B, H, Lq, dk)

@@ -23,6 +23,7 @@ import dataclasses
 
 from minit5 import functional as F
 from minit5.autograd.tensor import Tensor
+from minit5.t5.generation import generate
 from minit5.t5.model import Seq2SeqLMOutput, T5ForConditionalGeneration
 
 # Settings that do not change what a trained model computes in evaluation mode.
@@ -112,8 +113,13 @@ class T5Ensemble:
 
     def generate(self, input_ids, attention_mask=None, **kwargs):
         """Greedy or beam search on the ensemble's distribution; see minit5.t5.generation."""
-        from minit5.t5.generation import generate
         return generate(self, input_ids, attention_mask=attention_mask, **kwargs)
+
+    def step_decoder(self, input_ids, attention_mask=None, num_beams=1, use_cache=True):
+        """Every member's step decoder (each encoding the inputs and keeping its own cache),
+        read as one whose next-token "logits" are the ensemble's log-probabilities."""
+        return EnsembleStepDecoder([m.step_decoder(input_ids, attention_mask, num_beams,
+                                                   use_cache) for m in self.models])
 
 
 class EnsembleStepDecoder:

@@ -16,21 +16,24 @@ Two ways to run the decoder, giving the same ids:
 - `use_cache=False` (the reference): every step runs the decoder over the whole output so far
   and reads the logits of the last position. Step t costs O(t) decoder positions.
 - `use_cache=True`: each self-attention layer keeps the keys and values of the positions it has
-  already seen (`cache[i]["self"]`), and each cross-attention layer computes the encoder's keys
-  and values once (`cache[i]["cross"]`); a step feeds only the newest token. Beam search moves
-  the cached rows along with their beams (`reorder_cache`).
+  already seen, and each cross-attention layer computes the encoder's keys and values once, in
+  a `minit5.t5.kv_cache.KVCache`; a step feeds only the newest token. Beam search moves the
+  cached self-attention rows along with their beams (`KVCache.reorder`).
+
+Decoding asks the model for its decoder as a next-token function, `model.step_decoder(...)`
+(`minit5.t5.step_decoder`); a model and an ensemble of models both have one, so nothing here
+depends on which it is.
 """
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
 
 from minit5 import functional as F
-from minit5.autograd.tensor import Tensor, no_grad
+from minit5.autograd.tensor import no_grad
 from minit5.backend import get_array_module, to_numpy
-from minit5.t5.ensemble import EnsembleStepDecoder, T5Ensemble
+from minit5.nn.module import eval_mode
 from minit5.t5.validate import check_encoder_inputs
 
 # The score of a beam that must not be chosen, as transformers uses it: beams 1.. start there,
@@ -44,8 +47,10 @@ def generate(model, input_ids, attention_mask=None, max_new_tokens=20, num_beams
     """Generate output ids for a batch of inputs, like HF `generate(..., do_sample=False)`.
 
     Args:
-        model: an encoder-decoder model, or a `minit5.t5.ensemble.T5Ensemble` (its averaged
-            next-token log-probabilities take the logits' place).
+        model: anything with `config`, `array_module`, `modules()`, `eval()` and
+            `step_decoder(input_ids, attention_mask, num_beams, use_cache)`: an encoder-decoder
+            model, or a `minit5.t5.ensemble.T5Ensemble` (its averaged next-token
+            log-probabilities take the logits' place).
         input_ids: int (B, L) encoder inputs; attention_mask: 0/1 (B, L), 0 on padding.
         max_new_tokens: most tokens to generate after the start token.
         num_beams: 1 for greedy search, more for beam search.
@@ -85,86 +90,12 @@ def generate(model, input_ids, attention_mask=None, max_new_tokens=20, num_beams
     xp = model.array_module
     ids, mask, _ = check_encoder_inputs(model.config, xp, input_ids, attention_mask)  # (B, L)
     with no_grad(), eval_mode(model):
-        decoder = start_decoder(model, ids, mask, num_beams, bool(use_cache))
+        decoder = model.step_decoder(ids, mask, num_beams, bool(use_cache))
         if num_beams == 1:
             return greedy_search(decoder, ids.shape[0], max_new_tokens, eos_token_id,
                                  pad_token_id, decoder_start_token_id)
         return beam_search(decoder, ids.shape[0], num_beams, max_new_tokens, length_penalty,
                            early_stopping, eos_token_id, pad_token_id, decoder_start_token_id)
-
-
-def start_decoder(model, ids, mask, num_beams, use_cache):
-    """Encode checked inputs (B, L) and return the next-token function for num_beams rows per
-    example: a StepDecoder, or for a `T5Ensemble` one per member (each with its own cache)
-    whose log-probabilities are averaged (minit5.t5.ensemble)."""
-    if isinstance(model, T5Ensemble):
-        return EnsembleStepDecoder([start_decoder(m, ids, mask, num_beams, use_cache)
-                                    for m in model.models])
-    xp = model.array_module
-    encoder_hidden = model.encoder(ids, mask)                          # (B, L, d)
-    if num_beams > 1:
-        # Every beam of an example reads the same encoder output: repeat each row num_beams
-        # times, so row b * num_beams + j is beam j of example b.
-        encoder_hidden = Tensor(xp.repeat(encoder_hidden.data, num_beams, axis=0))
-        mask = None if mask is None else xp.repeat(mask, num_beams, axis=0)   # (B*k, L)
-    return StepDecoder(model, encoder_hidden, mask, use_cache)
-
-
-# ---- running the decoder one step at a time ----------------------------------------------------
-def new_cache(model):
-    """An empty key/value cache: one dict per decoder block, filled by the attention layers."""
-    return [{"self": {}, "cross": {}} for _ in model.decoder.block]
-
-
-def reorder_cache(cache, rows):
-    """Keep cache rows `rows` (an index array over the batch axis) in that order, in place.
-
-    Beam search calls this when beams are re-ranked: new row i continues old row rows[i], so it
-    must see old row rows[i]'s self-attention keys and values. The cross-attention cache is
-    left alone: it holds the encoder's keys and values, the same for every beam of an example,
-    and a beam only ever continues a beam of its own example.
-    """
-    for block in cache:
-        layer = block["self"]
-        for name, cached in layer.items():                 # "k", "v": (N, H, L, d_kv)
-            layer[name] = Tensor(cached.data[rows])
-
-
-class StepDecoder:
-    """The decoder as a next-token function: sequences so far -> logits of the next token.
-
-    Holds the encoder output (N, L, d), its mask and, with `use_cache`, the key/value cache.
-    """
-
-    def __init__(self, model, encoder_hidden, encoder_mask, use_cache):
-        self.model = model
-        self.encoder_hidden = encoder_hidden
-        self.encoder_mask = encoder_mask
-        self.xp = get_array_module(encoder_hidden.data)
-        self.cache = new_cache(model) if use_cache else None
-        # On a CPU, every step multiplies a few rows by the (V, d) output weight, and BLAS
-        # copies the whole weight into its own layout for each such product; a transposed
-        # copy made once here is read as it is (one extra weight-sized array while decoding).
-        self.output_weight_t = None
-        if self.xp is np:
-            self.output_weight_t = np.ascontiguousarray(model.output_weight.data.T)  # (d, V)
-
-    def next_token_logits(self, sequences):
-        """sequences: int64 (N, t) host array, every row's tokens so far -> logits (N, V).
-
-        Without a cache the decoder reads all t tokens (the reference); with one it reads only
-        the newest, and the cache supplies the keys and values of the first t - 1.
-        """
-        new = sequences if self.cache is None else sequences[:, -1:]   # (N, t) or (N, 1)
-        logits = self.model.decode(self.xp.asarray(new), self.encoder_hidden,
-                                   attention_mask=self.encoder_mask, cache=self.cache,
-                                   output_weight_t=self.output_weight_t)
-        return logits[:, -1, :]                                        # (N, V), a Tensor
-
-    def keep_rows(self, rows):
-        """Beam search re-ranked its beams: new row i continues old row rows[i]."""
-        if self.cache is not None:
-            reorder_cache(self.cache, self.xp.asarray(rows))
 
 
 # ---- greedy search ------------------------------------------------------------------------------
@@ -364,19 +295,6 @@ def ban_repeated_ngrams(logits, sequences, ngram_size):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def eval_mode(model):
-    """Evaluation mode (no dropout) inside the block; afterwards every module has the mode it
-    had before. Decoding and minit5.train.evaluate run inside it."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, training in modes:     # each module's own mode, as Module.train sets it
-            object.__setattr__(m, "training", training)
-
-
 def _check_int(name, value, low):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")

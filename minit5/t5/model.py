@@ -17,7 +17,9 @@ from minit5.autograd.tensor import Tensor
 from minit5.nn import Embedding, Linear, Module
 from minit5.t5.adapters import insert_adapters
 from minit5.t5.config import T5Config
+from minit5.t5.generation import generate
 from minit5.t5.stack import T5Stack
+from minit5.t5.step_decoder import start_step_decoder
 from minit5.t5.validate import check_encoder_inputs, check_model_inputs
 
 
@@ -125,8 +127,9 @@ class T5ForConditionalGeneration(_T5Pretrained):
                decoder_attention_mask=None, decoder_segment_ids=None, encoder_segment_ids=None,
                cache=None, output_weight_t=None):
         """Decoder pass to logits (B, L_dec, V). Trusts its arrays (checked device arrays).
-        output_weight_t: `output_weight`'s transpose, made once by a decoding loop (see
-        lm_head_logits)."""
+        cache: a `minit5.t5.kv_cache.KVCache` while decoding (then decoder_input_ids are only
+        the new positions). output_weight_t: `output_weight`'s transpose, made once by a
+        decoding loop (see lm_head_logits)."""
         h = self.decoder(decoder_input_ids, decoder_attention_mask, decoder_segment_ids,
                          encoder_hidden_states, attention_mask, encoder_segment_ids, cache)
         untied = None if self.config.tie_word_embeddings else self.lm_head.weight
@@ -165,8 +168,13 @@ class T5ForConditionalGeneration(_T5Pretrained):
 
     def generate(self, input_ids, attention_mask=None, **kwargs):
         """Greedy or beam-search decoding like HF's generate(); see minit5.t5.generation."""
-        from minit5.t5.generation import generate
         return generate(self, input_ids, attention_mask=attention_mask, **kwargs)
+
+    def step_decoder(self, input_ids, attention_mask=None, num_beams=1, use_cache=True):
+        """Encode input_ids (B, L) and return the decoder as a next-token function over
+        num_beams rows per example (a `minit5.t5.step_decoder.StepDecoder`), what greedy and
+        beam search drive. Trusts its arrays (checked device arrays, as `generate` makes)."""
+        return start_step_decoder(self, input_ids, attention_mask, num_beams, use_cache)
 
 
 class T5EncoderModel(_T5Pretrained):

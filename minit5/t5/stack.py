@@ -34,9 +34,9 @@ class T5LayerSelfAttention(Module):
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, dtype)
         self.dropout = Dropout(config.dropout_rate)
 
-    def forward(self, h, position_bias, cache=None):
+    def forward(self, h, position_bias, cache=None, block=None):
         return h + self.dropout(self.SelfAttention(self.layer_norm(h), position_bias,
-                                                   cache=cache))
+                                                   cache=cache, block=block))
 
 
 class T5LayerCrossAttention(Module):
@@ -46,9 +46,10 @@ class T5LayerCrossAttention(Module):
         self.layer_norm = T5LayerNorm(config.d_model, config.layer_norm_epsilon, dtype)
         self.dropout = Dropout(config.dropout_rate)
 
-    def forward(self, h, encoder_hidden_states, position_bias, cache=None):
+    def forward(self, h, encoder_hidden_states, position_bias, cache=None, block=None):
         out = self.EncDecAttention(self.layer_norm(h), position_bias,
-                                   key_value_states=encoder_hidden_states, cache=cache)
+                                   key_value_states=encoder_hidden_states, cache=cache,
+                                   block=block)
         return h + self.dropout(out)
 
 
@@ -88,11 +89,11 @@ class T5Block(Module):
         self.layer = ModuleList(layers)
 
     def forward(self, h, position_bias, encoder_hidden_states=None, cross_bias=None,
-                cache=None):
-        h = self.layer[0](h, position_bias, cache=None if cache is None else cache["self"])
+                cache=None, index=None):
+        """cache: a KVCache during generation, `index` this block's place in it."""
+        h = self.layer[0](h, position_bias, cache=cache, block=index)
         if self.has_cross_attention:
-            h = self.layer[1](h, encoder_hidden_states, cross_bias,
-                              cache=None if cache is None else cache["cross"])
+            h = self.layer[1](h, encoder_hidden_states, cross_bias, cache=cache, block=index)
         return self.layer[-1](h)
 
 
@@ -121,15 +122,15 @@ class T5Stack(Module):
 
         attention_mask (B, Lk): 1 on tokens to attend to. segment_ids (B, Lq): packed rows
         (1, 2, ...; 0 = padding), tokens attend only within their segment. The decoder also
-        takes the encoder's output, mask and segment ids for cross-attention. cache: one dict
-        per block, for generation (then Lk = cached tokens + Lq). prefix_mask (B, Lq): a prefix
-        LM's decoder (§3.2.1): causal with the prefix fully visible, and bidirectional buckets,
-        since a prefix query sees keys after it.
+        takes the encoder's output, mask and segment ids for cross-attention. cache: a
+        `minit5.t5.kv_cache.KVCache` for generation (then Lk = cached tokens + Lq).
+        prefix_mask (B, Lq): a prefix LM's decoder (§3.2.1): causal with the prefix fully
+        visible, and bidirectional buckets, since a prefix query sees keys after it.
         """
         h = self.dropout(self.embed_tokens(input_ids, validated=True))  # (B, Lq, d)
         xp = get_array_module(h.data)
         lq = input_ids.shape[1]
-        past = cached_length(cache)
+        past = 0 if cache is None else cache.length
         lk = past + lq
 
         keep = padding_mask(attention_mask, lk, xp)                     # (B|1, 1, 1, Lk)
@@ -155,13 +156,7 @@ class T5Stack(Module):
             cross_bias = additive_mask(cross_keep, h.dtype)             # (B|1, 1, Lq|1, Lk)
 
         for i, block in enumerate(self.block):
-            h = block(h, position_bias, encoder_hidden_states, cross_bias,
-                      cache=None if cache is None else cache[i])
+            h = block(h, position_bias, encoder_hidden_states, cross_bias, cache=cache,
+                      index=i)
         return self.dropout(self.final_layer_norm(h))
 
-
-def cached_length(cache):
-    """How many past tokens a generation cache holds (0 for no cache or an empty one)."""
-    if cache is None or "k" not in cache[0]["self"]:
-        return 0
-    return cache[0]["self"]["k"].shape[2]                               # (B, H, L, dk)
