@@ -22,7 +22,7 @@ def add_parser(subparsers):
 def run(args):
     from minit5.data.tokenizer import Tokenizer
     from minit5.t5 import T5ForConditionalGeneration
-    from minit5.train.evaluate import evaluate_tasks
+    from minit5.train.evaluate import evaluate
     from minit5.train.pipeline import default_tasks, file_evaluation
     from minit5.train.streams import eval_sets
 
@@ -37,7 +37,7 @@ def run(args):
     else:
         tasks, _ = default_tasks()
         examples = eval_sets(tasks, args.examples, args.seed)
-    results = evaluate_tasks(model, tokenizer, tasks, examples)
+    results = evaluate(model, tokenizer, tasks, examples)
     print(f"{'task':<12} metric")
     for task, metrics in results.items():
         print(f"{task:<12} " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))

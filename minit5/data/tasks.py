@@ -24,7 +24,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from minit5.data.metrics import accuracy, exact_match, pearson, spearman, token_f1
+from minit5.data.metrics import METRICS, accuracy, exact_match, pearson, spearman, token_f1
 
 # --- formats (§2.4) --------------------------------------------------------------------------
 
@@ -187,28 +187,86 @@ def string_to_label(task: str, s: str) -> int | None:
     return names.index(s) if s in names else None
 
 
-# --- a task: how to make examples and how to score predictions ----------------------------------
+# --- a task: how to make examples, read answers and score them ---------------------------------
+
+Example = tuple[str, str]           # (input_text, target_text)
+
 
 @dataclass(frozen=True)
 class Task:
-    """A text-to-text task.
+    """A text-to-text task: how its examples are made, what answers it offers, how a prediction
+    is read and how predictions are scored. Every task of minit5 is one: the synthetic tasks
+    below, a task file's (`task_files.file_task`) and the miniature benchmark's language tasks
+    (`minit5.experiments.language_tasks`); `minit5.train.evaluate.evaluate` scores any of them.
 
-    make_example(rng) -> (input_text, target_text) draws one example using only `rng`.
-    metric(predictions, targets) -> dict of scores, each computed exactly (no sampling).
+    Examples are made one of two ways:
+      make_example(rng) -> (input, target), one example drawn using only `rng` (the synthetic
+        tasks, a task file); `make_examples(n, rng)` draws n.
+      make_from_text(text, rng) -> (input, target), one example made from a given sentence
+        (the language tasks, whose sentences come from fixed corpus splits);
+        `examples(texts, rng)` makes one per text.
+    metric(predictions, targets) -> {score name: value}, each computed exactly (no sampling).
+    choices(input) -> the options that input offers, the target among them; the model's answer
+      is then the option it finds likeliest (rank classification), not a greedy decoding.
+      None: the answer is decoded greedily.
+    postprocess(prediction) -> the text the metric reads (say, surrounding whitespace
+      removed); None reads the prediction as written. Targets are never postprocessed.
+    primary: the score that stands for the task in an average over tasks (None: not named).
     """
     name: str
     prefix: str
-    make_example: Callable[[np.random.Generator], tuple[str, str]]
+    make_example: Callable[[np.random.Generator], Example] | None
     metric: Callable[[Sequence[str], Sequence[str]], dict]
+    choices: Callable[[str], list[str]] | None = None
+    postprocess: Callable[[str], str] | None = None
+    primary: str | None = None
+    make_from_text: Callable[[str, np.random.Generator], Example] | None = None
 
-    def make_examples(self, n: int, rng: np.random.Generator) -> list[tuple[str, str]]:
+    def __post_init__(self):
+        if not self.name or not isinstance(self.name, str):
+            raise ValueError(f"Task: name must be a non-empty string, got {self.name!r}")
+        if self.make_example is None and self.make_from_text is None:
+            raise ValueError(f"Task {self.name!r}: give make_example(rng) or "
+                             f"make_from_text(text, rng), the way its examples are made")
+        for field in ("make_example", "metric", "choices", "postprocess", "make_from_text"):
+            value = getattr(self, field)
+            if value is not None and not callable(value):
+                raise TypeError(f"Task {self.name!r}: {field} must be a function, got "
+                                f"{type(value).__name__}")
+        if self.metric is None:
+            raise ValueError(f"Task {self.name!r}: metric is required, e.g. "
+                             f"minit5.data.metrics.get_metric('exact_match')")
+
+    def make_examples(self, n: int, rng: np.random.Generator) -> list[Example]:
         """`n` examples drawn with `rng`; the same generator state gives the same examples."""
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"{self.name}.make_examples: rng must be a numpy.random.Generator, "
-                            f"e.g. numpy.random.default_rng(0); got {type(rng).__name__}")
+        if self.make_example is None:
+            raise TypeError(f"task {self.name!r} makes its examples from given sentences: "
+                            f"call examples(texts, rng)")
+        _check_rng(rng, f"{self.name}.make_examples")
         if int(n) != n or n < 0:
             raise ValueError(f"{self.name}.make_examples: n must be a whole number >= 0, got {n}")
         return [self.make_example(rng) for _ in range(int(n))]
+
+    def examples(self, texts: Sequence[str], rng: np.random.Generator) -> list[Example]:
+        """One example per text, made in order with `rng`; the same texts and generator state
+        give the same examples."""
+        if self.make_from_text is None:
+            raise TypeError(f"task {self.name!r} draws its own examples: call "
+                            f"make_examples(n, rng)")
+        _check_rng(rng, f"{self.name}.examples")
+        return [self.make_from_text(text, rng) for text in texts]
+
+    def score(self, predictions: Sequence[str], targets: Sequence[str]) -> dict[str, float]:
+        """The metric of the postprocessed predictions against the targets, as floats."""
+        if self.postprocess is not None:
+            predictions = [self.postprocess(p) for p in predictions]
+        return {k: float(v) for k, v in self.metric(predictions, targets).items()}
+
+
+def _check_rng(rng, where: str) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{where}: rng must be a numpy.random.Generator, e.g. "
+                        f"numpy.random.default_rng(0); got {type(rng).__name__}")
 
 
 # --- word lists (small, common, written for this module) ---------------------------------------
@@ -311,10 +369,6 @@ def similarity_task() -> Task:
 
 # --- (c) rewrites: word reversal and Pig Latin ------------------------------------------------
 
-def _exact_match_metric(predictions, targets):
-    return {"exact_match": exact_match(predictions, targets)}
-
-
 def reverse_task(words: Sequence[str] = WORDS) -> Task:
     """3-6 words in, the same words in reverse order out. "reverse: a b c" -> "c b a"."""
     words = tuple(words)
@@ -323,7 +377,7 @@ def reverse_task(words: Sequence[str] = WORDS) -> Task:
         sentence = _sample(rng, words, int(rng.integers(3, 7)))
         return "reverse: " + " ".join(sentence), " ".join(reversed(sentence))
 
-    return Task("reverse", "reverse: ", make_example, _exact_match_metric)
+    return Task("reverse", "reverse: ", make_example, METRICS["exact_match"])
 
 
 def pig_latin(word: str) -> str:
@@ -354,7 +408,7 @@ def pig_latin_task(words: Sequence[str] = WORDS) -> Task:
         sentence = _sample(rng, words, int(rng.integers(3, 7)))
         return prefix + " ".join(sentence), " ".join(pig_latin(w) for w in sentence)
 
-    return Task("pig_latin", prefix, make_example, _exact_match_metric)
+    return Task("pig_latin", prefix, make_example, METRICS["exact_match"])
 
 
 # --- (d) extraction: lookup, like SQuAD -------------------------------------------------------

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minit5.data.tasks import Task
 from minit5.experiments.language_tasks import (
-    SentenceTask,
     corpus_sentences,
     language_tasks,
     split_pages,
@@ -31,7 +31,7 @@ VALIDATION, TEST, TRAIN = 1, 2, 3       # stream ids inside a split's random see
 @dataclass
 class Benchmark:
     pretraining_pages: list
-    tasks: dict                          # name -> SentenceTask
+    tasks: dict                          # name -> minit5.data.tasks.Task
     pools: dict                          # "train" | "validation" | "test" -> sentences
     settings: dict
     validation: dict                     # task -> examples
@@ -61,7 +61,7 @@ class Benchmark:
         bench.test = bench._fixed("test", settings["test_examples"], TEST)
         return bench
 
-    def _examples(self, task_index: int, task: SentenceTask, sentences, stream: int, seed: int):
+    def _examples(self, task_index: int, task: Task, sentences, stream: int, seed: int):
         rng = np.random.default_rng([seed, task_index, stream])
         return task.examples(sentences, rng)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.data.batching import collate
-from minit5.experiments.choice import answers, evaluate
 from minit5.t5.architectures import collate_examples
+from minit5.train.evaluate import answers, evaluate
 from minit5.train.pipeline import build_optimizer
 from minit5.train.streams import FINETUNE
 from minit5.train.trainer import Trainer

@@ -12,20 +12,20 @@ validation / test split so that small, low-resource training sets are possible:
   cloze          "fill in: {s with one word replaced by ___}" -> the word (open vocabulary)
   intruder       "intruder: {s with one word replaced by another}" -> the intruding word
 
-Each task turns one sentence into one example with a `numpy.random.Generator`, so the same
-sentence and generator state always give the same example.
+Each task is a `minit5.data.tasks.Task` that turns one sentence into one example with a
+`numpy.random.Generator` (`task.examples(sentences, rng)`), so the same sentence and generator
+state always give the same example.
 """
 from __future__ import annotations
 
 import collections
 import re
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from minit5.data.metrics import accuracy, exact_match
-from minit5.data.tasks import glue_format
+from minit5.data.metrics import METRICS
+from minit5.data.tasks import Task, glue_format
 
 MIN_WORDS, MAX_WORDS = 6, 20        # sentence length, in whitespace words
 MIN_LETTERS = 4                     # words the cloze and intruder tasks may pick
@@ -88,20 +88,16 @@ def word_frequencies(pages: Sequence[str]) -> tuple[list[str], np.ndarray]:
 
 # --- the tasks ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SentenceTask:
-    """make(sentence, rng) -> (input_text, target_text); metric(predictions, targets) -> dict.
-    `primary` names the metric that goes into the experiment's average (0-1). `choices`, where
-    set, gives the options an input offers (the target among them): the model's answer is then
-    the option it ranks highest (`minit5.experiments.choice`), not a free greedy decoding."""
-    name: str
-    primary: str
-    make: Callable[[str, np.random.Generator], tuple[str, str]]
-    metric: Callable[[Sequence[str], Sequence[str]], dict]
-    choices: Callable[[str], list[str]] | None = None
-
-    def examples(self, sentences: Sequence[str], rng: np.random.Generator) -> list:
-        return [self.make(s, rng) for s in sentences]
+def _sentence_task(name: str, prefix: str, primary: str, make, metric: str,
+                   choices=None) -> Task:
+    """A `minit5.data.tasks.Task` whose examples are made from given sentences:
+    make(sentence, rng) -> (input_text, target_text). `primary` names the metric that goes
+    into the experiment's average (0-1). `choices`, where set, gives the options an input
+    offers (the target among them): the model's answer is then the option it ranks highest
+    (rank classification), not a free greedy decoding. The metric (a name in
+    `minit5.data.metrics.METRICS`) reads each prediction with surrounding whitespace removed."""
+    return Task(name, prefix, None, METRICS[metric], choices=choices, postprocess=str.strip,
+                primary=primary, make_from_text=make)
 
 
 def _core(word: str) -> str:
@@ -131,10 +127,6 @@ def _replace_word(words: list[str], i: int, new: str) -> str:
                     + words[i + 1:])
 
 
-def _exact(predictions, targets):
-    return {"exact_match": exact_match(predictions, targets)}
-
-
 def _swap_two(sentence: str, rng: np.random.Generator) -> str:
     """The sentence with two different words other than the first trading places, the final
     mark staying at the end (two equal words, say two "the", would leave it unchanged)."""
@@ -149,11 +141,7 @@ def _swap_two(sentence: str, rng: np.random.Generator) -> str:
     return " ".join(body) + mark
 
 
-def _accuracy(predictions, targets):
-    return {"accuracy": accuracy([p.strip() for p in predictions], list(targets))}
-
-
-def acceptability_task() -> SentenceTask:
+def acceptability_task() -> Task:
     """CoLA-like. With probability 1/2 the sentence is kept ("acceptable"); otherwise two of its
     words other than the first trade places, the final mark staying at the end
     ("unacceptable"). The answer is the likelier of the two labels. Metric: accuracy over
@@ -163,8 +151,8 @@ def acceptability_task() -> SentenceTask:
             return glue_format("cola", {"sentence": sentence}), "acceptable"
         return glue_format("cola", {"sentence": _swap_two(sentence, rng)}), "unacceptable"
 
-    return SentenceTask("acceptability", "accuracy", make, _accuracy,
-                        choices=lambda source: ["acceptable", "unacceptable"])
+    return _sentence_task("acceptability", "cola sentence: ", "accuracy", make, "accuracy",
+                          choices=lambda source: ["acceptable", "unacceptable"])
 
 
 OR = " | "          # between the options an input offers (no task sentence contains "|")
@@ -174,7 +162,7 @@ def _options(source: str, marker: str) -> list[str]:
     return source.rsplit(marker, 1)[1].split(OR)
 
 
-def pair_task() -> SentenceTask:
+def pair_task() -> Task:
     """Which of two sentences is English: the sentence and its copy with two words swapped
     (as in `acceptability_task`), in random order: "which is English: {a} | {b}" -> the
     sentence as written. The answer is copied from the input, the likelier of the two options;
@@ -188,11 +176,11 @@ def pair_task() -> SentenceTask:
             options.reverse()
         return marker + OR.join(options), sentence
 
-    return SentenceTask("pair", "accuracy", make, _accuracy,
-                        choices=lambda source: _options(source, marker))
+    return _sentence_task("pair", marker, "accuracy", make, "accuracy",
+                          choices=lambda source: _options(source, marker))
 
 
-def cloze_task() -> SentenceTask:
+def cloze_task() -> Task:
     """One word of MIN_LETTERS+ letters (never the first) becomes BLANK; the target is the word.
     Metric: exact match."""
     def make(sentence, rng):
@@ -200,7 +188,7 @@ def cloze_task() -> SentenceTask:
         word = _core(words[i])
         return f"fill in: {_replace_word(words, i, BLANK)}", word
 
-    return SentenceTask("cloze", "exact_match", make, _exact)
+    return _sentence_task("cloze", "fill in: ", "exact_match", make, "exact_match")
 
 
 def _draw_other(vocabulary, probabilities, rng, word: str) -> str:
@@ -219,7 +207,7 @@ def _check_vocabulary(name: str, vocabulary) -> list:
     return vocabulary
 
 
-def intruder_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> SentenceTask:
+def intruder_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> Task:
     """One word of MIN_LETTERS+ letters (never the first) is replaced by a different word drawn
     from `vocabulary` with `probabilities` (`word_frequencies` of the pre-training pages); the
     target is the intruder, a span of the input as in SQuAD. Metric: exact match."""
@@ -230,10 +218,10 @@ def intruder_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> Sente
         new = _draw_other(vocabulary, probabilities, rng, _core(words[i]).lower())
         return f"intruder: {_replace_word(words, i, new)}", new
 
-    return SentenceTask("intruder", "exact_match", make, _exact)
+    return _sentence_task("intruder", "intruder: ", "exact_match", make, "exact_match")
 
 
-def cloze_choice_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> SentenceTask:
+def cloze_choice_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> Task:
     """The cloze task with its answer among two options written in the input: "fill in: {s with
     one word replaced by ___} options: {x} | {y}" -> the missing word. The other option is a
     different word drawn from `vocabulary` with `probabilities` (`word_frequencies` of the
@@ -249,8 +237,8 @@ def cloze_choice_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> S
         options = [word, other] if rng.random() < 0.5 else [other, word]
         return f"fill in: {_replace_word(words, i, BLANK)}{marker}{OR.join(options)}", word
 
-    return SentenceTask("cloze choice", "accuracy", make, _accuracy,
-                        choices=lambda source: _options(source, marker))
+    return _sentence_task("cloze choice", "fill in: ", "accuracy", make, "accuracy",
+                          choices=lambda source: _options(source, marker))
 
 
 def usable(sentence: str) -> bool:
@@ -263,7 +251,7 @@ TASKS = ("acceptability", "pair", "cloze choice", "cloze", "intruder")
 
 
 def language_tasks(pretraining_pages: Sequence[str],
-                   names: Sequence[str]) -> dict[str, SentenceTask]:
+                   names: Sequence[str]) -> dict[str, Task]:
     """The tasks called `names` (from TASKS), in that order; replacement words (intruder, the
     cloze's second option) follow the pre-training pages' word frequencies."""
     unknown = [n for n in names if n not in TASKS]

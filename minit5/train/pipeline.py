@@ -16,7 +16,7 @@ from minit5.data.tasks import synthetic_tasks
 from minit5.data.tokenizer import Tokenizer, train_tokenizer
 from minit5.optim import Adafactor, AdamW
 from minit5.t5 import T5Config, T5ForConditionalGeneration
-from minit5.train.evaluate import evaluate_tasks, validation_loss
+from minit5.train.evaluate import evaluate, validation_loss
 from minit5.train.streams import SpanCorruptionStream, TaskMixtureStream, eval_sets
 from minit5.train.trainer import Trainer
 
@@ -149,7 +149,7 @@ def finetune(cfg, run_dir, tokenizer, model=None, resume=False, progress=True, t
     stream = TaskMixtureStream(tasks, rates, tokenizer, cfg.batch_size, cfg.seed, held_out)
     model = model or build_model(cfg, tokenizer.vocab_size)
     trainer = Trainer(model, build_optimizer(cfg, model), stream, cfg, run_dir,
-                      evaluate=lambda m: evaluate_tasks(m, tokenizer, tasks, evaluation),
+                      evaluate=lambda m: evaluate(m, tokenizer, tasks, evaluation),
                       progress=progress, name=name, stop=stop)
     trainer.train(resume=resume)
     return model, trainer

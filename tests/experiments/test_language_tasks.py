@@ -67,7 +67,7 @@ def test_acceptability_swaps_two_words_but_never_the_first():
     rng = np.random.default_rng(0)
     labels = set()
     for sentence in SENTENCES * 20:
-        source, target = task.make(sentence, rng)
+        source, target = task.make_from_text(sentence, rng)
         assert source.startswith("cola sentence: ")
         text = source[len("cola sentence: "):]
         labels.add(target)
@@ -80,8 +80,11 @@ def test_acceptability_swaps_two_words_but_never_the_first():
             assert len(changed) == 2 and 0 not in changed
             assert sorted(before) == sorted(after) and text[-1] == sentence[-1]
     assert labels == {"acceptable", "unacceptable"}
-    assert task.metric(["acceptable", " unacceptable"], ["acceptable", "unacceptable"]) == \
+    # a prediction is read with surrounding whitespace removed (the task's postprocessing)
+    assert task.score(["acceptable", " unacceptable"], ["acceptable", "unacceptable"]) == \
         {"accuracy": 1.0}
+    assert task.score(["unacceptable", "acceptable"], ["acceptable", "acceptable"]) == \
+        {"accuracy": 0.5}
     assert task.choices(source) == ["acceptable", "unacceptable"]
 
 
@@ -90,7 +93,7 @@ def test_pair_offers_the_sentence_and_its_swapped_copy_in_random_order():
     rng = np.random.default_rng(3)
     firsts = set()
     for sentence in SENTENCES * 20:
-        source, target = task.make(sentence, rng)
+        source, target = task.make_from_text(sentence, rng)
         options = task.choices(source)
         assert source == "which is English: " + OR.join(options)
         assert target == sentence and sentence in options and len(options) == 2
@@ -107,7 +110,7 @@ def test_cloze_choice_offers_the_missing_word_and_a_corpus_word():
     rng = np.random.default_rng(4)
     positions = set()
     for sentence in SENTENCES * 20:
-        source, target = task.make(sentence, rng)
+        source, target = task.make_from_text(sentence, rng)
         options = task.choices(source)
         text = source[len("fill in: "):source.rindex(" options: ")]
         assert text.replace(BLANK, target) == sentence and target in options
@@ -131,7 +134,7 @@ def test_cloze_blanks_one_long_word_that_the_target_restores():
     task = cloze_task()
     rng = np.random.default_rng(1)
     for sentence in SENTENCES * 10:
-        source, target = task.make(sentence, rng)
+        source, target = task.make_from_text(sentence, rng)
         text = source[len("fill in: "):]
         assert text.count(BLANK) == 1 and len(target) >= 4 and target.isalpha()
         assert text.replace(BLANK, target) == sentence
@@ -144,7 +147,7 @@ def test_intruder_replaces_one_word_with_a_different_one():
     task = intruder_task(words, p)
     rng = np.random.default_rng(2)
     for sentence in SENTENCES * 10:
-        source, target = task.make(sentence, rng)
+        source, target = task.make_from_text(sentence, rng)
         text = source[len("intruder: "):]
         before, after = sentence.split(), text.split()
         changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
@@ -157,7 +160,7 @@ def test_intruder_replaces_one_word_with_a_different_one():
 def test_a_sentence_without_a_long_word_is_refused_with_a_reason():
     assert not usable("Is it on or off, as a bit?")
     with pytest.raises(ValueError, match="usable"):
-        cloze_task().make("Is it on or off, as a bit?", np.random.default_rng(0))
+        cloze_task().make_from_text("Is it on or off, as a bit?", np.random.default_rng(0))
 
 
 def test_tasks_are_deterministic_given_the_generator(bench):
