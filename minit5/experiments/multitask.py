@@ -4,7 +4,8 @@ The paper mixes its unsupervised task (C4 with the denoising objective) and its 
 tasks, each example's task drawn at the task's mixing rate (`minit5.data.mixing`), either for the
 whole run ("multi-task training", Table 11) or for pre-training only, followed by fine-tuning on
 the tasks alone (Table 12: multi-task pre-training, leave-one-out, supervised multi-task
-pre-training). A row of `minit5.experiments.pretraining` says so with `mixture=mixture(...)`:
+pre-training). A row of `minit5.experiments.pretraining` says so with `mixture=mixture(...)`
+(a `Mixture`):
 
   strategy, K, temperature  how the rates are set (`minit5.data.mixing.mixing_rates`)
   unsupervised              whether the unsupervised task joins (False: the tasks alone)
@@ -16,7 +17,8 @@ pre-training). A row of `minit5.experiments.pretraining` says so with `mixture=m
                             (multi-task training)
 
 Sizes, as the paper sets them: the unsupervised task's size e is the number of pre-training
-pieces the row may draw (about 3,476 for the cleaned corpus), each supervised task's the size of
+pieces the row may draw (thousands for the cleaned corpus: `details.data` of a results file
+records them), each supervised task's the size of
 its training set (32). A row of a mixed batch is drawn from the task the mixer names for it
 (`minit5.train.streams.MixtureStream`): an unsupervised row is the row's objective applied to a
 piece drawn uniformly at random, a supervised row a training example drawn uniformly at random
@@ -31,6 +33,9 @@ temperature 1 and examples-proportional mixing with the same K share a run), not
 """
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 
 from minit5.data.mixing import STRATEGIES, mixing_rates
@@ -41,44 +46,63 @@ FINETUNE_SOURCES = ("tasks", "mixture")
 EACH = "each"
 
 
+@dataclass(frozen=True)
+class Mixture:
+    """A row's multi-task setting (see the module docstring); checked when made."""
+    strategy: str = "proportional"
+    K: int | None = None
+    temperature: float = 1.0
+    unsupervised: bool = True
+    leave_out: str | None = None
+    finetune: str = "tasks"
+
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"mixture: strategy {self.strategy!r}: choose one of {STRATEGIES}")
+        if self.K is not None and not (isinstance(self.K, int) and self.K > 0):
+            raise ValueError(f"mixture: K must be a whole number > 0 or None, got {self.K!r}")
+        if not self.temperature > 0:
+            raise ValueError(f"mixture: temperature must be > 0, got {self.temperature!r}")
+        if self.finetune not in FINETUNE_SOURCES:
+            raise ValueError(f"mixture: finetune={self.finetune!r}: choose one of "
+                             f"{FINETUNE_SOURCES}")
+        if self.leave_out is not None and self.finetune == "mixture":
+            raise ValueError("mixture: a left-out task never joins the mixture, so fine-tuning "
+                             "on the mixture would never train on it; use finetune='tasks'")
+
+    def to_config(self) -> dict:
+        """The serialised form (a results file's `mixture`)."""
+        return dataclasses.asdict(self)
+
+
 def mixture(strategy="proportional", K=None, temperature=1.0, unsupervised=True,
-            leave_out=None, finetune="tasks") -> dict:
-    """A row's multi-task setting (see the module docstring)."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"mixture: strategy {strategy!r}: choose one of {STRATEGIES}")
-    if K is not None and not (isinstance(K, int) and K > 0):
-        raise ValueError(f"mixture: K must be a whole number > 0 or None, got {K!r}")
-    if not temperature > 0:
-        raise ValueError(f"mixture: temperature must be > 0, got {temperature!r}")
-    if finetune not in FINETUNE_SOURCES:
-        raise ValueError(f"mixture: finetune={finetune!r}: choose one of {FINETUNE_SOURCES}")
-    if leave_out is not None and finetune == "mixture":
-        raise ValueError("mixture: a left-out task never joins the mixture, so fine-tuning on "
-                         "the mixture would never train on it; use finetune='tasks'")
-    return {"strategy": strategy, "K": K, "temperature": float(temperature),
-            "unsupervised": bool(unsupervised), "leave_out": leave_out, "finetune": finetune}
+            leave_out=None, finetune="tasks") -> Mixture:
+    """A row's multi-task setting (see the module docstring); the temperature a float."""
+    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool):
+        raise ValueError(f"mixture: temperature must be a number > 0, got {temperature!r}")
+    return Mixture(strategy, K, float(temperature), bool(unsupervised), leave_out, finetune)
 
 
-def parts(row: str, v: dict, tasks) -> dict:
+def parts(row: str, v, tasks) -> dict:
     """{part name: (variant, the tasks its score counts, or None for all)}: one part for a
     plain row; for leave_out="each", one per task t, named "ROW: without t", leaving t out of
     pre-training and scored on t alone."""
-    m = v.get("mixture")
-    if m is None or m["leave_out"] != EACH:
-        if m is not None and m["leave_out"] is not None and m["leave_out"] not in tasks:
-            raise ValueError(f"row {row!r}: leave_out={m['leave_out']!r} is not a task of the "
+    m = v.mixture
+    if m is None or m.leave_out != EACH:
+        if m is not None and m.leave_out is not None and m.leave_out not in tasks:
+            raise ValueError(f"row {row!r}: leave_out={m.leave_out!r} is not a task of the "
                              f"benchmark {list(tasks)}")
         return {row: (v, None)}
-    return {f"{row}: without {t}": ({**v, "mixture": {**m, "leave_out": t}}, [t])
+    return {f"{row}: without {t}": (v.replace(mixture=dataclasses.replace(m, leave_out=t)), [t])
             for t in tasks}
 
 
-def rates(m: dict, unsupervised_size: int, task_sizes: dict) -> dict:
+def rates(m: Mixture, unsupervised_size: int, task_sizes: dict) -> dict:
     """The mixing rates of a row's mixture {task: rate}, rounded to 12 digits: the unsupervised
     task (of `unsupervised_size` pieces) unless left out, then the tasks but a left-out one."""
-    sizes = {UNSUPERVISED: int(unsupervised_size)} if m["unsupervised"] else {}
-    sizes.update({t: int(n) for t, n in task_sizes.items() if t != m["leave_out"]})
-    found = mixing_rates(sizes, m["strategy"], m["K"], m["temperature"])
+    sizes = {UNSUPERVISED: int(unsupervised_size)} if m.unsupervised else {}
+    sizes.update({t: int(n) for t, n in task_sizes.items() if t != m.leave_out})
+    found = mixing_rates(sizes, m.strategy, m.K, m.temperature)
     return {t: round(r, 12) for t, r in found.items()}
 
 

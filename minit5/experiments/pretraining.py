@@ -59,8 +59,7 @@ comparisons at a fixed budget.
 A page of the unfiltered or the other corpus that shares a line with a held-out page is left
 out. That does not catch a held-out sentence whose copy sits on another page among other lines
 (a docstring copied between modules, which the C4 deduplication removed from the cleaned
-corpus): 2 of the 631 task sentences of the recorded runs occur in the unfiltered pages
-(chapter 11 counts them).
+corpus): a few task sentences occur in the unfiltered pages (chapter 11 counts them).
 
 The spread over seeds covers fine-tuning only (one pre-training run per row; the paper also
 reports one run per row, and gives the baseline's spread over 10 runs, GLUE 0.235).
@@ -73,7 +72,6 @@ function of its settings and seed.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import pathlib
@@ -84,13 +82,30 @@ import numpy as np
 from minit5.data import objectives
 from minit5.data.corpus import builtin_corpus, stdlib_pages
 from minit5.data.tokenizer import Tokenizer
-from minit5.experiments import multitask, table1
+from minit5.experiments import multitask
 from minit5.experiments.benchmark import Benchmark
 from minit5.experiments.core import Experiment, parallel_map, scaled_steps
 from minit5.experiments.finetune import finetune_and_test
 from minit5.experiments.language_tasks import split_pages
-from minit5.t5.architectures import ARCHITECTURES, build_architecture, collate_examples
-from minit5.io.atomic_directory import atomic_directory
+from minit5.experiments.protocol_settings import (
+    BENCHMARK,
+    METRIC,
+    MODEL,
+    VOCAB_PIECES,
+    pages_key,
+)
+from minit5.experiments.protocol_settings import FINETUNE as TABLE1_FINETUNE
+from minit5.experiments.run_cache import RunCache, settings_key
+from minit5.experiments.variant import (  # noqa: F401  (the protocol's names for its rows)
+    BASELINE,
+    CORPORA,
+    OBJECTIVES,
+    PHASE_OVERRIDES,
+    Variant,
+    variant,
+)
+from minit5.t5.architectures import build_architecture, collate_examples
+from minit5.t5.checkpoint import read_weights, write_model_files
 from minit5.train import finetuning_methods, pipeline
 from minit5.train.config import TrainConfig
 from minit5.train.evaluate import validation_loss
@@ -100,56 +115,15 @@ from minit5.train.streams import ObjectiveStream, document_pieces
 from minit5.train.trainer import Trainer
 
 PIECE_LENGTH = 63
-METRIC = "mean test accuracy of the 3 tasks (0-100, chance 50); paper: GLUE average"
 PRETRAIN = {"steps": 400, "batch_size": 32, "schedule": "inverse_sqrt", "lr": 0.01,
             "warmup_steps": 100, "eval_every": 100}
-FINETUNE = {**table1.FINETUNE, "eval_every": 50}
-CORPORA = ("cleaned", "unfiltered", "other domain")
+QUARTER_PRETRAIN_STEPS = 100          # the quarter budget of Tables 11-13
+FINETUNE = {**TABLE1_FINETUNE, "eval_every": 50}
 OTHER_DOMAIN_PACKAGES = ("numpy", "matplotlib")
 # Objectives whose sentinels or mask token need the vocabulary size, and those that take none
 # of (vocab_size, rng): the rest are objective(tokens, rng, **params).
 _WITH_VOCAB = {"iid_denoising", "span_corruption", "bert_style", "mass_style"}
 _NO_RNG = {"lm"}
-OBJECTIVES = ("iid_denoising", "span_corruption", "bert_style", "mass_style", "drop_tokens",
-              "deshuffle", "prefix_lm", "lm")
-
-
-PHASE_OVERRIDES = ("steps", "batch_size")
-_PROTOCOL_KEYS = ("mixture", "pretrain", "model", "pretrain_seed",    # set only by some rows
-                  "finetuning")
-
-
-def variant(architecture="encoder-decoder", objective="iid_denoising", corpus="cleaned",
-            repeats=None, mixture=None, pretrain=None, model=None, pretrain_seed=None,
-            finetuning=None, **params) -> dict:
-    """One row's settings: what it changes about the baseline (see the module docstring)."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture {architecture!r}: choose one of {ARCHITECTURES}")
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective {objective!r}: choose one of {OBJECTIVES}")
-    if corpus not in CORPORA:
-        raise ValueError(f"corpus {corpus!r}: choose one of {CORPORA}")
-    if repeats is not None and not (isinstance(repeats, int) and repeats >= 1):
-        raise ValueError(f"repeats must be a whole number >= 1 or None, got {repeats!r}")
-    if pretrain is not None and not set(pretrain) <= set(PHASE_OVERRIDES):
-        raise ValueError(f"pretrain overrides {sorted(pretrain)}: a row may change only "
-                         f"{PHASE_OVERRIDES} (the rest is the protocol's)")
-    if pretrain_seed is not None and not (isinstance(pretrain_seed, int) and pretrain_seed >= 0):
-        raise ValueError(f"pretrain_seed must be a whole number >= 0, got {pretrain_seed!r}")
-    if mixture is not None and architecture != "encoder-decoder":
-        raise ValueError("mixture: multi-task rows use the encoder-decoder (the paper's §3.5)")
-    v = {"architecture": architecture, "objective": objective, "params": dict(params),
-         "corpus": corpus, "repeats": repeats}
-    if finetuning is not None:
-        finetuning = finetuning_methods.check_method(finetuning)
-    for name, value in zip(_PROTOCOL_KEYS, (mixture, pretrain, model, pretrain_seed,
-                                            finetuning)):
-        if value is not None:
-            v[name] = dict(value) if isinstance(value, dict) else value
-    return v
-
-
-BASELINE = variant()
 
 
 def pretraining_phase(steps: int, scale: float, **overrides) -> dict:
@@ -158,25 +132,33 @@ def pretraining_phase(steps: int, scale: float, **overrides) -> dict:
     return scaled_steps({**PRETRAIN, **overrides}, scale * steps / PRETRAIN["steps"])
 
 
+def resolved(v: Variant, scale: float, pretrain_steps: int) -> Variant:
+    """Row `v` as a table of `pretrain_steps` runs it at `scale`: its `pretrain` overrides
+    (steps, batch size at scale 1) become the whole phase at that scale."""
+    if v.pretrain is None:
+        return v
+    over = {"steps": pretrain_steps, **v.pretrain}
+    return v.replace(pretrain=pretraining_phase(over.pop("steps"), scale, **over))
+
+
 def config(variants: dict, scale: float, pretrain_steps: int = PRETRAIN["steps"]) -> dict:
-    """A table's settings at `scale` (which multiplies the step counts; data sizes stay).
-    A row's `pretrain` overrides are resolved here against the table's `pretrain_steps`."""
-    base = table1.config(1.0)
-    rows = {}
-    for row, v in variants.items():
-        rows[row] = dict(v)
-        if "pretrain" in v:
-            over = {"steps": pretrain_steps, **v["pretrain"]}
-            rows[row]["pretrain"] = pretraining_phase(over.pop("steps"), scale, **over)
-    return {"benchmark": base["benchmark"], "vocab_pieces": base["vocab_pieces"],
-            "model": base["model"], "piece_length": PIECE_LENGTH, "pretrain_seed": 0,
+    """A table's settings at `scale` (which multiplies the step counts; data sizes stay),
+    its rows ({row: Variant}) in their serialised form."""
+    rows = {row: resolved(v, scale, pretrain_steps).to_config() for row, v in variants.items()}
+    return {"benchmark": dict(BENCHMARK), "vocab_pieces": VOCAB_PIECES, "model": dict(MODEL),
+            "piece_length": PIECE_LENGTH, "pretrain_seed": 0,
             "pretrain": pretraining_phase(pretrain_steps, scale),
             "finetune": scaled_steps(FINETUNE, scale), "variants": rows}
 
 
-def make_objective(v: dict, vocab_size: int):
+def variants(config: dict) -> dict:
+    """{row: Variant} of a table's settings."""
+    return {row: Variant.from_config(v) for row, v in config["variants"].items()}
+
+
+def make_objective(v: Variant, vocab_size: int):
     """The row's objective as `objective(piece, rng) -> (inputs, targets)`."""
-    function, params, name = getattr(objectives, v["objective"]), v["params"], v["objective"]
+    function, params, name = getattr(objectives, v.objective), dict(v.params), v.objective
     if name in _WITH_VOCAB:
         return lambda tokens, rng: function(tokens, vocab_size, rng, **params)
     if name in _NO_RNG:
@@ -184,20 +166,28 @@ def make_objective(v: dict, vocab_size: int):
     return lambda tokens, rng: function(tokens, rng, **params)
 
 
-def _key(settings) -> str:
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def _fresh(path: pathlib.Path) -> pathlib.Path:
     shutil.rmtree(path, ignore_errors=True)      # a training run's own folder, made below
     return path
 
 
+def phase(v: Variant, config: dict) -> dict:
+    """The pre-training phase row `v` runs (the table's, unless the row overrides it)."""
+    return {**config["pretrain"], **(v.pretrain or {})}
+
+
+def shape(v: Variant, config: dict) -> dict:
+    """The model shape row `v` trains (the table's, with the row's overrides)."""
+    return {**config["model"], **(v.model or {})}
+
+
 class Setup:
-    """What every row of every table shares: the benchmark, the tokenizer, the corpora."""
+    """What every row of every table shares: the benchmark, the tokenizer, the corpora, the
+    run cache."""
 
     def __init__(self, config: dict, cache: pathlib.Path):
         self.config, self.cache = config, cache
+        self.runs = RunCache(cache)
         pages = builtin_corpus()
         self.bench = Benchmark.build(pages, config["benchmark"])
         _, held_out = split_pages(pages, config["benchmark"]["held_out_pages"],
@@ -208,12 +198,11 @@ class Setup:
         self._corpora, self._pieces = {}, {}
 
     def _tokenizer(self) -> Tokenizer:
-        settings = {"pages": {k: self.config["benchmark"][k]
-                              for k in ("held_out_pages", "split_seed")},
+        settings = {"pages": pages_key(self.config["benchmark"]),
                     "vocab_pieces": self.config["vocab_pieces"]}
-        folder = self.cache / "tokenizer" / _key(settings)
+        folder = self.runs.folder("tokenizer", settings)
         if not (folder / "spiece.model").exists():
-            with atomic_directory(folder) as staging:
+            with self.runs.store("tokenizer", settings, {}) as staging:
                 pipeline.make_tokenizer(self.bench.pretraining_pages, staging / "spiece.model",
                                         self.config["vocab_pieces"])
         return Tokenizer(folder / "spiece.model")
@@ -232,31 +221,32 @@ class Setup:
             self._corpora[corpus] = list(found)
         return self._corpora[corpus]
 
-    def pieces(self, v: dict) -> tuple[list, list, dict]:
+    def pieces(self, v: Variant) -> tuple[list, list, dict]:
         """(training pieces, validation pieces, facts) for row `v`, built once."""
-        phase = v.get("pretrain", self.config["pretrain"])
-        key = (v["corpus"], v["repeats"], phase["steps"] * phase["batch_size"])
+        run = phase(v, self.config)
+        key = (v.corpus, v.repeats, run["steps"] * run["batch_size"])
         if key not in self._pieces:
             self._pieces[key] = _pieces(self, v, self.config)
         return self._pieces[key]
 
 
 def model_config(config: dict, vocab_size: int):
+    """The T5Config of the shape `config["model"]` for `vocab_size` ids."""
     return pipeline.model_config(TrainConfig.preset("tiny", **config["model"]), vocab_size)
 
 
-def _pieces(setup: Setup, v: dict, config: dict) -> tuple[list, list, dict]:
+def _pieces(setup: Setup, v: Variant, config: dict) -> tuple[list, list, dict]:
     """(training pieces, validation pieces, facts) for a row."""
-    docs = [setup.tokenizer.encode(p, add_eos=False) for p in setup.pages(v["corpus"])]
+    docs = [setup.tokenizer.encode(p, add_eos=False) for p in setup.pages(v.corpus)]
     held = max(1, len(docs) // 20)
     train = document_pieces(docs[held:], config["piece_length"])
     valid = document_pieces(docs[:held], config["piece_length"])
     tokens = int(sum(len(p) for p in train))
-    phase = v.get("pretrain", config["pretrain"])
-    budget = phase["steps"] * phase["batch_size"] * config["piece_length"]
+    run = phase(v, config)
+    budget = run["steps"] * run["batch_size"] * config["piece_length"]
     facts = {"pages": len(docs), "pieces": len(train), "tokens": tokens}
-    if v["repeats"] is not None:
-        keep = max(1, math.ceil(budget / v["repeats"] / config["piece_length"]))
+    if v.repeats is not None:
+        keep = max(1, math.ceil(budget / v.repeats / config["piece_length"]))
         order = np.random.default_rng([config["benchmark"]["split_seed"], 9]).permutation(
             len(train))
         train = [train[int(i)] for i in order[:keep]]
@@ -265,31 +255,33 @@ def _pieces(setup: Setup, v: dict, config: dict) -> tuple[list, list, dict]:
     return train, valid, facts
 
 
-def mixture_rates(v: dict, config: dict, setup: Setup) -> dict:
+def mixture_rates(v: Variant, config: dict, setup: Setup) -> dict:
     """A mixture row's rates: the unsupervised task sized by the row's pre-training pieces,
     each task by its training set (`train_examples`, the same for every seed)."""
     sizes = {t: config["benchmark"]["train_examples"] for t in setup.bench.tasks}
-    return multitask.rates(v["mixture"], len(setup.pieces(v)[0]), sizes)
+    return multitask.rates(v.mixture, len(setup.pieces(v)[0]), sizes)
 
 
-def per_seed(v: dict, config: dict, setup: Setup) -> bool:
+def per_seed(v: Variant, config: dict, setup: Setup) -> bool:
     """Whether the row's pre-training reads the seed's training examples (then it is run once
     per seed)."""
-    return "mixture" in v and multitask.reads_supervised(mixture_rates(v, config, setup))
+    return v.mixture is not None and multitask.reads_supervised(mixture_rates(v, config, setup))
 
 
-def pretrain_settings(v: dict, config: dict, setup: Setup, seed=None) -> dict:
-    """A row's effective pre-training settings, its cache key. A row without the keys of
-    `_PROTOCOL_KEYS` keeps the settings it was recorded with; `seed` (the training set read)
-    counts only where `per_seed`."""
-    settings = {"vocab_pieces": config["vocab_pieces"],
-                "model": {**config["model"], **v.get("model", {})},
+def pretrain_settings(v: Variant, config: dict, setup: Setup, seed=None) -> dict:
+    """A row's effective pre-training settings, its cache key: what it pre-trains (its
+    architecture, objective and data), the shape, phase and seed it pre-trains with, and for a
+    mixture row the rates; `seed` (the training set read) counts only where `per_seed`.
+    The fine-tuning method is not part of it (it changes nothing before fine-tuning)."""
+    settings = {"vocab_pieces": config["vocab_pieces"], "model": shape(v, config),
                 "piece_length": config["piece_length"],
-                "pretrain_seed": v.get("pretrain_seed", config["pretrain_seed"]),
-                "pretrain": v.get("pretrain", config["pretrain"]),
-                "pages": {k: config["benchmark"][k] for k in ("held_out_pages", "split_seed")},
-                "variant": {k: x for k, x in v.items() if k not in _PROTOCOL_KEYS}}
-    if "mixture" in v:
+                "pretrain_seed": config["pretrain_seed"] if v.pretrain_seed is None
+                else v.pretrain_seed,
+                "pretrain": phase(v, config), "pages": pages_key(config["benchmark"]),
+                "variant": {"architecture": v.architecture, "objective": v.objective,
+                            "params": dict(v.params), "corpus": v.corpus,
+                            "repeats": v.repeats}}
+    if v.mixture is not None:
         settings["mixture"] = {"rates": mixture_rates(v, config, setup)}
         if per_seed(v, config, setup):
             if seed is None:
@@ -300,22 +292,38 @@ def pretrain_settings(v: dict, config: dict, setup: Setup, seed=None) -> dict:
     return settings
 
 
-def pretrain_row(row: str, v: dict, config: dict, setup: Setup, seed=None, device="default",
+def build_row_model(v: Variant, cfg: TrainConfig, vocab_size: int):
+    """Row `v`'s architecture at the shape of `cfg`, initialised from `cfg.seed`, on
+    `cfg.device`."""
+    return build_architecture(v.architecture, pipeline.model_config(cfg, vocab_size),
+                              seed=cfg.seed).to(cfg.device)
+
+
+def load_weights(model, folder) -> None:
+    """Load the weights stored in `folder` (model.safetensors) into `model`."""
+    model.load_state_dict(read_weights(pathlib.Path(folder)))
+
+
+def pretrain_row(row: str, v: Variant, config: dict, setup: Setup, seed=None, device="default",
                  progress=False) -> pathlib.Path:
     """Pre-train one row (for training seed `seed` where `per_seed`), or find it already done;
-    returns the folder with its weights (model.safetensors), settings and curves
+    returns the folder with its weights (config.json, model.safetensors), settings and curves
     (settings.json)."""
     settings = pretrain_settings(v, config, setup, seed)
-    folder = setup.cache / "pretrained" / _key(settings)
-    if (folder / "settings.json").exists():
-        return folder
+    if setup.runs.find("pretrained", settings, needs=("model.safetensors",)) is None:
+        model, record = _pretrain(row, v, settings, setup, seed, device, progress)
+        with setup.runs.store("pretrained", settings, record) as staging:
+            write_model_files(model, staging)
+    return setup.runs.folder("pretrained", settings)
+
+
+def _pretrain(row, v: Variant, settings: dict, setup: Setup, seed, device, progress):
+    """Train row `v`'s pre-training run; returns (model, {"curves", "data"})."""
     train, valid, facts = setup.pieces(v)
-    vocab = setup.tokenizer.vocab_size
     cfg = TrainConfig.preset("tiny", **settings["model"], **settings["pretrain"],
                              seed=settings["pretrain_seed"], device=device)
-    model = build_architecture(v["architecture"], model_config(settings, vocab),
-                               seed=cfg.seed).to(cfg.device)
-    objective = make_objective(v, vocab)
+    model = build_row_model(v, cfg, setup.tokenizer.vocab_size)
+    objective = make_objective(v, setup.tokenizer.vocab_size)
     collate = lambda examples: collate_examples(model, examples)           # noqa: E731
     if "mixture" in settings:
         rates = settings["mixture"]["rates"]
@@ -326,24 +334,65 @@ def pretrain_row(row: str, v: dict, config: dict, setup: Setup, seed=None, devic
         stream = ObjectiveStream(train, objective, collate, cfg.batch_size, cfg.seed)
     held_out = ObjectiveStream(valid, objective, collate, cfg.batch_size, cfg.seed + 1)
     batches = [held_out.batch(step) for step in (1, 2)]
-    run_dir = _fresh(setup.cache / "runs" / _key(settings))
+    run_dir = _fresh(setup.cache / "runs" / settings_key(settings))
     trainer = Trainer(model, pipeline.build_optimizer(cfg, model), stream, cfg, run_dir,
                       evaluate=lambda m: validation_loss(m, batches), progress=progress,
                       name=f"pre-train {row}" + ("" if seed is None else f", seed {seed}"))
     trainer.train()
+    shutil.rmtree(run_dir, ignore_errors=True)
     curves = {"train_loss": [[r["step"], r["loss"]] for r in trainer.history],
               "validation_loss": [[e["step"], e["validation_loss"]] for e in trainer.evals]}
-    from safetensors.numpy import save_file
-    with atomic_directory(folder) as staging:
-        save_file({k: np.ascontiguousarray(a) for k, a in model.state_dict().items()},
-                  str(staging / "model.safetensors"))
-        (staging / "settings.json").write_text(json.dumps(
-            {"settings": settings, "curves": curves, "data": facts}) + "\n")
+    return model, {"curves": curves, "data": facts}
+
+
+def finetune_settings(v: Variant, seed: int, config: dict, setup: Setup,
+                      pretrained: pathlib.Path, sample: int) -> dict:
+    """A fine-tuning run's effective settings, its cache key: the pre-trained entry it starts
+    from, the protocol's fine-tuning and benchmark, its seed, and where they differ from the
+    protocol's, the training sample's seed, the row's fine-tuning method and its mixture."""
+    settings = {"pretrained": pretrained.name, "finetune": config["finetune"],
+                "benchmark": config["benchmark"], "seed": seed}
+    if sample != seed:
+        settings["sample_seed"] = sample
+    if v.finetuning is not None:
+        settings["finetuning"] = dict(v.finetuning)
+    if v.mixture is not None and v.mixture.finetune == "mixture":
+        settings["mixture"] = {"rates": mixture_rates(v, config, setup)}
+    return settings
+
+
+def _finetuning_stream(v: Variant, settings: dict, setup: Setup, model, cfg, sample: int):
+    """The rows a mixture row fine-tunes on (its mixture, the training set of seed `sample`),
+    or None: the protocol's fine-tuning on the tasks alone."""
+    if "mixture" not in settings:
+        return None
+    return multitask.stream(settings["mixture"]["rates"], setup.pieces(v)[0],
+                            make_objective(v, setup.tokenizer.vocab_size), setup, sample,
+                            lambda rows: collate_examples(model, rows), cfg.batch_size,
+                            cfg.seed, FINETUNE_STREAM)
+
+
+def _finetune(row, v: Variant, seed: int, sample: int, settings: dict, config: dict,
+              setup: Setup, pretrained: pathlib.Path, device, progress):
+    """Train and score one fine-tuning run; returns (the model at its best checkpoint, the
+    result)."""
+    cfg = TrainConfig.preset("tiny", **shape(v, config), **config["finetune"], seed=seed,
+                             device=device)
+    model = build_row_model(v, cfg, setup.tokenizer.vocab_size)
+    load_weights(model, pretrained)
+    before_step = finetuning_methods.prepare(
+        model, dict(v.finetuning or finetuning_methods.ALL_PARAMETERS), cfg.steps, seed)
+    run_dir = _fresh(setup.cache / "runs" / settings_key(settings))
+    result = finetune_and_test(model, setup.tokenizer, setup.bench,
+                               setup.bench.training_set(sample), cfg, run_dir, progress=progress,
+                               name=f"{row}, seed {seed}",
+                               stream=_finetuning_stream(v, settings, setup, model, cfg, sample),
+                               before_step=before_step)
     shutil.rmtree(run_dir, ignore_errors=True)
-    return folder
+    return model, result
 
 
-def finetune_row(row: str, v: dict, seed: int, config: dict, setup: Setup, pretrained,
+def finetune_row(row: str, v: Variant, seed: int, config: dict, setup: Setup, pretrained,
                  device="default", progress=False, sample_seed=None,
                  keep_weights=False) -> dict:
     """Fine-tune a row's pre-trained model for one seed and score it on the test split (or
@@ -353,54 +402,20 @@ def finetune_row(row: str, v: dict, seed: int, config: dict, setup: Setup, pretr
     `sample_seed` (default: `seed`) chooses the training set, `training_set(sample_seed)`,
     and `seed` the rest (order, dropout): Table 13's ensemble fine-tuned four times trains
     every member on its ensemble seed's sample. With `keep_weights` the best checkpoint's
-    weights are stored beside the result and the result names that file under "weights"."""
+    weights are stored with the result and the result names their folder under "weights"."""
     sample = seed if sample_seed is None else sample_seed
-    settings = {"pretrained": pretrained.name, "finetune": config["finetune"],
-                "benchmark": config["benchmark"], "seed": seed}
-    if sample != seed:
-        settings["sample_seed"] = sample
-    if "finetuning" in v:
-        settings["finetuning"] = v["finetuning"]
-    if "mixture" in v and v["mixture"]["finetune"] == "mixture":
-        settings["mixture"] = {"rates": mixture_rates(v, config, setup)}
-    stored = setup.cache / "finetuned" / f"{_key(settings)}.json"
-    weights = stored.with_suffix(".safetensors")
-    named = {"weights": str(weights)} if keep_weights else {}
-    if stored.exists() and (weights.exists() or not keep_weights):
-        return {**json.loads(stored.read_text())["result"], **named}
-    from safetensors.numpy import load_file
-    shape = {"model": {**config["model"], **v.get("model", {})}}
-    vocab = setup.tokenizer.vocab_size
-    cfg = TrainConfig.preset("tiny", **shape["model"], **config["finetune"], seed=seed,
-                             device=device)
-    model = build_architecture(v["architecture"], model_config(shape, vocab),
-                               seed=seed).to(cfg.device)
-    model.load_state_dict(load_file(str(pretrained / "model.safetensors")))
-    before_step = finetuning_methods.prepare(
-        model, v.get("finetuning", finetuning_methods.ALL_PARAMETERS), cfg.steps, seed)
-    stream = None
-    if "mixture" in settings:
-        stream = multitask.stream(settings["mixture"]["rates"], setup.pieces(v)[0],
-                                  make_objective(v, vocab), setup, sample,
-                                  lambda rows: collate_examples(model, rows), cfg.batch_size,
-                                  seed, FINETUNE_STREAM)
-    run_dir = _fresh(setup.cache / "runs" / _key(settings))
-    result = finetune_and_test(model, setup.tokenizer, setup.bench,
-                               setup.bench.training_set(sample), cfg, run_dir, progress=progress,
-                               name=f"{row}, seed {seed}", stream=stream,
-                               before_step=before_step)
-    shutil.rmtree(run_dir, ignore_errors=True)
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    if keep_weights:                   # the model holds its best checkpoint now
-        from safetensors.numpy import save_file
-        partial = weights.with_suffix(".safetensors.tmp")
-        save_file({k: np.ascontiguousarray(a) for k, a in model.state_dict().items()},
-                  str(partial))
-        partial.replace(weights)
-    tmp = stored.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"settings": settings, "result": result}) + "\n")
-    tmp.replace(stored)
-    return {**result, **named}
+    settings = finetune_settings(v, seed, config, setup, pretrained, sample)
+    needs = ("model.safetensors",) if keep_weights else ()
+    found = setup.runs.find("finetuned", settings, needs=needs)
+    if found is None:
+        model, result = _finetune(row, v, seed, sample, settings, config, setup, pretrained,
+                                  device, progress)
+        with setup.runs.store("finetuned", settings, {"result": result}) as staging:
+            if keep_weights:                   # the model holds its best checkpoint now
+                write_model_files(model, staging)
+        found = {"result": result}
+    named = {"weights": str(setup.runs.folder("finetuned", settings))} if keep_weights else {}
+    return {**found["result"], **named}
 
 
 def cache_dir(work_dir) -> pathlib.Path:
@@ -416,7 +431,7 @@ def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1)
     cache.mkdir(parents=True, exist_ok=True)
     setup = Setup(config, cache)
     tasks = list(setup.bench.tasks)
-    parts = {row: multitask.parts(row, v, tasks) for row, v in config["variants"].items()}
+    parts = {row: multitask.parts(row, v, tasks) for row, v in variants(config).items()}
     flat = {name: pv for row in parts for name, pv in parts[row].items()}
     for v, _ in flat.values():
         setup.pieces(v)                       # built once, before the workers fork
@@ -425,7 +440,7 @@ def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1)
         return s if per_seed(flat[name][0], config, setup) else None
 
     def key(name, s):
-        return _key(pretrain_settings(flat[name][0], config, setup, pre_seed(name, s)))
+        return settings_key(pretrain_settings(flat[name][0], config, setup, pre_seed(name, s)))
 
     jobs_by_key = {}
     for name in flat:
@@ -456,8 +471,8 @@ def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1)
 
 def experiment(name: str, table: str, section: str, title: str, variants: dict, paper: dict,
                cpu_minutes: float, pretrain_steps: int = PRETRAIN["steps"]) -> Experiment:
-    """A table of rows run under this protocol: 3 seeds, the benchmark's metric; its rows
-    pre-train for `pretrain_steps` unless they say otherwise."""
+    """A table of rows ({row: Variant}) run under this protocol: 3 seeds, the benchmark's
+    metric; its rows pre-train for `pretrain_steps` unless they say otherwise."""
     return Experiment(name=name, table=table, section=section, title=title,
                       rows=tuple(variants), paper=paper, metric=METRIC,
                       cpu_minutes=cpu_minutes, default_seeds=3,

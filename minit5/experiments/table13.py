@@ -46,54 +46,34 @@ softmax); each member keeps its own best-validation checkpoint. A seed's score i
 ensemble's, on the same test split.
 
 The paper's numbers are the GLUE averages of Table 13.
-
-Outcome (added after the run; the design above is unchanged): only the ensemble of separately
-pre-trained models stands clearly above the baseline. Test averages, mean +- std over seeds
-0-2: baseline 53.0 +- 1.0; 4x steps 53.8 +- 0.3; 4x batch 52.1 +- 2.2; 2x size, 2x steps
-54.1 +- 1.0; 4x size 52.8 +- 0.8; 4x ensembled 55.2 +- 0.1; fine-tune only 53.1 +- 1.0.
-Agrees with the paper: more steps and the 2x model for 2x steps come out above the baseline
-(by 0.9 and 1.2, within about one spread), and the ensemble of separately pre-trained models
-beats the ensemble of one model fine-tuned four times (55.2 vs 53.1). Does not: the 4x batch
-and the 4x model are no better than the baseline, and the paper's best way (a bigger model)
-is not ahead of the ensemble. What we can tell: at 100 steps the whole run is the schedule's
-warm-up, and the 10-block model learns no faster per step (pre-training validation loss 3.61
-vs the baseline's 3.59; 4x steps 3.46, 4x batch 3.46, 2x size 3.48), so its extra parameters
-never pay off in so few updates; the 4x batch lowers the pre-training loss as much as 4x steps
-but not the downstream score (its seeds spread most, 50.4 to 54.6). The ensembles' gain is the
-pair task's (65.8 vs 61.2), and it comes from pre-training diversity: the separately
-pre-trained ensemble scores 1.4 above the mean of its own members (55.2 vs 53.8), while four
-fine-tunings of one pre-trained model on the same 96 examples score the mean of their members
-(53.1 vs 53.1), too alike to gain from averaging. As in the other miniatures, every score is
-within a few points of chance, so a difference under about twice the spread (2 points) is noise.
 """
 from __future__ import annotations
-
-import json
 
 import numpy as np
 
 from minit5.data.tokenizer import DEFAULT_EXTRA_IDS
-from minit5.experiments import pretraining, table11
+from minit5.experiments import pretraining
 from minit5.experiments.choice import evaluate
 from minit5.experiments.core import Experiment, parallel_map
 from minit5.experiments.finetune import EXAMPLES, examples_with_predictions
-from minit5.t5.architectures import build_architecture
-from minit5.t5.counting import architecture_parameters, layers_for_parameters, relative_costs
+from minit5.experiments.protocol_settings import METRIC, VOCAB_PIECES
+from minit5.t5.counting import architecture_parameters, relative_costs
 from minit5.t5.ensemble import T5Ensemble
 from minit5.train.config import TrainConfig
 
-PRETRAIN_STEPS = table11.PRETRAIN_STEPS          # the quarter budget of Tables 11-13: 100
+PRETRAIN_STEPS = pretraining.QUARTER_PRETRAIN_STEPS       # the quarter budget of Tables 11-13
 MEMBERS = 4
 FINETUNE_ONLY_OFFSETS = (0, 3, 6, 9)             # the members' fine-tuning seeds: s + offset
 # The tokenizer's vocabulary (2,000 pieces + 100 sentinels): the bigger models' depth is
 # chosen by parameter count, and the embedding is part of it.
-VOCAB_SIZE = pretraining.config({}, 1.0)["vocab_pieces"] + DEFAULT_EXTRA_IDS
-LAYERS = {multiple: layers_for_parameters(
-    pretraining.model_config(pretraining.config({}, 1.0), VOCAB_SIZE), multiple)
-    for multiple in (2, 4)}
+VOCAB_SIZE = VOCAB_PIECES + DEFAULT_EXTRA_IDS
+# The depths whose parameter count is nearest 2x and 4x the protocol's tiny model at VOCAB_SIZE
+# ids: `minit5.t5.counting.layers_for_parameters(shape, multiple)` (a test recomputes them).
+LAYERS = {2: 5, 4: 10}
 
+BASELINE = pretraining.BASELINE
 SINGLE = {
-    "baseline": pretraining.BASELINE,
+    "baseline": BASELINE,
     "1x size, 4x training steps": pretraining.variant(pretrain={"steps": 4 * PRETRAIN_STEPS}),
     "1x size, 4x batch size": pretraining.variant(
         pretrain={"batch_size": 4 * pretraining.PRETRAIN["batch_size"]}),
@@ -102,9 +82,9 @@ SINGLE = {
     "4x size, 1x training steps": pretraining.variant(model={"num_layers": LAYERS[4]}),
 }
 ENSEMBLES = {
-    "4x ensembled": {"members": [pretraining.variant(pretrain_seed=k) for k in range(MEMBERS)],
+    "4x ensembled": {"members": [BASELINE.replace(pretrain_seed=k) for k in range(MEMBERS)],
                      "finetune_seed_offsets": [0] * MEMBERS},
-    "4x ensembled, fine-tune only": {"members": [pretraining.BASELINE] * MEMBERS,
+    "4x ensembled, fine-tune only": {"members": [BASELINE] * MEMBERS,
                                      "finetune_seed_offsets": list(FINETUNE_ONLY_OFFSETS)},
 }
 ROWS = ("baseline", "1x size, 4x training steps", "1x size, 4x batch size",
@@ -115,33 +95,33 @@ ROWS = ("baseline", "1x size, 4x training steps", "1x size, 4x batch size",
 def config(scale: float) -> dict:
     """The protocol's settings for the single-model rows, plus the ensembles' members."""
     settings = pretraining.config(SINGLE, scale, PRETRAIN_STEPS)
-    settings["ensembles"] = {row: {"members": [dict(v) for v in spec["members"]],
+    settings["ensembles"] = {row: {"members": [v.to_config() for v in spec["members"]],
                                    "finetune_seed_offsets": list(spec["finetune_seed_offsets"])}
                              for row, spec in ENSEMBLES.items()}
     return settings
 
 
-def _name(v: dict) -> str:
-    return json.dumps(v, sort_keys=True)
+def ensembles(config: dict) -> dict:
+    """{row: [(member Variant, fine-tuning seed offset), ...]} of the settings."""
+    return {row: [(pretraining.Variant.from_config(v), offset)
+                  for v, offset in zip(spec["members"], spec["finetune_seed_offsets"])]
+            for row, spec in config["ensembles"].items()}
 
 
 def _member_jobs(config: dict, seeds) -> list:
     """(row, seed, member index, variant, fine-tuning seed) for every ensemble member."""
     return [(row, s, i, v, s + offset)
-            for row, spec in config["ensembles"].items() for s in seeds
-            for i, (v, offset) in enumerate(zip(spec["members"],
-                                                spec["finetune_seed_offsets"]))]
+            for row, members in ensembles(config).items() for s in seeds
+            for i, (v, offset) in enumerate(members)]
 
 
 def _ensemble_entry(seed: int, members: list, config: dict, setup, device) -> dict:
     """One seed of an ensemble row: its members' kept checkpoints, ensembled, scored."""
-    from safetensors.numpy import load_file
     cfg = TrainConfig.preset("tiny", **config["model"], device=device)
-    shape = pretraining.model_config(config, setup.tokenizer.vocab_size)
     models = []
     for member in members:
-        model = build_architecture("encoder-decoder", shape).to(cfg.device)
-        model.load_state_dict(load_file(member["weights"]))
+        model = pretraining.build_row_model(BASELINE, cfg, setup.tokenizer.vocab_size)
+        pretraining.load_weights(model, member["weights"])
         models.append(model)
     ensemble = T5Ensemble(models)
     bench, tokenizer = setup.bench, setup.tokenizer
@@ -158,23 +138,27 @@ def _compute(config: dict, setup) -> dict:
     """Each single-model row's parameters and pre-training matmul FLOPs relative to the
     baseline's, at the objective's mean lengths on the pre-training pieces (the ensembles:
     4x and 1x the baseline's pre-training; fine-tuning is not counted)."""
-    pieces = setup.pieces(pretraining.BASELINE)[0]
-    objective = pretraining.make_objective(pretraining.BASELINE, setup.tokenizer.vocab_size)
+    pieces = setup.pieces(BASELINE)[0]
+    objective = pretraining.make_objective(BASELINE, setup.tokenizer.vocab_size)
     rng = np.random.default_rng(0)
     pairs = [objective(p, rng) for p in pieces[:500]]
     inputs = int(round(np.mean([len(a) for a, _ in pairs])))
     targets = int(round(np.mean([len(b) for _, b in pairs])))
     runs, parameters = {}, {}
-    for row, v in config["variants"].items():
-        grown = pretraining.model_config({"model": {**config["model"], **v.get("model", {})}},
+    for row, v in pretraining.variants(config).items():
+        grown = pretraining.model_config({"model": pretraining.shape(v, config)},
                                          setup.tokenizer.vocab_size)
-        phase = v.get("pretrain", config["pretrain"])
+        phase = pretraining.phase(v, config)
         runs[row] = {"config": grown, "steps": phase["steps"], "batch_size": phase["batch_size"]}
         parameters[row] = architecture_parameters("encoder-decoder", grown)
-    for row, spec in config["ensembles"].items():
-        runs[row] = {**runs["baseline"], "models": len({_name(m) for m in spec["members"]})}
+    for row, members in ensembles(config).items():
+        runs[row] = {**runs["baseline"], "models": len({v for v, _ in members})}
     return {"inputs_length": inputs, "targets_length": targets, "parameters": parameters,
             "relative_pretraining_flops": relative_costs(runs, "baseline", inputs, targets)}
+
+
+def _pretrain_seed(v: pretraining.Variant) -> int:
+    return 0 if v.pretrain_seed is None else v.pretrain_seed
 
 
 def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1) -> dict:
@@ -188,24 +172,23 @@ def run(config: dict, seeds, work_dir, device="default", progress=False, jobs=1)
         raise RuntimeError(f"table13: the tokenizer has {setup.tokenizer.vocab_size} ids, not "
                            f"the {VOCAB_SIZE} the bigger models' depth was chosen for; "
                            "update VOCAB_SIZE (and so LAYERS) to the tokenizer's")
-    setup.pieces(pretraining.BASELINE)                # built once, before the workers fork
+    setup.pieces(BASELINE)                            # built once, before the workers fork
     show = progress and jobs == 1
     jobs_list = _member_jobs(config, seeds)
-    distinct = {_name(v): v for *_, v, _ in jobs_list}
+    distinct = list(dict.fromkeys(v for *_, v, _ in jobs_list))
     folders = dict(zip(distinct, parallel_map(
         lambda v: pretraining.pretrain_row(f"ensemble member (pre-training seed "
-                                           f"{v.get('pretrain_seed', 0)})", v, config, setup,
+                                           f"{_pretrain_seed(v)})", v, config, setup,
                                            None, device, show),
-        list(distinct.values()), jobs)))
+        distinct, jobs)))
     results = parallel_map(
         lambda job: pretraining.finetune_row(
             f"{job[0]}, member {job[2]}", job[3], job[4], config, setup,
-            folders[_name(job[3])], device, show, sample_seed=job[1],
-            keep_weights=True),
+            folders[job[3]], device, show, sample_seed=job[1], keep_weights=True),
         jobs_list, jobs)
     members = {(row, s): [] for row in config["ensembles"] for s in seeds}
     for (row, s, _, v, finetune_seed), result in zip(jobs_list, results):
-        members[(row, s)].append({**result, "pretrain_seed": v.get("pretrain_seed", 0),
+        members[(row, s)].append({**result, "pretrain_seed": _pretrain_seed(v),
                                   "finetune_seed": finetune_seed})
     single = pretraining.run(config, seeds, work_dir, device, progress, jobs)
     rows = {row: single["rows"][row] for row in config["variants"]}
@@ -226,7 +209,7 @@ EXPERIMENT = Experiment(
            "1x size, 4x batch size": 84.60, "2x size, 2x training steps": 86.18,
            "4x size, 1x training steps": 85.91, "4x ensembled": 84.77,
            "4x ensembled, fine-tune only": 84.05},
-    metric=pretraining.METRIC,
+    metric=METRIC,
     # 68.5 min measured for the recorded run (on the 2 cores, shared with two other tables'
     # runs), which read the 400-step pre-training and its seed-0 fine-tuning from the
     # cache; with those, about 4 min more.

@@ -11,18 +11,6 @@ downstream tasks are made from held-out standard-library pages, so the first cor
 in-domain one; no page sharing a line with a held-out page is used by any row. The paper has
 no row like the third (its "other domain" rows are corpora closer to some tasks, not further).
 
-Outcome (added after the run; the design above is unchanged): cleaned 53.8 +- 0.3, unfiltered
-53.1 +- 1.3, other domain 52.7 +- 0.3 (seeds 0-2). The unfiltered corpus is within twice the
-spread of the cleaned one: no cleaning effect. The other domain is 1.1 points lower, more than
-twice the spread (0.7), but not on the pair task, the one task pre-training moves here (about
-60 for all three corpora): the difference is in acceptability and cloze choice, which stay at
-chance, so it is not an in-domain effect either (the seeds vary fine-tuning only, on fixed
-test sets, so the spread does not cover everything). The three
-corpora are not alike in size (pre-training tokens: cleaned 198,056, unfiltered 326,943,
-numpy + matplotlib 339,323; so 4.1, 2.5 and 2.4 passes in the budget), and at this budget the
-baseline objective leaves every row only a few points above chance (Table 4's outcome says
-why), which leaves little room for the corpus to matter.
-
 The paper's numbers are the GLUE averages of Table 8.
 """
 from minit5.experiments import pretraining

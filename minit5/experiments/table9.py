@@ -10,17 +10,6 @@ of pieces; at least one piece), so the data repeat about as often as in the pape
 training-loss curves are in `details.pretraining`.
 
 The paper's numbers are the GLUE averages of Table 9.
-
-Outcome (added after the run; the design above is unchanged): Figure 6 is reproduced, the
-downstream effect is not. The final training loss falls the more the data repeat (full set,
-about 4 passes: 3.44; 71 passes: 3.21; 269: 2.74; 1,091: 2.10; 3,200 passes over 4 pieces:
-1.82), while the validation loss on held-out pages rises during training for the small subsets
-(4 pieces: 5.18 at step 100, 6.16 at step 400): memorisation. The test averages do not follow
-the paper (full 53.8 +- 0.3, 64 repeats 51.6 +- 0.3, 256: 52.2 +- 1.0, 1,024: 52.8 +- 0.3,
-4,096: 55.3 +- 0.4); the smallest subset even scores highest, through the pair task (64.9 mean
-vs 60.0). At this budget the pre-trained baseline is itself only a few points above chance, so
-a pre-training that generalises worse has little to lose; which of its side effects helps the
-pair task (e.g. a decoder that has learned to reproduce long exact strings) we did not test.
 """
 from minit5.experiments import pretraining
 

@@ -10,6 +10,7 @@ import pytest
 from minit5.data.mixing import mixing_rates
 from minit5.experiments import get, multitask, pretraining
 from minit5.experiments.multitask import EACH, UNSUPERVISED, mixture
+from minit5.experiments.run_cache import settings_key
 from minit5.t5.architectures import collate_examples
 from minit5.train import TrainConfig, Trainer
 from minit5.train.pipeline import build_model, build_optimizer
@@ -151,7 +152,7 @@ def test_resuming_a_mixed_run_equals_not_interrupting(tmp_path):
 
 
 def _pretrain_key(v, config, setup, seed=None):
-    return pretraining._key(pretraining.pretrain_settings(v, config, setup, seed))
+    return settings_key(pretraining.pretrain_settings(v, config, setup, seed))
 
 
 def test_rows_equal_in_effect_share_a_key_and_different_rows_do_not(setup):
@@ -190,7 +191,8 @@ def test_a_longer_row_on_the_quarter_budget_is_the_full_budget_baseline(setup):
                                                            "batch_size": 128}
     for config in (quarter, full):
         config.update(model=TINY_MODEL, benchmark=TINY_BENCH, vocab_pieces=300)
-    assert _pretrain_key(quarter["variants"]["4x"], quarter, setup) == \
+    four_times = pretraining.Variant.from_config(quarter["variants"]["4x"])
+    assert _pretrain_key(four_times, quarter, setup) == \
         _pretrain_key(pretraining.BASELINE, full, setup)
     assert _pretrain_key(pretraining.BASELINE, quarter, setup) != \
         _pretrain_key(pretraining.BASELINE, full, setup)
@@ -204,7 +206,7 @@ def test_part2_rows_keep_the_settings_they_were_recorded_with(setup):
     assert settings == {k: config[k] for k in ("vocab_pieces", "model", "piece_length",
                                                "pretrain_seed", "pretrain")} | {
         "pages": {k: config["benchmark"][k] for k in ("held_out_pages", "split_seed")},
-        "variant": pretraining.BASELINE}
+        "variant": pretraining.BASELINE.to_config()}
 
 
 def test_leave_one_out_never_shows_the_left_out_task(setup):
@@ -240,10 +242,10 @@ def test_a_composite_row_scores_each_part_on_its_own_task(setup):
 def test_the_recipe_runs_end_to_end_at_a_tiny_scale(tmp_path):
     recipe = get("recipe")
     assert recipe.rows == ("baseline", "recipe")
-    variants = recipe.config(1.0)["variants"]
+    variants = pretraining.variants(recipe.config(1.0))
     assert variants["baseline"] == pretraining.BASELINE
-    assert variants["recipe"]["objective"] == "span_corruption"
-    assert variants["recipe"]["mixture"] == mixture(K=2**9)
+    assert variants["recipe"].objective == "span_corruption"
+    assert variants["recipe"].mixture == mixture(K=2**9)
     config = tiny_config(variants)
     out = pretraining.run(config, [0, 1], tmp_path / "recipe")
     assert set(out["details"]["data"]["recipe"]) == {"0", "1"}

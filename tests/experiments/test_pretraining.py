@@ -8,6 +8,8 @@ import pytest
 
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import get, pretraining
+from minit5.experiments.multitask import mixture
+from minit5.experiments.run_cache import RunCache
 from minit5.train.streams import ObjectiveStream, document_pieces
 
 VOCAB = 300
@@ -22,7 +24,46 @@ def test_variant_refuses_unknown_settings():
         pretraining.variant(corpus="web")
     with pytest.raises(ValueError, match="repeats"):
         pretraining.variant(repeats=0)
+    with pytest.raises(ValueError, match="no parameter \\['noise_rate'\\]"):
+        pretraining.variant(noise_rate=0.5)             # iid_denoising takes noise_density
+    with pytest.raises(ValueError, match="shape has only"):
+        pretraining.variant(model={"layers": 4})
+    with pytest.raises(ValueError, match="pretrain_seed"):
+        pretraining.variant(pretrain_seed=-1)
+    with pytest.raises(TypeError, match="mixture must be"):
+        pretraining.Variant(mixture="K=512")
+    with pytest.raises(TypeError, match="a setting is a name and"):
+        pretraining.variant(noise_density=[0.1])
 
+
+def test_a_variant_is_a_frozen_value_whose_form_round_trips():
+    """Equal fields, equal rows (and hashes), however they were written; the serialised form
+    (a results file's `variants`) reads back to the same row; a row cannot be changed."""
+    a = pretraining.variant(objective="span_corruption", mean_noise_span_length=3.0,
+                            mixture=mixture(K=2**9), finetuning={"method": "all parameters"})
+    b = pretraining.Variant(objective="span_corruption", params={"mean_noise_span_length": 3.0},
+                            mixture={"strategy": "proportional", "K": 512},
+                            finetuning={"method": "all parameters"})
+    assert a == b and hash(a) == hash(b) and len({a, b, pretraining.BASELINE}) == 2
+    assert a != a.replace(pretrain_seed=1)
+    form = a.to_config()
+    assert json.loads(json.dumps(form)) == form
+    assert list(form) == ["architecture", "objective", "params", "corpus", "repeats",
+                          "mixture", "finetuning"]                  # set fields only
+    assert pretraining.Variant.from_config(form) == a
+    with pytest.raises(ValueError, match="no setting"):
+        pretraining.Variant.from_config({**form, "seed": 3})
+    with pytest.raises(AttributeError):
+        a.objective = "lm"
+    with pytest.raises(TypeError):
+        a.params["mean_noise_span_length"] = 5.0
+
+
+def test_a_row_changes_only_steps_and_batch_size_of_pre_training():
+    with pytest.raises(ValueError, match="may change only"):
+        pretraining.variant(pretrain={"lr": 1.0})
+    resolved = pretraining.resolved(pretraining.variant(pretrain={"steps": 200}), 0.5, 100)
+    assert dict(resolved.pretrain) == pretraining.pretraining_phase(200, 0.5)
 
 def test_the_baseline_row_is_the_same_settings_in_every_table():
     """The ★ row of each table is one pre-training run (shared through the cache)."""
@@ -30,10 +71,10 @@ def test_the_baseline_row_is_the_same_settings_in_every_table():
                      "table6": "15%", "table7": "i.i.d.",
                      "table8": "C4-like: cleaned stdlib docs", "table9": "full data set"}
     for name, row in baseline_rows.items():
-        assert get(name).config(1.0)["variants"][row] == pretraining.BASELINE, name
-    assert pretraining.BASELINE == {"architecture": "encoder-decoder",
-                                    "objective": "iid_denoising", "params": {},
-                                    "corpus": "cleaned", "repeats": None}
+        assert pretraining.variants(get(name).config(1.0))[row] == pretraining.BASELINE, name
+    assert pretraining.BASELINE.to_config() == {"architecture": "encoder-decoder",
+                                                "objective": "iid_denoising", "params": {},
+                                                "corpus": "cleaned", "repeats": None}
 
 
 def test_every_table_shares_the_protocol_and_differs_only_in_its_rows():
@@ -135,3 +176,47 @@ def test_the_unfiltered_corpus_shares_no_line_with_held_out_pages(tiny_run, tmp_
     assert len(pages) > len(setup.bench.pretraining_pages)       # the rules removed pages
     assert not any(line.strip() in setup.held_out_lines for p in pages for line in p.split("\n"))
     assert json.dumps(setup.pages("cleaned")) == json.dumps(setup.bench.pretraining_pages)
+
+
+def test_a_damaged_cache_entry_is_run_again_and_replaced(tmp_path, capsys):
+    """A settings.json cut short, or one holding other settings, never blocks a run: the entry
+    counts as absent (one line names the file) and the next store replaces it whole."""
+    cache, settings = RunCache(tmp_path), {"steps": 4, "seed": 0}
+    assert cache.find("pretrained", settings) is None
+    with cache.store("pretrained", settings, {"curves": [1, 2]}) as folder:
+        (folder / "weights.bin").write_bytes(b"w")
+    record = cache.find("pretrained", settings, needs=("weights.bin",))
+    assert record == {"settings": settings, "curves": [1, 2]}
+    assert capsys.readouterr().err == ""
+    path = cache.folder("pretrained", settings) / "settings.json"
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])                       # a write cut short
+    assert cache.find("pretrained", settings) is None
+    assert str(path) in capsys.readouterr().err
+    path.write_text(json.dumps({"settings": {"steps": 5}}))       # another run's settings
+    assert cache.find("pretrained", settings) is None
+    assert "other settings" in capsys.readouterr().err
+    path.write_text(text)
+    assert cache.find("pretrained", settings, needs=("model.safetensors",)) is None
+    assert "lacks model.safetensors" in capsys.readouterr().err
+    with cache.store("pretrained", settings, {"curves": [3]}) as folder:
+        pass
+    assert cache.find("pretrained", settings)["curves"] == [3]
+    with pytest.raises(RuntimeError):
+        with cache.store("pretrained", settings, {"curves": [4]}) as folder:
+            raise RuntimeError("the run failed")
+    assert cache.find("pretrained", settings)["curves"] == [3]    # the old entry stands
+
+
+def test_a_cut_short_pre_training_record_is_trained_again(tiny_run, capsys):
+    """A pre-trained entry whose settings.json was cut short is pre-trained again, not read."""
+    config, work, out = tiny_run
+    setup = pretraining.Setup(config, pretraining.cache_dir(work))
+    v = pretraining.BASELINE
+    folder = pretraining.pretrain_row("base", v, config, setup)
+    record = folder / "settings.json"
+    whole = record.read_text()
+    record.write_text(whole[:10])
+    assert pretraining.pretrain_row("base", v, config, setup) == folder
+    assert str(record) in capsys.readouterr().err
+    assert json.loads(record.read_text())["settings"] == json.loads(whole)["settings"]

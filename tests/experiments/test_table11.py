@@ -16,18 +16,18 @@ def test_the_rows_are_the_designs():
                                "K = 2^11", "T = 1", "T = 2", "T = 8")
     assert config["pretrain"]["steps"] == 100 and config["pretrain"]["warmup_steps"] == 100
     assert config["pretrain"]["batch_size"] == 32 and config["finetune"]["steps"] == 200
-    rows = config["variants"]
+    rows = pretraining.variants(config)
     assert rows["pre-train, then fine-tune"] == pretraining.BASELINE
-    assert rows["K = 2^9"]["mixture"] == mixture(K=2**9, finetune="mixture")
-    assert rows["T = 8"]["mixture"] == mixture("temperature", K=2**13, temperature=8,
-                                               finetune="mixture")
-    assert all(v["mixture"]["finetune"] == "mixture" and v["mixture"]["unsupervised"]
+    assert rows["K = 2^9"].mixture == mixture(K=2**9, finetune="mixture")
+    assert rows["T = 8"].mixture == mixture("temperature", K=2**13, temperature=8,
+                                            finetune="mixture")
+    assert all(v.mixture.finetune == "mixture" and v.mixture.unsupervised
                for row, v in rows.items() if row != "pre-train, then fine-tune")
     assert set(experiment.paper) <= set(experiment.rows)
 
 
 def test_table11_runs_end_to_end_at_a_tiny_scale(tmp_path):
-    variants = table11.EXPERIMENT.config(1.0)["variants"]
+    variants = table11.VARIANTS
     out = pretraining.run(tiny_config(variants, table11.PRETRAIN_STEPS), [0],
                           tmp_path / "table11")
     assert list(out["average"]) == list(variants)

@@ -4,27 +4,28 @@ import math
 
 import pytest
 
-from minit5.experiments import get, pretraining, table11
+from minit5.experiments import get, pretraining, table11, table12
 from minit5.experiments.multitask import EACH, mixture
 from tests.experiments.test_multitask import TASKS, tiny_config
 
 
 def test_the_rows_are_the_designs():
     experiment = get("table12")
-    rows = experiment.config(1.0)["variants"]
+    rows = pretraining.variants(experiment.config(1.0))
     eleven = table11.EXPERIMENT.config(1.0)
     assert experiment.config(1.0)["pretrain"] == eleven["pretrain"]
     assert rows["unsupervised pre-training + fine-tuning"] == \
-        eleven["variants"]["pre-train, then fine-tune"]
-    assert rows["multi-task training"] == eleven["variants"]["K = 2^9"]
-    assert rows["multi-task pre-training + fine-tuning"]["mixture"] == mixture(K=2**9)
-    assert rows["leave-one-out"]["mixture"] == mixture(K=2**9, leave_out=EACH)
-    assert rows["supervised multi-task pre-training"]["mixture"] == mixture(unsupervised=False)
+        pretraining.variants(eleven)["pre-train, then fine-tune"]
+    assert rows["multi-task training"] == pretraining.variants(eleven)["K = 2^9"]
+    assert table12.VARIANTS["multi-task training"] is table11.VARIANTS["K = 2^9"]   # one object
+    assert rows["multi-task pre-training + fine-tuning"].mixture == mixture(K=2**9)
+    assert rows["leave-one-out"].mixture == mixture(K=2**9, leave_out=EACH)
+    assert rows["supervised multi-task pre-training"].mixture == mixture(unsupervised=False)
     assert set(experiment.paper) == set(experiment.rows)
 
 
 def test_table12_runs_end_to_end_at_a_tiny_scale_sharing_runs(tmp_path):
-    variants = get("table12").config(1.0)["variants"]
+    variants = table12.VARIANTS
     work = tmp_path / "table12"
     out = pretraining.run(tiny_config(variants, table11.PRETRAIN_STEPS), [0, 1], work)
     for row, values in out["average"].items():

@@ -10,7 +10,7 @@ from safetensors.numpy import load_file
 from minit5.experiments import get, pretraining, table13
 from minit5.experiments.choice import evaluate
 from minit5.t5.architectures import build_architecture
-from minit5.t5.counting import architecture_parameters
+from minit5.t5.counting import architecture_parameters, layers_for_parameters
 
 
 def test_rows_and_their_budgets():
@@ -33,7 +33,7 @@ def test_rows_and_their_budgets():
     assert [m.get("pretrain_seed", 0) for m in ensembled["members"]] == [0, 1, 2, 3]
     assert ensembled["finetune_seed_offsets"] == [0, 0, 0, 0]
     once = config["ensembles"]["4x ensembled, fine-tune only"]
-    assert once["members"] == [pretraining.BASELINE] * 4
+    assert once["members"] == [pretraining.BASELINE.to_config()] * 4
     assert once["finetune_seed_offsets"] == [0, 3, 6, 9]
 
 
@@ -41,7 +41,7 @@ def test_four_times_the_steps_is_the_other_miniatures_baseline():
     """The 400-step row's pre-training has the settings (the cache key) of the baseline of
     Tables 2-9, so it is read from their run."""
     ours, theirs = table13.config(1.0), get("table2").config(1.0)
-    row = ours["variants"]["1x size, 4x training steps"]
+    row = pretraining.variants(ours)["1x size, 4x training steps"]
     assert pretraining.pretrain_settings(row, ours, None) == \
         pretraining.pretrain_settings(pretraining.BASELINE, theirs, None)
 
@@ -55,7 +55,8 @@ def test_the_bigger_models_are_the_depths_nearest_2x_and_4x_the_parameters():
     base = count(2)
     for multiple in (2, 4):
         gaps = [abs(count(n) - multiple * base) for n in range(1, 16)]
-        assert table13.LAYERS[multiple] == 1 + gaps.index(min(gaps))
+        assert table13.LAYERS[multiple] == 1 + gaps.index(min(gaps)) == \
+            layers_for_parameters(shape, multiple)
     # the counts the module docstring states
     assert (base, count(5), count(10)) == (1_188_096, 2_566_272, 4_863_232)
 
@@ -103,7 +104,7 @@ def test_ensemble_members_are_the_designed_runs(tiny_run):
             [(0, s + k) for k in (0, 3, 6, 9)]
     # every fine-tune-only member trained on its ensemble seed's sample, not its own seed's
     stored = [json.loads(p.read_text())["settings"]
-              for p in (pretraining.cache_dir(work) / "finetuned").glob("*.json")]
+              for p in (pretraining.cache_dir(work) / "finetuned").glob("*/settings.json")]
     assert sorted(s["seed"] for s in stored if s.get("sample_seed") == 1) == [4, 7, 10]
     assert all("sample_seed" not in s for s in stored if s["seed"] == 1)
 
@@ -114,8 +115,8 @@ def test_kept_weights_are_the_scored_checkpoints(tiny_run):
     config, work, out = tiny_run
     setup = pretraining.Setup(config, pretraining.cache_dir(work))
     results = {}
-    for path in (pretraining.cache_dir(work) / "finetuned").glob("*.safetensors"):
-        results[path] = json.loads(path.with_suffix(".json").read_text())["result"]["score"]
+    for path in (pretraining.cache_dir(work) / "finetuned").glob("*/model.safetensors"):
+        results[path] = json.loads((path.parent / "settings.json").read_text())["result"]["score"]
     assert len(results) == 7          # members: 4 pre-trained once each, 3 more fine-tunings
     for path, score in list(results.items())[:3]:
         model = build_architecture("encoder-decoder", pretraining.model_config(
@@ -124,3 +125,23 @@ def test_kept_weights_are_the_scored_checkpoints(tiny_run):
         got = setup.bench.score(evaluate(model, setup.tokenizer, setup.bench.tasks,
                                          setup.bench.test))
         assert got == pytest.approx(score, abs=1e-9)
+
+
+def test_importing_table13_does_no_work(monkeypatch):
+    """The module's rows are plain definitions: importing it counts no parameters and builds
+    no settings (the depths are constants that a test above recomputes)."""
+    import importlib
+
+    from minit5.t5 import counting
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("table13 did work at import time")
+    for module, name in ((counting, "layers_for_parameters"),
+                         (counting, "architecture_parameters"), (pretraining, "config"),
+                         (pretraining, "model_config")):
+        monkeypatch.setattr(module, name, refuse)
+    try:
+        importlib.reload(table13)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(table13)            # bound to the real functions again
