@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.data.batching import collate
-from minit5.t5.architectures import collate_examples
+from minit5.data.model_batches import collate_examples
 from minit5.train.evaluate import answers, evaluate
 from minit5.train.pipeline import build_optimizer
 from minit5.train.streams import FINETUNE
@@ -22,7 +22,7 @@ class ExampleStream:
     """Rows of `batch_size` (input, target) pairs taken in order from successive shuffled
     passes over `examples` (all tasks' training examples together: a mixture in proportion to
     their sizes, §3.5.2), batched by `collate` (an encoder-decoder's by default; any model's
-    with `minit5.t5.architectures.collate_examples`)."""
+    with `minit5.data.model_batches.collate_examples`)."""
 
     def __init__(self, examples, tokenizer, batch_size: int, seed: int, collate=collate):
         if not examples:

@@ -81,6 +81,7 @@ import numpy as np
 
 from minit5.data import objectives
 from minit5.data.corpus import builtin_corpus, stdlib_pages
+from minit5.data.model_batches import collate_examples
 from minit5.data.tokenizer import Tokenizer
 from minit5.experiments import multitask
 from minit5.experiments.benchmark import Benchmark
@@ -104,7 +105,7 @@ from minit5.experiments.variant import (  # noqa: F401  (the protocol's names fo
     Variant,
     variant,
 )
-from minit5.t5.architectures import build_architecture, collate_examples
+from minit5.t5.architectures import build_architecture
 from minit5.t5.checkpoint import read_weights, write_model_files
 from minit5.train import finetuning_methods, pipeline
 from minit5.train.config import TrainConfig

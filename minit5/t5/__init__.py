@@ -1,7 +1,7 @@
 """The T5 model: config, relative position buckets, attention, FFN, stacks, checkpoints.
 
-§3.2's five architectures (Table 2) are built by `minit5.t5.architectures.build_architecture`
-(not imported here: it also joins the data side, for `collate_examples`)."""
+§3.2's five architectures (Table 2) are built by `minit5.t5.architectures.build_architecture`;
+`minit5.data.model_batches.collate_examples` makes the batch each of them reads."""
 from minit5.labels import shift_right
 from minit5.t5.config import PRESETS, T5Config
 from minit5.t5.decoder_only import DecoderOnlyOutput, T5DecoderOnlyModel

@@ -13,7 +13,7 @@ long, so its L layers cost about what the encoder's and the decoder's do togethe
 `minit5.t5.counting` for both columns computed.
 
     model = build_architecture("prefix LM", config, seed=0)
-    batch = collate_examples(model, [(inputs_ids, targets_ids), ...])
+    batch = collate_examples(model, [(inputs_ids, targets_ids), ...])   # minit5.data.model_batches
     out = model(**batch.model_kwargs())          # out.loss, out.logits (B, L, V) like labels
 
 The shared encoder-decoder shares every weight the encoder and the decoder both have (per
@@ -28,8 +28,6 @@ import dataclasses
 import numpy as np
 
 from minit5 import backend
-from minit5.data.batching import collate
-from minit5.data.packing_lm import pad_decoder_only
 from minit5.nn import ModuleList
 from minit5.t5.config import T5Config
 from minit5.t5.decoder_only import T5DecoderOnlyModel
@@ -128,19 +126,5 @@ def build_architecture(name, config: T5Config, seed=0, dtype="float32", device=N
 
 def is_decoder_only(model) -> bool:
     """True for the language model and the prefix LM (one stack reading inputs + targets)."""
-    return isinstance(model, T5DecoderOnlyModel)
+    return getattr(model, "decoder_only", None) is True
 
-
-def collate_examples(model, examples):
-    """(inputs, targets) pairs of 1-D id arrays -> the batch `model` reads, one example per
-    row, padded to the longest row: a `Batch` (minit5.data.batching.collate) for an
-    encoder-decoder; for a decoder-only model a `DecoderOnlyBatch` of the inputs followed by
-    the targets, the loss on the targets only, prefix_mask set (the language model ignores it).
-    Empty inputs (the `lm` objective) are fine for a decoder-only model: every position is
-    then a target."""
-    if is_decoder_only(model):
-        return pad_decoder_only(examples, loss_on_targets_only=True)
-    if isinstance(model, T5ForConditionalGeneration):
-        return collate(examples)
-    raise TypeError(f"collate_examples: expected a model from build_architecture, got "
-                    f"{type(model).__name__}")

@@ -70,6 +70,8 @@ class T5DecoderOnlyModel(_T5Base):
     dropout draws from its own Generator (`set_dropout_rng`). Starts in training mode.
     """
 
+    decoder_only = True      # inputs and targets read as one sequence (data.model_batches)
+
     def __init__(self, config: T5Config, prefix_lm: bool = False, seed: int = 0,
                  dtype="float32", device=None):
         super().__init__()

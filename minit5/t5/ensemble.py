@@ -47,6 +47,8 @@ class T5Ensemble:
     """T5Ensemble(models): encoder-decoder models of one shape and vocabulary, on one device,
     predicting by their averaged (renormalised) next-token log-probabilities."""
 
+    decoder_only = False     # its members are encoder-decoders (data.model_batches)
+
     def __init__(self, models):
         models = list(models)
         if not models:

@@ -106,6 +106,8 @@ class T5ForConditionalGeneration(_T5Pretrained):
     Generator, seeded from `seed` too (replace it with `model.set_dropout_rng(rng)`). Starts in
     training mode, as HF."""
 
+    decoder_only = False     # inputs in the encoder, targets in the decoder (data.model_batches)
+
     def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):
         super().__init__()
         rng, dtype = self._setup(config, seed, dtype)

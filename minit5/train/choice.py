@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from minit5.autograd import no_grad
+from minit5.data.model_batches import collate_examples
 from minit5.kernels import cross_entropy
 from minit5.labels import IGNORE_INDEX
 from minit5.nn.module import eval_mode
-from minit5.t5.architectures import collate_examples
 from minit5.t5.ensemble import T5Ensemble
 
 BATCH = 64          # (input, option) pairs per forward pass

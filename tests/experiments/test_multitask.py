@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from minit5.data.mixing import mixing_rates
+from minit5.data.model_batches import collate_examples
 from minit5.experiments import get, multitask, pretraining
 from minit5.experiments.multitask import EACH, UNSUPERVISED, mixture
 from minit5.experiments.run_cache import settings_key
-from minit5.t5.architectures import collate_examples
 from minit5.train import TrainConfig, Trainer
 from minit5.train.pipeline import build_model, build_optimizer
 from minit5.train.streams import MixtureStream

@@ -5,6 +5,7 @@ import pytest
 
 from minit5 import functional as F
 from minit5.data.batching import collate
+from minit5.data.model_batches import collate_examples
 from minit5.labels import IGNORE_INDEX
 from minit5.optim import Adafactor
 from minit5.t5 import T5Config, T5ForConditionalGeneration
@@ -13,7 +14,6 @@ from minit5.t5.architectures import (
     T5SharedEncoderDecoder,
     _named_parameters_with_repeats,
     build_architecture,
-    collate_examples,
     is_decoder_only,
 )
 from minit5.t5.attention import T5Attention, padding_mask, prefix_lm_mask, segment_mask

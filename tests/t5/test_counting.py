@@ -9,8 +9,9 @@ import pytest
 from minit5 import functional as F
 from minit5.autograd import ops
 from minit5.autograd.tensor import no_grad
+from minit5.data.model_batches import collate_examples
 from minit5.t5 import T5Config
-from minit5.t5.architectures import ARCHITECTURES, build_architecture, collate_examples
+from minit5.t5.architectures import ARCHITECTURES, build_architecture
 from minit5.t5.counting import (
     PAPER_BASELINE,
     architecture_parameters,
