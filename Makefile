@@ -27,9 +27,10 @@ $(STAMP)-base: pyproject.toml | $(PY)
 	$(PIP) install -q -e .
 	touch $@
 
-# The dist extra (mpi4py + the Open MPI wheel, ~10 MB) comes along so the mpiexec tests run.
+# The dist extra (mpi4py + the Open MPI wheel, ~10 MB) comes along so the mpiexec tests run, and
+# the nvrtc extra (NVRTC, 25 MB) so that every CUDA kernel is compiled without a GPU.
 $(STAMP)-test: pyproject.toml | $(PY)
-	$(PIP) install -q -e ".[test,dist]"
+	$(PIP) install -q -e ".[test,dist,nvrtc]"
 	touch $@
 
 # torch==2.13.0 first: on these machines that pin takes the local CPU wheel, and then

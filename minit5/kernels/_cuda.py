@@ -6,8 +6,12 @@ is launched, never at import (importing minit5 needs neither a GPU nor a compile
 T = float and once for T = double; CuPy caches the binary per device and on disk
 (~/.cupy/kernel_cache), so later runs skip the compile.
 
-`nvrtc_compile` compiles a source for a given architecture without touching a device, so the
-tests can catch a syntax error in a kernel on a machine that has NVRTC but no GPU.
+Each kernel is looked up once: `CudaSource.function` keeps the RawKernel of every
+(kernel, dtype) it has built, so a launch costs a dictionary lookup, not a new RawKernel.
+
+`nvrtc_compile` compiles a source for a given architecture without touching a device (and
+without CuPy: kernels/_nvrtc.py calls NVRTC through ctypes), with the options CuPy's RawModule
+uses, so the tests catch a kernel that does not compile on a machine with no GPU.
 """
 from __future__ import annotations
 
@@ -17,10 +21,15 @@ from minit5 import backend
 
 CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 
-# Options CuPy adds to every NVRTC compile (besides -arch), repeated by `nvrtc_compile` so that
-# the offline check compiles the source the way a GPU run will. -ftz=true: float32 denormals
-# are flushed to zero, as in every CuPy kernel.
-CUPY_NVRTC_OPTIONS = ("-ftz=true", "--device-as-default-execution-space")
+# The options CuPy's RawModule hands NVRTC for these sources besides -arch (CuPy 14:
+# cupy._core.core.compile_with_cache adds --std=c++17 and include paths, which sources without
+# #include do not use; cupy.cuda.compiler adds -ftz=true, -arch and
+# --device-as-default-execution-space, and --pch from NVRTC 12.8 on, a precompiled-header
+# cache that changes no code). `nvrtc_compile` repeats them so that the offline check compiles
+# the source the way a GPU run will; tests/kernels/test_compile.py compares them with what an
+# installed CuPy really passes. -ftz=true: float32 denormals are flushed to zero, as in every
+# CuPy kernel.
+CUPY_NVRTC_OPTIONS = ("--std=c++17", "-ftz=true", "--device-as-default-execution-space")
 
 # Block-wide reductions for one-block-per-row kernels. Contract: blockDim.x is a multiple of
 # 32 (a warp) and at most 1024, every thread of the block calls the function (it synchronises),
@@ -98,16 +107,25 @@ class CudaSource:
         self.code = REDUCE_SOURCE + source
         self.kernels = tuple(kernels)
         self._module = None
+        self._functions = {}                     # (kernel, dtype) -> cupy.RawKernel
 
     def name_expressions(self):
+        """What the module instantiates: kernel<float> and kernel<double> for every kernel."""
         return [f"{k}<{t}>" for k in self.kernels for t in CTYPES.values()]
 
     def function(self, kernel: str, dtype):
-        if self._module is None:
-            import cupy
-            self._module = cupy.RawModule(code=self.code,
-                                          name_expressions=self.name_expressions())
-        return self._module.get_function(f"{kernel}<{CTYPES[np.dtype(dtype)]}>")
+        """The compiled kernel<T>, built on the first call and kept (RawModule.get_function
+        makes a new RawKernel object each time it is asked)."""
+        key = (kernel, np.dtype(dtype))
+        found = self._functions.get(key)
+        if found is None:
+            if self._module is None:
+                import cupy
+                self._module = cupy.RawModule(code=self.code,
+                                              name_expressions=self.name_expressions())
+            found = self._module.get_function(f"{kernel}<{CTYPES[key[1]]}>")
+            self._functions[key] = found
+        return found
 
     def launch(self, kernel: str, dtype, grid: int, block: int, *args):
         """kernel<T>(args) on `grid` blocks of `block` threads (1-D), T from `dtype`. Scalars in
@@ -116,23 +134,20 @@ class CudaSource:
         self.function(kernel, dtype)((int(grid),), (int(block),), args)
 
 
-def nvrtc_compile(source: CudaSource, arch: str = "compute_80") -> str:
-    """Compile `source` for a virtual architecture with NVRTC and return the PTX; no GPU needed.
+def nvrtc_options(arch: str = "compute_80"):
+    """The NVRTC options of a GPU run for architecture `arch` (compute_XX: PTX; sm_XX: a
+    cubin)."""
+    return (f"-arch={arch}", *CUPY_NVRTC_OPTIONS)
 
-    Raises ImportError (or CuPy's library-loading error) when NVRTC cannot be loaded, and
-    RuntimeError with the compiler's log when the source does not compile.
+
+def nvrtc_compile(source: CudaSource, arch: str = "compute_80"):
+    """Compile `source` as a GPU run does (every name expression, `nvrtc_options(arch)`) with
+    NVRTC, without a GPU or CuPy; return the PTX (compute_XX) or the cubin bytes (sm_XX).
+
+    Raises OSError naming the install line when NVRTC cannot be loaded, and
+    RuntimeError (kernels._nvrtc.CompileError) with the compiler's log when the source does not
+    compile.
     """
-    from cupy_backends.cuda.libs import nvrtc
-    program = nvrtc.createProgram(source.code, "minit5_kernel.cu", [], [])
-    try:
-        for name in source.name_expressions():
-            nvrtc.addNameExpression(program, name)
-        try:
-            nvrtc.compileProgram(program, [f"-arch={arch}", *CUPY_NVRTC_OPTIONS])
-        except nvrtc.NVRTCError as error:
-            raise RuntimeError(f"NVRTC could not compile the kernel source ({error}):\n"
-                               f"{nvrtc.getProgramLog(program)}") from None
-        ptx = nvrtc.getPTX(program)
-    finally:
-        nvrtc.destroyProgram(program)
-    return ptx.decode() if isinstance(ptx, bytes) else ptx
+    from minit5.kernels import _nvrtc
+    program = _nvrtc.compile_source(source.code, nvrtc_options(arch), source.name_expressions())
+    return program.ptx if program.ptx is not None else program.cubin
