@@ -97,17 +97,94 @@ def _import_cupy():
     return _cupy
 
 
+# The GPU extra: CuPy and the two CUDA libraries it loads at run time (no CUDA toolkit needed).
+GPU_INSTALL = ('pip install -e ".[gpu]" (cupy-cuda12x, nvidia-cuda-nvrtc-cu12, '
+               "nvidia-cublas-cu12)")
+
+# A template kernel compiled the way minit5's kernels are (RawModule, name expressions).
+_CHECK_KERNEL = r"""
+template <typename T> __global__ void minit5_check(const T* x, T* y, const int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = x[i] + T(1);
+}
+"""
+
+# (what is checked, what to do when it fails)
+_GPU_CHECKS = (
+    ("an elementwise op (CuPy compiles it with NVRTC)",
+     f"NVRTC (libnvrtc.so.12) must load: {GPU_INSTALL} brings it"),
+    ("a RawModule kernel (NVRTC, as minit5's kernels are built)",
+     f"NVRTC (libnvrtc.so.12) must load: {GPU_INSTALL} brings it"),
+    ("a float32 matmul (cuBLAS)",
+     f"cuBLAS (libcublas.so.12, libcublasLt.so.12) must load: {GPU_INSTALL} brings it"),
+    ("a uniform draw (cupy.random, dropout masks)",
+     "cupy.random.default_rng must work: reinstall CuPy (" + GPU_INSTALL + ")"),
+)
+
+_gpu_checked = (None, None)     # (the CuPy module checked, None or (check, hint, error))
+
+
+def _run_gpu_checks(cupy) -> None:
+    """Raise (check, hint, error) for the first of _GPU_CHECKS that fails on device 0."""
+    steps = (
+        lambda: float((cupy.arange(4, dtype=cupy.float32) * 2).sum()) == 12.0,
+        lambda: _check_kernel(cupy),
+        lambda: float((cupy.ones((8, 8), dtype=cupy.float32)
+                       @ cupy.ones((8, 8), dtype=cupy.float32)).sum()) == 512.0,
+        lambda: 0.0 <= float(cupy.random.default_rng(0).random(16, dtype=cupy.float32)
+                             .min()) < 1.0,
+    )
+    for (check, hint), step in zip(_GPU_CHECKS, steps):
+        try:
+            ok = step()
+            cupy.cuda.Device().synchronize()
+        except Exception as error:          # every failure is reported with its cause
+            raise _GpuCheckFailed(check, hint, error) from None
+        if not ok:
+            raise _GpuCheckFailed(check, hint, "it ran but gave a wrong result")
+
+
+def _check_kernel(cupy) -> bool:
+    module = cupy.RawModule(code=_CHECK_KERNEL, name_expressions=["minit5_check<float>"])
+    x = cupy.arange(64, dtype=cupy.float32)
+    y = cupy.empty_like(x)
+    module.get_function("minit5_check<float>")((1,), (64,), (x, y, np.int32(64)))
+    return bool((y == x + 1).all())
+
+
+class _GpuCheckFailed(Exception):
+    def __init__(self, check, hint, error):
+        super().__init__(check)
+        self.check, self.hint, self.error = check, hint, error
+
+
 def gpu_available() -> bool:
-    """True when CuPy is installed and sees at least one CUDA device."""
-    global _cupy_error
+    """True when a GPU can run minit5: CuPy is installed, sees a CUDA device, and on it one
+    elementwise op, one kernel compile (NVRTC) and launch, one float32 matmul (cuBLAS) and one
+    uniform draw succeed. A CuPy that imports on a machine with a driver but without NVRTC or
+    cuBLAS passes `cupy.is_available()` and fails only at the first kernel or matmul; these
+    checks catch that here. Checked once per process (a few hundred ms on the first call, for
+    the compiles); `resolve_device('gpu')` names the part that failed and the install line."""
+    global _cupy_error, _gpu_checked
     cupy = _import_cupy()
     if cupy is None:
         return False
+    if _gpu_checked[0] is cupy:
+        return _gpu_checked[1] is None
     try:
-        return bool(cupy.is_available())
+        present = bool(cupy.is_available())
     except Exception as error:   # CuPy's own check failed (driver, runtime): say so later
         _cupy_error = error
         return False
+    if not present:
+        return False
+    try:
+        _run_gpu_checks(cupy)
+        failure = None
+    except _GpuCheckFailed as failed:
+        failure = (failed.check, failed.hint, failed.error)
+    _gpu_checked = (cupy, failure)
+    return failure is None
 
 
 def _why_no_gpu() -> str:
@@ -115,10 +192,15 @@ def _why_no_gpu() -> str:
     if _cupy_error is not None:
         return (f"CuPy is installed but cannot use CUDA: {type(_cupy_error).__name__}: "
                 f"{_cupy_error}. Check that the cupy-cuda12x wheel matches the CUDA driver "
-                "(`python -c 'import cupy; cupy.show_config()'`).")
+                f"(`python -c 'import cupy; cupy.show_config()'`), or reinstall: {GPU_INSTALL}.")
     if cupy is None:
-        return ("CuPy is not installed. Install the GPU extra: `pip install -e .[gpu]` "
-                "(cupy-cuda12x), on a machine with an NVIDIA GPU.")
+        return (f"CuPy is not installed. Install the GPU extra: {GPU_INSTALL}, on a machine "
+                "with an NVIDIA GPU and its driver.")
+    if _gpu_checked[0] is cupy and _gpu_checked[1] is not None:
+        check, hint, error = _gpu_checked[1]
+        detail = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) \
+            else error
+        return f"CuPy sees a CUDA device, but {check} failed ({detail}). {hint}."
     return ("CuPy is installed but sees no CUDA device (cupy.is_available() is False). "
             "Run on a machine with an NVIDIA GPU, or use device='cpu'.")
 

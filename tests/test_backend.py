@@ -183,6 +183,91 @@ def test_a_failing_device_check_shows_its_error(monkeypatch):
         backend.resolve_device("gpu")
 
 
+# ---- gpu_available: a device that really runs minit5's work ---------------------------------
+class NumPyAsCuPy:
+    """A stand-in CuPy with one device, running on NumPy; `fail` names a step to break like a
+    driver-only machine without the CUDA libraries would."""
+
+    float32 = np.float32
+
+    def __init__(self, fail=None):
+        self.fail = fail
+        self.random = self
+        self.cuda = self
+
+    def is_available(self):
+        return True
+
+    def Device(self):                                     # cupy.cuda.Device().synchronize()
+        return self
+
+    def synchronize(self):
+        pass
+
+    def arange(self, n, dtype):
+        if self.fail == "elementwise":
+            raise OSError("libnvrtc.so.12: cannot open shared object file")
+        return np.arange(n, dtype=dtype)
+
+    def ones(self, shape, dtype):
+        return Matmul(self.fail == "matmul", np.ones(shape, dtype))
+
+    def default_rng(self, seed):
+        return np.random.default_rng(seed)
+
+    def empty_like(self, x):
+        return np.empty_like(x)
+
+    def RawModule(self, code, name_expressions):
+        if self.fail == "kernel":
+            raise RuntimeError("NVRTC_ERROR_COMPILATION")
+        assert name_expressions == ["minit5_check<float>"] and "minit5_check" in code
+        return self
+
+    def get_function(self, name):
+        def launch(grid, block, args):
+            x, y, n = args
+            y[:int(n)] = x[:int(n)] + 1
+        return launch
+
+
+class Matmul(np.ndarray):
+    def __new__(cls, broken, array):
+        out = array.view(cls)
+        out.broken = broken
+        return out
+
+    def __matmul__(self, other):
+        if self.broken:
+            raise ImportError("libcublasLt.so.12: cannot open shared object file")
+        return np.asarray(self) @ np.asarray(other)
+
+
+def test_gpu_available_runs_an_op_a_kernel_a_matmul_and_a_draw(monkeypatch):
+    monkeypatch.setattr(backend, "_gpu_checked", (None, None))
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    monkeypatch.setattr(backend, "_import_cupy", lambda: NumPyAsCuPy())
+    assert backend.gpu_available() is True
+    assert backend.resolve_device("gpu") == "gpu"
+
+
+@pytest.mark.parametrize("fail, named", [
+    ("elementwise", r"an elementwise op .*libnvrtc\.so\.12.*nvidia-cuda-nvrtc-cu12"),
+    ("kernel", r"a RawModule kernel .*NVRTC_ERROR_COMPILATION.*pip install -e"),
+    ("matmul", r"a float32 matmul \(cuBLAS\) failed \(ImportError: libcublasLt.*"
+               r"nvidia-cublas-cu12"),
+])
+def test_a_missing_cuda_library_is_named_with_the_install_line(monkeypatch, fail, named):
+    monkeypatch.setattr(backend, "_gpu_checked", (None, None))
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    fake = NumPyAsCuPy(fail)
+    monkeypatch.setattr(backend, "_import_cupy", lambda: fake)
+    assert backend.gpu_available() is False
+    assert backend.xp_for("auto") is np                 # auto falls back to the CPU
+    with pytest.raises(RuntimeError, match=named):
+        backend.resolve_device("gpu")
+
+
 # ---- array module and moving arrays ---------------------------------------------------------
 def test_get_array_module_on_cpu_values():
     x = np.ones(3)

@@ -28,10 +28,8 @@ def _candidates():
     spec = importlib.util.find_spec("nvidia")
     for root in (spec.submodule_search_locations or []) if spec else []:
         yield from sorted(glob.glob(os.path.join(root, "cuda_nvrtc", "lib", "libnvrtc.so.*[0-9]")))
-    for home in (os.environ.get("CUDA_PATH"), os.environ.get("CUDA_HOME"), "/usr/local/cuda"):
-        if home:
-            yield from sorted(glob.glob(os.path.join(home, "lib64", "libnvrtc.so.*[0-9]")))
-    yield from ("libnvrtc.so.12", "libnvrtc.so.13", "libnvrtc.so")
+    yield from ("libnvrtc.so.12", "libnvrtc.so.13", "libnvrtc.so")          # the loader's path
+    yield from sorted(glob.glob("/usr/local/cuda/lib64/libnvrtc.so.*[0-9]"))  # a CUDA toolkit
 
 
 def library():
