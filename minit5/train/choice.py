@@ -17,7 +17,6 @@ from minit5.data.model_batches import collate_examples
 from minit5.kernels import cross_entropy
 from minit5.labels import IGNORE_INDEX
 from minit5.nn.module import eval_mode
-from minit5.t5.ensemble import T5Ensemble
 
 BATCH = 64          # (input, option) pairs per forward pass
 
@@ -29,11 +28,10 @@ def option_log_likelihoods(model, tokenizer, pairs) -> np.ndarray:
     (a decoder-only model reads input and target as one sequence and scores the target part),
     or a `minit5.t5.ensemble.T5Ensemble`, whose logits are its averaged log-probabilities."""
     encoded = [(tokenizer.encode(s), tokenizer.encode(t)) for s, t in pairs]
-    reader = model.models[0] if isinstance(model, T5Ensemble) else model   # reads the batch
     out = []
     with no_grad(), eval_mode(model):
         for start in range(0, len(encoded), BATCH):
-            batch = collate_examples(reader, encoded[start:start + BATCH])
+            batch = collate_examples(model, encoded[start:start + BATCH])
             logits = model(**batch.model_kwargs()).logits.numpy()                     # (B, T, V)
             out.append(sequence_log_likelihoods(logits, batch.labels))
     return np.concatenate(out)

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minit5.data.metrics import (
+    METRICS,
     accuracy,
     average_ranks,
     bleu,
@@ -143,6 +144,35 @@ def test_task_checks_its_arguments():
     with pytest.raises(ValueError, match="n must be"):
         task.make_examples(-1, np.random.default_rng(0))
     assert isinstance(task, Task)
+
+
+def test_a_task_is_made_from_text_or_drawn_never_both_missing():
+    upper = Task("shout", "shout: ", None, METRICS["exact_match"], postprocess=str.strip,
+                 make_from_text=lambda text, rng: (f"shout: {text}", text.upper()))
+    assert upper.examples(["ab", "c"], np.random.default_rng(0)) == [("shout: ab", "AB"),
+                                                                      ("shout: c", "C")]
+    with pytest.raises(TypeError, match="examples\\(texts, rng\\)"):
+        upper.make_examples(2, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="make_examples\\(n, rng\\)"):
+        TASKS["reverse"].examples(["a b"], np.random.default_rng(0))
+    with pytest.raises(TypeError, match="default_rng"):
+        upper.examples(["ab"], np.random.RandomState(0))
+    with pytest.raises(ValueError, match="make_example\\(rng\\) or make_from_text"):
+        Task("nothing", "", None, METRICS["exact_match"])
+    with pytest.raises(ValueError, match="metric is required"):
+        Task("no metric", "", TASKS["reverse"].make_example, None)
+    with pytest.raises(TypeError, match="choices must be a function"):
+        Task("bad", "", TASKS["reverse"].make_example, METRICS["exact_match"], choices=["a"])
+
+
+def test_score_postprocesses_predictions_not_targets():
+    task = Task("words", "", TASKS["reverse"].make_example, METRICS["accuracy"],
+                postprocess=str.lower)
+    assert task.score(["Red", "BLUE", "green"], ["red", "blue", "Green"]) == \
+        {"accuracy": 2 / 3}
+    assert TASKS["reverse"].score([" a b "], ["a b"]) == {"exact_match": 1.0}
+    assert all(type(v) is float for v in TASKS["polarity"].score(["positive"],
+                                                                 ["negative"]).values())
 
 
 def test_polarity_label_is_the_majority():

@@ -4,10 +4,16 @@ import pytest
 
 from minit5.data.batching import collate
 from minit5.data.corpus import builtin_corpus
-from minit5.experiments.choice import choose, evaluate, option_log_likelihoods
 from minit5.experiments.language_tasks import cloze_task, pair_task
 from minit5.train import pipeline
+from minit5.train.choice import (
+    best_options,
+    choose,
+    option_log_likelihoods,
+    sequence_log_likelihoods,
+)
 from minit5.train.config import TrainConfig
+from minit5.train.evaluate import evaluate
 
 PAIRS = [("which is English: a b c. | a c b.", "a b c."),
          ("fill in: the ___ is red. options: sky | apple", "apple"),
@@ -53,7 +59,6 @@ def test_evaluate_decodes_a_task_without_choices(setup):
 
 
 def test_best_options_by_sum_and_by_mean_per_token():
-    from minit5.experiments.choice import best_options
     # Example 0: options -4 (4 tokens) and -3 (2 tokens); example 1: -9, -2, -2 (3, 1, 1 tokens).
     scores, counts, lengths = [-4.0, -3.0, -9.0, -2.0, -2.0], [2, 3], [4, 2, 3, 1, 1]
     assert best_options(scores, counts).tolist() == [1, 1]            # tie: the first
@@ -65,7 +70,6 @@ def test_best_options_by_sum_and_by_mean_per_token():
 
 
 def test_sequence_log_likelihoods_sum_the_scored_labels_log_softmax():
-    from minit5.experiments.choice import sequence_log_likelihoods
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(3, 4, 5)).astype(np.float32)
     labels = np.array([[1, 4, -100, -100], [0, 0, 2, 3], [-100, -100, -100, -100]])
@@ -85,3 +89,17 @@ def test_sequence_log_likelihoods_sum_the_scored_labels_log_softmax():
     np.testing.assert_allclose(sequence_log_likelihoods(log_probs, labels), expected, rtol=1e-9)
     with pytest.raises(ValueError, match=r"\(B, T, V\)"):
         sequence_log_likelihoods(logits[0], labels)
+    with pytest.raises(ValueError, match="outside"):          # -1 is no label and not -100
+        sequence_log_likelihoods(logits, np.where(labels == -100, -1, labels))
+    with pytest.raises(TypeError, match="integer"):
+        sequence_log_likelihoods(logits, labels.astype(np.float64))
+
+
+def test_the_book_and_exercises_name_the_same_functions():
+    """minit5.experiments.choice (chapters 8 and 13, exercises 8.1 and 13) is this module."""
+    from minit5.experiments import choice
+    from minit5.train import choice as train_choice
+    from minit5.train import evaluate as train_evaluate
+    for name in ("best_options", "choose", "option_log_likelihoods", "sequence_log_likelihoods"):
+        assert getattr(choice, name) is getattr(train_choice, name)
+    assert choice.evaluate is train_evaluate.evaluate
