@@ -22,7 +22,10 @@ import math
 import typing
 from dataclasses import dataclass
 
-from minit5.data.objectives import OBJECTIVES
+import numpy as np
+
+from minit5.data.objectives import OBJECTIVES, make_objective
+from minit5.data.tokenizer import DEFAULT_EXTRA_IDS
 from minit5.t5.config import T5Config
 
 
@@ -129,6 +132,7 @@ class TrainConfig:
                 raise ValueError(f"--{name}={params[name]} does not apply to --objective="
                                  f"{self.objective}; leave it unset or choose an objective that "
                                  f"takes it ({', '.join(takes)})")
+        self._try_objective(params)
         T5Config(d_model=self.d_model, d_kv=self.d_kv, d_ff=self.d_ff, num_heads=self.num_heads,
                  num_layers=self.num_layers, feed_forward_proj=self.feed_forward_proj,
                  dropout_rate=self.dropout_rate)          # checks feed_forward_proj
@@ -139,6 +143,18 @@ class TrainConfig:
             raise KeyError(f"unknown training preset {name!r}; choose one of "
                            f"{', '.join(PRESETS)}")
         return cls(**{**PRESETS[name], **overrides})
+
+    def _try_objective(self, params):
+        """Draw the objective once on a stand-in piece of the length the stream cuts, so a
+        value the objective refuses (prefix_lm's noise_density above 0.5, more spans than
+        sentinels) stops the run here, before any work."""
+        objective = make_objective(self.objective, 53 + DEFAULT_EXTRA_IDS, **params)
+        try:
+            tokens_length, _ = objective.piece_lengths(self.inputs_length)
+            objective(3 + np.arange(tokens_length) % 50, np.random.default_rng(0))  # ids 3..52
+        except ValueError as e:
+            raise ValueError(f"--objective={self.objective} with --inputs_length="
+                             f"{self.inputs_length}: {e}") from None
 
     def objective_params(self) -> dict:
         """The objective's parameters this configuration sets (the unset ones are left to the

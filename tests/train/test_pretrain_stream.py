@@ -126,3 +126,13 @@ def test_the_config_sets_only_what_the_objective_takes():
         TrainConfig(objective="deshuffle", noise_density=0.15)
     with pytest.raises(ValueError, match="--noise_density=1.5 is out of range"):
         TrainConfig(noise_density=1.5)
+
+
+def test_a_value_the_objective_refuses_stops_at_the_config():
+    with pytest.raises(ValueError, match="--objective=prefix_lm with --inputs_length=64: "
+                                         "random_prefix_noise_mask: noise_density must be in "
+                                         "\\(0, 0.5\\], got 0.6"):
+        TrainConfig(objective="prefix_lm", noise_density=0.6)
+    with pytest.raises(ValueError, match="227 noise spans need 227 sentinels but there are 100"):
+        TrainConfig(inputs_length=4096)   # span corruption: 15% of ~4,540 tokens, spans of 3
+    TrainConfig(objective="prefix_lm", noise_density=0.5, inputs_length=4096)
