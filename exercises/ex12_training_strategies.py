@@ -1,33 +1,42 @@
 """Chapter 12 exercises: the next step after what the chapter builds for §3.5.
 
-The chapter writes examples-proportional mixing by hand, samples the miniature's mixtures,
+The chapter computes mixing rates from a temperature, samples the miniature's mixtures,
 builds an adapter and counts what it trains, and works out which blocks train in each episode
-of gradual unfreezing. These exercises take the step after each: temperature-scaled rates, the
-optimizer state that fine-tuning with adapters keeps, and the parameters that train at a given
-step of gradual unfreezing. Grade with `make grade EX=12.1` or `minit5 grade 12`.
+of gradual unfreezing. These exercises take the step after each: the temperature that gives a
+task the share you want, the optimizer state that fine-tuning with adapters keeps, and the
+parameters that train at a given step of gradual unfreezing. Grade with `make grade EX=12.1`
+or `minit5 grade 12`.
 Inputs are plain Python values (dicts, numbers, a `T5Config`); leave them as they were passed.
 """
 
 
-def temperature_scaled_rates(sizes, K, temperature):
-    """Exercise 12.1: temperature-scaled mixing rates (paper §3.5.2).
+def temperature_for_rate(sizes, K, rate):
+    """Exercise 12.1: the temperature that gives the largest task a chosen share (§3.5.2).
 
-    Cap every task's number of examples at K (K None: no cap), take the examples-proportional
-    rates of the capped sizes, raise each rate to the power 1 / temperature and renormalise so
-    the rates sum to 1. temperature 1 gives examples-proportional mixing; a large temperature
-    approaches equal mixing.
+    Temperature-scaled mixing caps every task's number of examples at K (K None: no cap),
+    takes the examples-proportional rates of the capped sizes, raises each to the power 1 / T
+    and renormalises. Step 1 goes from T to the rates; choosing a mixture goes the other way:
+    return the temperature T at which the largest task (the one with the most examples after
+    the cap) gets exactly `rate` of the mixture. Find out first which rates some T can give
+    (think of T -> 0 and T -> infinity, tasks tied for the most examples, and tasks with no
+    examples), and raise ValueError for any other rate.
 
-    Graded: against the library for random sizes (1 to 6 tasks, up to 10^7 examples each,
-    some of them 0), limits and temperatures, to 1e-9; the order of the keys must be the order
-    of `sizes`; a temperature <= 0, a K <= 0 or sizes that are all 0 must raise ValueError.
+    Also raise ValueError, as the rates themselves do, for a K <= 0, a size that is not a
+    whole number >= 0, or sizes that are all 0.
+
+    Graded: the largest task's rate at your T (computed by the library) equal to `rate` to
+    1e-9, for 2 to 8 tasks of up to 10^9 examples, with and without K, rates from just above
+    the lowest reachable to just below the highest; the miniature mixture of the chapter;
+    ties, empty tasks, and every unreachable rate raising ValueError; and that `sizes` is
+    unchanged.
 
     Args:
         sizes: {task name: number of examples}, whole numbers >= 0.
         K: the artificial data set size limit, an int >= 1, or None.
-        temperature: T > 0.
+        rate: the share of the mixture the largest task should get, a float.
 
     Returns:
-        {task name: rate}, floats summing to 1, in the order of `sizes`.
+        T, a float > 0.
     """
     # TODO: Exercise 12.1
     raise NotImplementedError("Exercise 12.1")

@@ -23,7 +23,7 @@ from minit5.autograd.tensor import Tensor
 from minit5.data import batching, cleaning, corpus_measures, metrics, objectives, packing_lm, tasks
 from minit5.data.byte_tokenizer import byt5_encode
 from minit5.data.language_sampling import language_epochs
-from minit5.data.mixing import mixing_rates
+from minit5.data.mixing import temperature_for_rate as mixing_temperature_for_rate
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import choice, statistics, verdicts
 from minit5.nn import Parameter, trainable_parameters
@@ -262,8 +262,8 @@ def restore_tokens(inputs, targets, vocab_size, eos_id=EOS_ID):
 
 # ---- chapter 12: training strategies ---------------------------------------------------------
 
-def temperature_scaled_rates(sizes, K, temperature):
-    return mixing_rates(sizes, "temperature", K=K, temperature=temperature)
+def temperature_for_rate(sizes, K, rate):
+    return mixing_temperature_for_rate(sizes, rate, K=K)
 
 
 def adapter_state_bytes(config, adapter_dim):
@@ -413,8 +413,8 @@ _TABLE = [
      corpus_measures.repeat_profile),
     ("11.3", "ex11_datasets", "shared_spans", "The sentence spans two corpora share", 2,
      corpus_measures.shared_spans),
-    ("12.1", "ex12_training_strategies", "temperature_scaled_rates",
-     "Temperature-scaled mixing rates", 1, temperature_scaled_rates),
+    ("12.1", "ex12_training_strategies", "temperature_for_rate",
+     "The temperature for a task's share", 2, temperature_for_rate),
     ("12.2", "ex12_training_strategies", "adapter_state_bytes",
      "The optimizer state of fine-tuning with adapters", 2, adapter_state_bytes),
     ("12.3", "ex12_training_strategies", "unfrozen_parameters",

@@ -1,5 +1,5 @@
 """Graders for chapter 12 (training strategies): each compares the student's function with the
-library's (`minit5.data.mixing.mixing_rates` with strategy "temperature"; `add_adapters` and
+library's (`minit5.data.mixing.temperature_for_rate`; `add_adapters` and
 `optimizer_state_bytes` for the state of fine-tuning with adapters; `apply_unfreezing` for the
 parameters that train at a step of gradual unfreezing)."""
 import dataclasses
@@ -12,93 +12,125 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, check_raises, fail
+from exercises.graders.report import check, check_equal, check_raises, fail, mistake_hint
+from minit5.data.mixing import mixing_rates
 from minit5.optim.state_bytes import optimizer_state_bytes
 from minit5.t5.config import T5Config
 from minit5.t5.model import T5ForConditionalGeneration
 
-temperature_scaled_rates = exercise("12.1")
+temperature_for_rate = exercise("12.1")
 adapter_state_bytes = exercise("12.2")
 unfrozen_parameters = exercise("12.3")
 
 
-# ---- 12.1 temperature-scaled mixing rates -----------------------------------------------------
+# ---- 12.1 the temperature for a share ---------------------------------------------------------
+# The answer is graded by what it must do: at the student's T the library's temperature-scaled
+# rates give the largest task `rate` (one T does, the rate being strictly monotone in T).
 
-def _normalised(values):
-    values = np.asarray(values, dtype=np.float64)
-    return values / values.sum()
-
-
-def rates_mistakes(sizes, K, T):
-    raw = np.array(list(sizes.values()), dtype=np.float64)
-    capped = raw if K is None else np.minimum(raw, K)
-    return [("leaving out the limit K", lambda: _normalised(_normalised(raw) ** (1 / T))),
-            ("raising the rates to the power T instead of 1 / T",
-             lambda: _normalised(_normalised(capped) ** T)),
-            ("not renormalising after the power", lambda: _normalised(capped) ** (1 / T)),
-            ("raising the capped sizes to 1 / T and capping afterwards",
-             lambda: _normalised(np.minimum(raw ** (1 / T), K if K is not None else np.inf))),
-            ("equal mixing", lambda: np.full(len(raw), 1 / len(raw))),
-            ("examples-proportional rates without the temperature",
-             lambda: _normalised(capped))]
+def _largest_rate(sizes, K, T):
+    rates = mixing_rates(sizes, "temperature", K=K, temperature=T)
+    capped = {m: v if K is None else min(v, K) for m, v in sizes.items()}
+    return rates[max(capped, key=capped.get)]
 
 
-RATES_HINT = ("cap each size at K first, turn the capped sizes into proportions, and only then "
-              "apply the temperature; the rates must sum to 1 again at the end")
+def temperature_mistakes(sizes, K, rate):
+    expected = reference("12.1")(sizes, K, rate)
+    return [("1 / T (the exponent) instead of T", lambda: 1 / expected),
+            ("the sizes without the limit K",
+             lambda: mixing_temperature(sizes, rate) if K is not None else None)]
 
 
-def grade_rates(sizes, K, T):
+def mixing_temperature(sizes, rate):
+    return reference("12.1")(sizes, None, rate)
+
+
+TEMPERATURE_HINT = ("the rates come from the capped sizes, raised to the power 1 / T and "
+                    "renormalised; the largest task's share falls as T grows, so search T "
+                    "(or 1 / T) until the share is `rate`, precisely")
+
+
+def grade_temperature(sizes, K, rate):
     __tracebackhide__ = True
-    expected = reference("12.1")(sizes, K, T)
-    got = temperature_scaled_rates(sizes, K, T)
-    inputs = {"sizes": sizes, "K": K, "temperature": T}
-    check(isinstance(got, dict), f"temperature_scaled_rates must return a dict "
-          f"{{task: rate}}, got {type(got).__name__}", RATES_HINT, expected=expected, got=got)
-    check(list(got) == list(expected), f"temperature_scaled_rates returned the tasks "
-          f"{list(got)}, expected {list(expected)} (the keys of `sizes`, in their order)",
-          "one rate per task of `sizes`, in the same order", expected=list(expected),
-          got=list(got))
-    check_array("temperature_scaled_rates", np.array([got[m] for m in expected], dtype=float),
-                np.array(list(expected.values())), RATES_HINT, inputs, rtol=1e-9, atol=1e-12,
-                what="the rates", mistakes=rates_mistakes(sizes, K, T))
+    got = temperature_for_rate(sizes, K, rate)
+    expected = reference("12.1")(sizes, K, rate)
+    hint = TEMPERATURE_HINT
+    if not isinstance(got, (int, float, np.floating)) or isinstance(got, bool) \
+            or not np.isfinite(got) or got <= 0:
+        fail(f"temperature_for_rate returned {got!r}, not a temperature (a float > 0)", hint,
+             expected=repr(expected), got=repr(got))
+    share = _largest_rate(sizes, K, float(got))
+    if not np.isclose(share, rate, rtol=1e-9, atol=0):
+        hint = mistake_hint(got, temperature_mistakes(sizes, K, rate), hint,
+                            lambda a, b: b is not None and np.isclose(a, b, rtol=1e-6))
+    check(np.isclose(share, rate, rtol=1e-9, atol=0),
+          f"temperature_for_rate: at T = {float(got)!r} the largest task gets {share!r} of the "
+          f"mixture, not {rate!r} (the library's T is {expected!r})", hint,
+          expected=f"T = {expected:.9g} (share {rate!r})",
+          got=f"T = {float(got):.9g} (share {share!r})")
 
 
 @st.composite
-def mixture_case(draw):
-    n = draw(st.integers(1, 6))
-    sizes = {f"task{i}": draw(st.integers(0, 10**7)) for i in range(n)}
-    if not any(sizes.values()):
-        sizes["task0"] = draw(st.integers(1, 10**7))
-    K = draw(st.one_of(st.none(), st.integers(1, 2**22)))
-    return sizes, K, draw(st.floats(0.25, 16.0))
+def temperature_case(draw):
+    n = draw(st.integers(2, 8))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    sizes = {f"task{i}": int(v) for i, v in enumerate(
+        np.exp(rng.uniform(0, np.log(10**9), size=n)).astype(np.int64))}
+    if draw(st.booleans()):
+        sizes["task0"] = 0                                  # a task with no examples
+    K = draw(st.one_of(st.none(), st.integers(1, 10**9)))
+    capped = np.array([v if K is None else min(v, K) for v in sizes.values()])
+    capped = capped[capped > 0]
+    if len(capped) < 2 or (capped == capped.max()).sum() == len(capped):
+        K = None
+        sizes = {**sizes, "big": 10**9, "small": 1}
+        capped = np.array([v for v in sizes.values() if v > 0])
+    low, high = 1 / len(capped), 1 / int((capped == capped.max()).sum())
+    where = draw(st.floats(1e-6, 1 - 1e-6))
+    return sizes, K, float(low + where * (high - low))
 
 
 @pytest.mark.ex12_1
-@given(mixture_case())
-def test_temperature_rates_match_library(case):
-    grade_rates(*case)
+@given(temperature_case())
+def test_temperature_for_rate_gives_the_rate(case):
+    grade_temperature(*case)
+
+
+MINIATURE = {"unsupervised": 3476, "acceptability": 32, "pair": 32, "cloze choice": 32}
 
 
 @pytest.mark.ex12_1
-@pytest.mark.parametrize("T", [1.0, 2.0, 8.0])
-@pytest.mark.parametrize("K", [2**7, 2**9, 2**13, None])
-def test_temperature_rates_on_the_miniature_mixture(K, T):
-    # One large unsupervised task and three tasks of 32 examples, as in the chapter.
-    grade_rates({"unsupervised": 3476, "acceptability": 32, "pair": 32, "cloze choice": 32},
-                K, T)
+@pytest.mark.parametrize("sizes, K, rate", [
+    (MINIATURE, None, 0.5), (MINIATURE, None, 0.9), (MINIATURE, 2**9, 0.5),
+    (MINIATURE, 2**7, 0.3),
+    ({"a": 100, "b": 300, "c": 600}, None, 0.5),             # T < 1 and T > 1 around 0.6
+    ({"a": 100, "b": 300, "c": 600}, None, 0.8),
+    ({"a": 1, "b": 10**9}, None, 0.9999999),                 # T -> 0
+    ({"a": 5, "b": 6}, None, 0.5000001),                     # T -> infinity
+    ({"a": 1, "b": 10**9, "c": 10**9}, None, 0.49),          # two tied for the most
+    ({"a": 0, "b": 7, "c": 700}, None, 0.75),                # a task of no examples
+    ({"a": 10**9, "b": 10**6, "c": 10}, 10**5, 0.4),         # the cap ties a and b ...
+    ({"a": 10**9, "b": 10**6, "c": 10}, 10**7, 0.7)])        # ... or not
+def test_temperature_for_rate_worked_cases(sizes, K, rate):
+    grade_temperature(sizes, K, rate)
 
 
 @pytest.mark.ex12_1
-@pytest.mark.parametrize("sizes, K, T, problem", [
-    ({"a": 10, "b": 5}, None, 0.0, "a temperature of 0"),
-    ({"a": 10, "b": 5}, None, -1.0, "a negative temperature"),
-    ({"a": 10, "b": 5}, 0, 1.0, "K = 0"),
-    ({"a": 0, "b": 0}, None, 2.0, "sizes that are all 0")])
-def test_temperature_rates_refuse_bad_arguments(sizes, K, T, problem):
-    check_raises(ValueError, lambda: temperature_scaled_rates(sizes, K, T),
-                 f"temperature_scaled_rates with {problem}",
-                 "rates exist only for a temperature > 0, a limit K >= 1 and at least one example "
-                 "to draw: raise ValueError naming the argument and what it must be")
+@pytest.mark.parametrize("sizes, K, rate, problem", [
+    ({"a": 10, "b": 5}, None, 0.5, "the rate of T -> infinity (1 / M), which no T reaches"),
+    ({"a": 10, "b": 5}, None, 0.3, "a rate below 1 / M"),
+    ({"a": 10, "b": 5}, None, 1.0, "a rate of 1 with a single largest task"),
+    ({"a": 10, "b": 10, "c": 1}, None, 0.6, "a rate above 1 / k for k tasks tied largest"),
+    ({"a": 10, "b": 10}, None, 0.5, "two tasks of the same size (every T gives 1 / 2)"),
+    ({"a": 10**6, "b": 10**7}, 100, 0.6, "sizes that the cap K makes equal"),
+    ({"a": 10, "b": 0}, None, 0.7, "one task with examples and one without"),
+    ({"a": 10, "b": 5}, 0, 0.8, "K = 0"),
+    ({"a": 0, "b": 0}, None, 0.8, "sizes that are all 0"),
+    ({"a": 10, "b": -5}, None, 0.8, "a negative size")])
+def test_temperature_for_rate_refuses_unreachable_rates(sizes, K, rate, problem):
+    check_raises(ValueError, lambda: temperature_for_rate(sizes, K, rate),
+                 f"temperature_for_rate with {problem}",
+                 "a rate no temperature gives (the limits T -> 0 and T -> infinity are not "
+                 "reached), and sizes or K the rates refuse, raise ValueError saying why")
 
 
 # ---- 12.2 the optimizer state of fine-tuning with adapters ----------------------------------

@@ -64,6 +64,42 @@ def mixing_rates(sizes: Mapping[str, int], strategy: str = "proportional",
     return {name: float(rate) for name, rate in zip(names, rates)}
 
 
+def temperature_for_rate(sizes: Mapping[str, int], rate: float, K: int | None = None) -> float:
+    """The temperature T at which the largest task gets `rate` of the mixture (§3.5.2).
+
+    "Largest" is after the limit K: the task (or tasks) with the most examples once each size
+    is capped at K. With M tasks of at least one example, k of them tied for the most, the
+    largest task's temperature-scaled rate falls from 1 / k (T -> 0) through the
+    examples-proportional rate (T = 1) towards 1 / M (T -> infinity), strictly, so every rate
+    in (1 / M, 1 / k) has exactly one T; other rates are a ValueError. With u = 1 / T and
+    d_m = log(e_max / e_m), the rate is 1 / sum_m exp(-u d_m), solved for u by bisection
+    (every step halves the bracket; 200 of them reach float precision).
+    Example: sizes {"a": 100, "b": 300, "c": 600}, rate 0.5 -> T = 1.664 (rates 0.170, 0.330, 0.5).
+    """
+    mixing_rates(sizes, "proportional", K=K)                # the same checks as the rates
+    limited = np.array([v if K is None else min(v, K) for v in sizes.values()],
+                       dtype=np.float64)
+    limited = limited[limited > 0]                          # a task of 0 examples: rate 0
+    gaps = np.log(limited.max() / limited)                  # d_m >= 0, (M,)
+    tied = int((gaps == 0).sum())
+    low_rate, high_rate = 1 / len(limited), 1 / tied
+    if not low_rate < rate < high_rate:
+        raise ValueError(f"temperature_for_rate: the largest task's rate can only lie strictly "
+                         f"between {low_rate:.6g} (T -> infinity) and {high_rate:.6g} (T -> 0) "
+                         f"for these sizes and K; got {rate!r}")
+
+    def total(u):                                           # sum_m exp(-u d_m), decreasing
+        return float(np.exp(-u * gaps).sum())
+
+    target, low, high = 1 / rate, 0.0, 1.0
+    while total(high) > target:
+        low, high = high, 2 * high
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if total(middle) > target else (low, middle)
+    return float(1 / ((low + high) / 2))
+
+
 class TaskMixture:
     """The mixer (§3.5.2): the task of every example, drawn at fixed rates from (seed, step).
 
