@@ -60,11 +60,9 @@ class PretrainStream:
     def __init__(self, documents_ids, vocab_size, inputs_length, batch_size, seed,
                  noise_density=None, mean_noise_span_length=None, pack_rows=True,
                  min_piece=8, objective="span_corruption"):
-        params = {name: value for name, value in (("noise_density", noise_density),
-                                                  ("mean_noise_span_length",
-                                                   mean_noise_span_length))
-                  if value is not None}
-        self.objective = make_objective(objective, vocab_size, **params)
+        params = dict(noise_density=noise_density, mean_noise_span_length=mean_noise_span_length)
+        self.objective = make_objective(objective, vocab_size,
+                                        **{k: v for k, v in params.items() if v is not None})
         self.tokens_length, self.targets_length = self.objective.piece_lengths(inputs_length)
         self.pieces = document_pieces(documents_ids, self.tokens_length, min_piece)
         self.vocab_size, self.inputs_length = vocab_size, inputs_length
@@ -81,10 +79,11 @@ class PretrainStream:
         if not self.pack_rows:
             examples = [self._example(rng) for _ in range(self.batch_size)]
             return collate(examples, self.inputs_length, self.targets_length)
-        # Draw until the inputs hold about batch_size rows of tokens. Stopping as soon as the
-        # targets overflow batch_size rows (an objective with short inputs, like lm) gives the
-        # same batch: packing is greedy and in order, so once a row past the batch has begun,
-        # later examples cannot change the first batch_size rows.
+        # Draw until the inputs hold about batch_size rows of tokens, or until the targets
+        # hold more than batch_size rows' worth (lm's inputs are EOS alone). The second stop
+        # changes no batch: a row holds at most targets_length target ids, so a row past the
+        # batch has begun, and packing is greedy and in order, so later examples could not
+        # change the first batch_size rows.
         examples, tokens, target_tokens = [], 0, 0
         budget = self.batch_size * self.inputs_length
         target_room = self.batch_size * self.targets_length
