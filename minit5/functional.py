@@ -246,25 +246,89 @@ class Embedding(Function):
         return grad
 
 
+class DropoutMasks:
+    """Where dropout's masks come from: the explicit randomness of a model's dropout sites.
+
+        masks = DropoutMasks(np.random.default_rng(seed))
+        keep = masks.keep((B, T, d), p, xp)        # bool (B, T, d) on xp's device
+
+    Every mask is drawn for a batch-first shape (B, ...): dropout in T5 acts on activations
+    (B, L, d) and attention weights (B, H, Lq, Lk). For data parallelism (`global_rows`,
+    `rows`) a mask is drawn for the whole batch (global_rows, ...) and this rank keeps its
+    `rows`, so a row's mask does not depend on how many ranks share the batch.
+
+    What "same seed, same mask" means:
+    - On a CPU (NumPy arrays) a mask is `generator.random(shape) >= p`, drawn from the numpy
+      Generator's own stream: the same Generator state gives the same masks, bit for bit
+      (recorded runs, resumed runs and the demo rely on it).
+    - On a GPU (CuPy arrays) a mask is drawn on the device, so that no mask crosses the bus:
+      from a CuPy Generator seeded, on first use, with one 64-bit number drawn from the numpy
+      Generator. A GPU run with the same seed repeats its own masks bit for bit; its masks have
+      the same distribution as the CPU's (each element kept with probability 1 - p,
+      independently) but are not the same bits, so a CPU run and a GPU run agree in
+      distribution, not element for element.
+    """
+
+    def __init__(self, generator, global_rows=None, rows=None):
+        if not isinstance(generator, np.random.Generator):
+            raise TypeError("dropout needs an explicit numpy Generator "
+                            f"(np.random.default_rng(seed)), got {type(generator).__name__}")
+        if (global_rows is None) != (rows is None):
+            raise ValueError("give global_rows and rows together (a rank's share of a batch), "
+                             "or neither")
+        self.generator, self.global_rows, self.rows = generator, global_rows, rows
+        self._device = None                      # the CuPy Generator, made on first GPU use
+
+    def _draw_shape(self, shape):
+        shape = tuple(shape)
+        if self.rows is None:
+            return shape
+        if not shape or len(range(self.global_rows)[self.rows]) != shape[0]:
+            raise ValueError(f"a dropout mask of shape {shape} for rows {self.rows} of a "
+                             f"{self.global_rows}-row batch: the first axis must be this "
+                             "rank's rows of the batch")
+        return (self.global_rows, *shape[1:])
+
+    def uniform(self, shape, xp, dtype=np.float64):
+        """Uniform [0, 1) numbers of `shape` on xp's device (the first axis the batch)."""
+        draw = self._draw_shape(shape)
+        if xp is np:
+            u = self.generator.random(draw)                                 # float64
+        else:
+            if self._device is None:
+                seed = int(self.generator.integers(2 ** 63))
+                self._device = xp.random.default_rng(seed)
+            u = self._device.random(draw, dtype=dtype)
+        return u if self.rows is None else u[self.rows]
+
+    def keep(self, shape, p, xp):
+        """A bool mask of `shape` on xp's device: True (kept) with probability 1 - p."""
+        dtype = np.float64 if xp is np else np.float32
+        return self.uniform(shape, xp, dtype) >= p
+
+
 class Dropout(Function):
     """Zero each element with probability p, scale the rest by 1 / (1 - p).
 
-    The mask is drawn on the host from the caller's numpy Generator, on both devices, and
-    copied to the GPU there (one byte per element): the same Generator state gives the same
-    mask on a CPU and a GPU, and a run replays bit for bit.
+    The mask comes from a `DropoutMasks` (drawn on the arrays' own device) and is kept for
+    backward as bool, one byte per element; the scale 0 or 1 / (1 - p) is rebuilt from it.
     """
 
-    def forward(self, x, p, rng):
+    def forward(self, x, p, masks):
         xp = get_array_module(x)
-        keep = xp.asarray(rng.random(x.shape) >= p)              # (x.shape), bool
-        scale = keep.astype(x.dtype)                             # 1 or 0, in x's dtype
-        scale *= x.dtype.type(1.0 / (1.0 - p))                   # no float64 temporary
-        self.save_for_backward(scale)
-        return x * scale
+        keep = masks.keep(x.shape, p, xp)                        # (x.shape), bool
+        self.p = p
+        self.save_for_backward(keep)
+        return x * self._scale(keep, x.dtype)
+
+    def _scale(self, keep, dtype):
+        scale = keep.astype(dtype)                               # 1 or 0, in x's dtype
+        scale *= dtype.type(1.0 / (1.0 - self.p))                # no float64 temporary
+        return scale
 
     def backward(self, g):
-        (scale,) = self.saved
-        return g * scale
+        (keep,) = self.saved
+        return g * self._scale(keep, g.dtype)
 
 
 # ---- the functional API ------------------------------------------------------------------
@@ -349,15 +413,19 @@ def embedding(weight, ids, validated=False):
 
 def dropout(x, p, rng, training=True):
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not
-    training or p == 0. `rng` is an explicit numpy Generator (it draws the mask)."""
+    training or p == 0. `rng` is the explicit randomness: a DropoutMasks, or a numpy Generator
+    (drawn from as DropoutMasks(rng) does; the mask's first axis is the batch)."""
     if not training or p == 0.0:
         return x
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError("dropout in training mode needs an explicit numpy Generator "
-                         f"(rng=np.random.default_rng(seed)), got {type(rng).__name__}")
-    return Dropout.apply(x, p=p, rng=rng)
+    if isinstance(rng, np.random.Generator):
+        rng = DropoutMasks(rng)
+    if not isinstance(rng, DropoutMasks):
+        raise ValueError("dropout in training mode needs explicit randomness: a numpy Generator "
+                         "(rng=np.random.default_rng(seed)) or a DropoutMasks, got "
+                         f"{type(rng).__name__}")
+    return Dropout.apply(x, p=p, masks=rng)
 
 
 def cross_entropy(logits, labels, ignore_index=IGNORE_INDEX, validated=False):

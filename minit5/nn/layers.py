@@ -7,8 +7,24 @@ from minit5 import functional as F
 from minit5.nn.module import Module, Parameter
 
 
+class ShapeOnly:
+    """Stands in for `rng` where a module tree is wanted for its names and shapes only: a
+    Linear or Embedding built with SHAPE_ONLY holds a read-only zero-stride array of its
+    weight's shape (np.broadcast_to of a single zero), so a tree of any size (t5-11b's 11
+    billion weights) is built at once and allocates no weights. Nothing is drawn."""
+
+    def __repr__(self):
+        return "SHAPE_ONLY"
+
+
+SHAPE_ONLY = ShapeOnly()
+
+
 def _normal(rng, shape, std, dtype):
-    """N(0, std^2) weights drawn from `rng`: a numpy Generator, or an int seed for a new one."""
+    """N(0, std^2) weights drawn from `rng`: a numpy Generator, or an int seed for a new one
+    (SHAPE_ONLY: a zero-stride placeholder of the shape, nothing drawn or allocated)."""
+    if isinstance(rng, ShapeOnly):
+        return np.broadcast_to(np.zeros((), dtype=dtype), shape)
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         rng = np.random.default_rng(rng)
     if not isinstance(rng, np.random.Generator):
@@ -61,8 +77,11 @@ class T5LayerNorm(Module):
 
 
 class Dropout(Module):
-    """Dropout whose randomness comes from an explicit Generator shared by the whole model
-    (`Module.set_dropout_rng`), so a run can be replayed and resumed bit for bit."""
+    """Dropout whose randomness is explicit and shared by the whole model
+    (`Module.set_dropout_rng`): a numpy Generator or a `functional.DropoutMasks` (the trainer
+    gives one per step). Same randomness, same masks, so a run can be replayed and resumed bit
+    for bit; on a GPU the masks are drawn on the device (DropoutMasks says what is equal
+    there)."""
 
     uses_dropout_rng = True
 

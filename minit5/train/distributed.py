@@ -16,8 +16,8 @@ Why the result does not depend on N:
   scaled losses, and of their gradients, is the single-process loss and gradient; a mean of
   per-rank means would weight rows of short targets too heavily.
 - Dropout draws each mask for the whole batch from the step's Generator and keeps the rank's
-  rows (`RowShareGenerator`), so a row's mask is the same for every N. Every dropout site of
-  the model has the batch on its first axis.
+  rows (`functional.DropoutMasks` with `rows`), so a row's mask is the same for every N. Every
+  dropout site of the model has the batch on its first axis.
 What is left is rounding: float additions in another order (per-rank sums, then the
 all-reduce), about 1e-16 relative per step in float64 and 1e-7 in float32.
 """
@@ -30,6 +30,7 @@ import numpy as np
 
 from minit5 import backend
 from minit5.backend import get_array_module
+from minit5.functional import DropoutMasks
 from minit5.labels import IGNORE_INDEX
 
 
@@ -45,22 +46,6 @@ def share_bounds(rows: int, size: int, rank: int) -> slice:
                          f"process needs at least one row; use --batch_size >= {size} or fewer "
                          "processes (mpiexec -n)")
     return slice(rows * rank // size, rows * (rank + 1) // size)
-
-
-class RowShareGenerator(np.random.Generator):
-    """A Generator whose `random(shape)` draws (global_rows, *shape[1:]) and returns `rows`:
-    a share of the batch gets exactly the numbers its rows would get in the whole batch."""
-
-    def __init__(self, generator: np.random.Generator, global_rows: int, rows: slice):
-        super().__init__(generator.bit_generator)
-        self.global_rows, self.rows = global_rows, rows
-
-    def random(self, size=None, dtype=np.float64, out=None):
-        if size is None or out is not None or len(size) == 0:
-            raise ValueError("RowShareGenerator.random needs a shape whose first axis is the "
-                             "batch (the dropout masks' shapes)")
-        shape = (self.global_rows, *tuple(size)[1:])
-        return super().random(shape, dtype=dtype)[self.rows]
 
 
 def config_digest(config: dict) -> str:
@@ -84,11 +69,13 @@ class Communicator:
         mine = batch[share_bounds(len(batch), self.size, self.rank)]
         return mine, float(token_shares(batch.labels, self.size)[self.rank])
 
-    def dropout_rng(self, generator, global_rows: int):
+    def dropout_masks(self, generator, global_rows: int) -> DropoutMasks:
+        """The step's dropout randomness on this rank: masks drawn from `generator` for the
+        whole batch of `global_rows` rows, of which this rank keeps its own."""
         if self.size == 1:
-            return generator
-        return RowShareGenerator(generator, global_rows,
-                                 share_bounds(global_rows, self.size, self.rank))
+            return DropoutMasks(generator)
+        return DropoutMasks(generator, global_rows,
+                            share_bounds(global_rows, self.size, self.rank))
 
     def reduce_gradients(self, parameters, loss):
         """Sum the gradients of `parameters` and the (weighted) `loss` over the ranks, in one

@@ -129,7 +129,7 @@ class Trainer:
         share, weight = self.comm.share(batch)
         self.optimizer.lr = self.schedule(step)
         self.model.train()
-        self.model.set_dropout_rng(self.comm.dropout_rng(
+        self.model.set_dropout_rng(self.comm.dropout_masks(
             step_rng(self.config.seed, step, DROPOUT), len(batch)))
         self.model.zero_grad()
         parameters = list(self.model.parameters())

@@ -135,10 +135,12 @@ def test_token_shares_weight_each_rank_by_its_scored_tokens():
         distributed.token_shares(labels, 0)
 
 
-def test_row_share_generator_gives_the_rows_of_the_whole_draw():
-    whole = np.random.default_rng(7).random((6, 3, 2))
-    part = distributed.RowShareGenerator(np.random.default_rng(7), 6, slice(2, 4))
-    np.testing.assert_array_equal(part.random((2, 3, 2)), whole[2:4])
+def test_a_ranks_dropout_masks_are_its_rows_of_the_whole_batchs_masks():
+    whole = np.random.default_rng(7).random((6, 3, 2)) >= 0.3
+    part = distributed.Single().dropout_masks(np.random.default_rng(7), 6)
+    np.testing.assert_array_equal(part.keep((6, 3, 2), 0.3, np), whole)
+    rank = ThreadWorld(3, 1, (None, None)).dropout_masks(np.random.default_rng(7), 6)
+    np.testing.assert_array_equal(rank.keep((2, 3, 2), 0.3, np), whole[2:4])
 
 
 class FakeParameter:
