@@ -26,8 +26,8 @@ import operator
 from dataclasses import dataclass
 from typing import Callable
 
-# What an objective function may take before its parameters, in this order.
-LEADING_ARGUMENTS = ("tokens", "vocab_size", "rng")
+# What an objective function may take before its parameters (the arguments with no default).
+LEADING_ARGUMENTS = (("tokens",), ("tokens", "rng"), ("tokens", "vocab_size", "rng"))
 
 
 def whole_piece_lengths(inputs_length: int, params: dict) -> tuple[int, int]:
@@ -40,8 +40,8 @@ def whole_piece_lengths(inputs_length: int, params: dict) -> tuple[int, int]:
 @dataclass(frozen=True)
 class Objective:
     """One objective: its name, its function, which leading arguments the function takes
-    (`arguments`, a prefix-ordered subset of tokens, vocab_size, rng), its parameters with
-    their defaults, one line saying what it does (with the paper's section), and the rule
+    (`arguments`, one of LEADING_ARGUMENTS), its parameters with their defaults, one line
+    saying what it does (with the paper's section), and the rule
     `lengths(inputs_length, params) -> (tokens_length, targets_length)`."""
     name: str
     function: Callable
@@ -63,7 +63,7 @@ class Objective:
                 arguments.append(p.name)
             else:
                 defaults.append((p.name, p.default))
-        if arguments not in (["tokens"], ["tokens", "rng"], ["tokens", "vocab_size", "rng"]):
+        if tuple(arguments) not in LEADING_ARGUMENTS:
             raise TypeError(f"{function.__name__}{inspect.signature(function)}: an objective "
                             f"takes (tokens[, vocab_size][, rng], parameter=default, ...), with a "
                             f"default for every parameter")
