@@ -27,7 +27,7 @@ import numpy as np
 from minit5 import functional as F
 from minit5.backend import get_array_module
 from minit5.nn import Dropout, Embedding, Linear, Module
-from minit5.t5.position import relative_position_bucket, relative_positions
+from minit5.t5.position import position_buckets
 
 
 class T5Attention(Module):
@@ -61,12 +61,10 @@ class T5Attention(Module):
         """
         if bidirectional is None:
             bidirectional = not self.is_decoder
-        rp = relative_positions(query_length, key_length, query_offset)        # (Lq, Lk)
-        bucket = relative_position_bucket(rp, bidirectional=bidirectional,
-                                          num_buckets=self.num_buckets,
-                                          max_distance=self.max_distance)   # (Lq, Lk), host
         xp = get_array_module(self.relative_attention_bias.weight.data)
-        values = F.embedding(self.relative_attention_bias.weight, xp.asarray(bucket),
+        bucket = position_buckets(query_length, key_length, query_offset, bidirectional,
+                                  self.num_buckets, self.max_distance, xp)  # (Lq, Lk), cached
+        values = F.embedding(self.relative_attention_bias.weight, bucket,
                              validated=True)                         # buckets are in range
         return values.transpose(2, 0, 1).reshape(1, self.n_heads, query_length,
                                                  key_length)                # (1, H, Lq, Lk)

@@ -7,6 +7,7 @@ buckets for keys after the query); decoder self-attention only looks back.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -43,3 +44,39 @@ def relative_positions(query_length: int, key_length: int, query_offset: int = 0
     query = np.arange(query_length, dtype=np.int64)[:, None] + query_offset
     key = np.arange(key_length, dtype=np.int64)[None, :]
     return key - query
+
+
+@functools.lru_cache(maxsize=64)
+def _host_buckets(query_length, key_length, query_offset, bidirectional, num_buckets,
+                  max_distance):
+    bucket = relative_position_bucket(relative_positions(query_length, key_length, query_offset),
+                                      bidirectional=bidirectional, num_buckets=num_buckets,
+                                      max_distance=max_distance)                  # (Lq, Lk)
+    bucket.setflags(write=False)
+    return bucket
+
+
+_device_buckets = {}          # (the arguments, device id) -> the buckets on that GPU
+
+
+def position_buckets(query_length: int, key_length: int, query_offset: int = 0,
+                     bidirectional: bool = True, num_buckets: int = 32, max_distance: int = 128,
+                     xp=np):
+    """relative_position_bucket(relative_positions(...)), int64 (Lq, Lk), on xp's device.
+
+    Computed once per set of arguments and kept (the last 64 on the host, and their copies on
+    each GPU), so a training step at a fixed (Lq, Lk) neither recomputes the buckets on the
+    host nor copies them to the device. The arrays are shared: read them, never write them.
+    """
+    key = (int(query_length), int(key_length), int(query_offset), bool(bidirectional),
+           int(num_buckets), int(max_distance))
+    host = _host_buckets(*key)
+    if xp is np:
+        return host
+    device_key = (key, xp.cuda.Device().id)
+    found = _device_buckets.get(device_key)
+    if found is None:
+        if len(_device_buckets) >= 64:
+            _device_buckets.pop(next(iter(_device_buckets)))           # the oldest
+        found = _device_buckets[device_key] = xp.asarray(host)
+    return found
