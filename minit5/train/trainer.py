@@ -118,7 +118,8 @@ class Trainer:
     def train_step(self, step, read_loss=True):
         """One update. Returns (loss, tokens, grad_norm); the loss is a float when `read_loss`
         (read before the update, which is not applied if it is not finite) and None otherwise
-        (it stays on the device until the next read).
+        (it stays on the device until the next read); grad_norm likewise stays on the device
+        on a GPU (clip_grad_norm), and is None without clipping.
 
         With N ranks this rank computes its rows of the step's batch; its mean loss is scaled
         by its share of the batch's scored tokens, so the all-reduced sums are the whole
@@ -143,7 +144,8 @@ class Trainer:
         loss = self.read_losses() if read_loss else None
         grad_norm = None
         if self.config.clip_grad_norm > 0:
-            grad_norm = float(clip_grad_norm(self.model.parameters(), self.config.clip_grad_norm))
+            # a float on a CPU, a 0-d device array on a GPU (read when logged: no sync here)
+            grad_norm = clip_grad_norm(self.model.parameters(), self.config.clip_grad_norm)
         self.optimizer.step()
         tokens = batch.num_tokens
         return loss, tokens, grad_norm
@@ -218,7 +220,8 @@ class Trainer:
                         bar.set_postfix(loss=f"{loss:.3f}", lr=f"{self.optimizer.lr:.2e}",
                                         tok_s=f"{rate:,.0f}")
                     self._log({"step": step, "loss": loss, "lr": self.optimizer.lr,
-                               "tokens_per_s": rate, "grad_norm": grad_norm})
+                               "tokens_per_s": rate,
+                               "grad_norm": None if grad_norm is None else float(grad_norm)})
                 if evaluates:
                     self.evals.append({"step": step, **self.evaluate(self.model)})
                     self._log({"step": step, "eval": self.evals[-1]})
