@@ -2,8 +2,10 @@
 
 Every check a user can fail lives here, with an error that names the argument and the fix
 (without them a bad id surfaces as an IndexError deep inside an embedding lookup). The checks
-run on the host, once per call; below this boundary the stacks, attention and ops trust their
-inputs and never copy anything back to the host to check it.
+run once per call, where the arrays are: host arrays (a batch from minit5.data) on the host,
+before their one copy to the model's device; arrays already on a GPU on the GPU, with no copy
+to the host (each check reads back one bool). Below this boundary the stacks, attention and ops
+trust their inputs and never copy anything back to the host to check it.
 
     inputs = check_model_inputs(config, xp, input_ids=..., labels=...)   # a ModelInputs
 """
@@ -100,9 +102,10 @@ def as_id_array(name, ids, vocab_size, allow_ignore=False, xp=None):
     if not hasattr(ids, "dtype"):
         raise TypeError(f"{name} must be an integer array of shape (batch, length), got "
                         f"{type(ids).__name__}")
-    host = to_numpy(ids)
+    host = _where_it_is(ids)                  # the array itself: NumPy or CuPy, never copied
+    here = get_array_module(host)
     if host.dtype.kind not in "iu":
-        if host.dtype.kind == "f" and host.size and np.all(host == np.round(host)):
+        if host.dtype.kind == "f" and host.size and bool(here.all(host == here.round(host))):
             hint = f"; convert with {name}.astype(np.int64)"
         else:
             hint = ""
@@ -117,42 +120,55 @@ def as_id_array(name, ids, vocab_size, allow_ignore=False, xp=None):
                          "sequence of at least one token (an empty text still encodes to [EOS])")
     low = IGNORE_INDEX if allow_ignore else 0
     bad = ((host < 0) & (host != low)) | (host >= vocab_size)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+    if bool(bad.any()):
+        where = tuple(int(i) for i in here.argwhere(bad)[0])
         extra = f" or {IGNORE_INDEX} (ignored)" if allow_ignore else ""
         raise ValueError(f"{name} has id {int(host[where])} at position {where}, outside "
                          f"[0, vocab_size={vocab_size}){extra}; check the tokenizer matches "
                          "the model's vocabulary")
-    xp = xp or get_array_module(ids)
-    return xp.asarray(host.astype(np.int64, copy=False))
+    xp = xp or here
+    return _to(xp, host.astype(np.int64, copy=False))
+
+
+def _where_it_is(value):
+    """A NumPy or CuPy array of `value` (a list becomes NumPy), without moving it."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    return value if get_array_module(value) is not np else np.asarray(value)
+
+
+def _to(xp, array):
+    """`array` on xp's device (no copy when it is there already)."""
+    return to_numpy(array) if xp is np else xp.asarray(array)
 
 
 def as_mask(name, mask, shape, xp):
     """A 0/1 mask of exactly `shape`, or None."""
     if mask is None:
         return None
-    if isinstance(mask, Tensor):
-        mask = mask.data
-    host = to_numpy(np.asarray(mask) if isinstance(mask, (list, tuple)) else mask)
+    host = _where_it_is(mask)
+    here = get_array_module(host)
     if host.shape != tuple(shape):
         raise ValueError(f"{name} has shape {host.shape} but must match the ids' shape "
                          f"{tuple(shape)} (1 = attend to the token, 0 = padding)")
-    if host.dtype != bool and not np.isin(host, (0, 1)).all():
+    if host.dtype != bool and not bool(((host == 0) | (host == 1)).all()):
         raise ValueError(f"{name} must contain only 0 and 1 (1 = attend, 0 = padding)")
-    if not (host != 0).any(axis=-1).all():
-        row = int(np.argwhere(~(host != 0).any(axis=-1))[0][0])
+    if not bool((host != 0).any(axis=-1).all()):
+        row = int(here.argwhere(~(host != 0).any(axis=-1))[0][0])
         raise ValueError(f"{name} row {row} is all zeros: a sequence must have at least one "
                          "token to attend to (remove the empty example)")
-    return xp.asarray(host.astype(np.int64))
+    return _to(xp, host.astype(np.int64))
 
 
 def as_segment_array(name, value, shape, xp):
     """Packed-row segment ids (1, 2, ...; 0 = padding) of exactly `shape`, or None."""
     if value is None:
         return None
-    host = to_numpy(value.data if isinstance(value, Tensor) else np.asarray(value))
+    host = _where_it_is(value)
     if host.shape != tuple(shape):
         raise ValueError(f"{name} has shape {host.shape}, expected {tuple(shape)}")
-    if host.dtype.kind not in "iu" or (host < 0).any():
+    if host.dtype.kind not in "iu" or bool((host < 0).any()):
         raise ValueError(f"{name} must be non-negative integers")
-    return xp.asarray(host.astype(np.int64))
+    return _to(xp, host.astype(np.int64))
