@@ -1,33 +1,44 @@
 """Chapter 13 exercises: the next steps after what the chapter builds for §3.6.
 
-The chapter sums the ranks' summed losses with an all-reduce, lists a model's parameters as it
-grows by depth, and ensembles the next token for greedy search. These exercises take the next
-step: the weights that make the ranks' mean losses add up to the batch's mean, the depth that
-makes a model 2x or 4x as big, and an ensemble's likelihood of a whole target. Grade with
+The chapter weights the ranks' mean losses and sums arrays with a ring all-reduce, lists a
+model's parameters as it grows by depth, and ensembles the next token for greedy search. These
+exercises take the next step: the batch's gradient from the gradients the ranks hold, the depth
+that makes a model 2x or 4x as big, and an ensemble's likelihood of a whole target. Grade with
 `make grade EX=13.1` or `minit5 grade 13`. Inputs are NumPy arrays, configs and plain numbers;
 leave them as they were passed.
 """
 
 
-def token_shares(labels, size):
-    """Exercise 13.1: the weight of each rank's mean loss in a data-parallel step.
+def data_parallel_gradients(rank_grads, labels):
+    """Exercise 13.1: the whole batch's gradient, from the gradients the ranks computed.
 
-    The global batch's rows are split over `size` ranks in contiguous blocks: rank r holds rows
-    B * r // size up to (not including) B * (r + 1) // size. Each rank's model returns the
-    mean loss over ITS scored tokens (labels other than -100). Return the weight w_r by which
-    each rank must scale its mean so that the sum over ranks of the scaled means (and of
-    their gradients) is the mean over all the batch's scored tokens, whatever the padding.
-    When the batch scores no token at all, every weight is 0.
+    The global batch's B rows are split over N = len(rank_grads) ranks in contiguous blocks:
+    rank r holds rows B * r // N up to (not including) B * (r + 1) // N. Each rank's model
+    returns the mean loss over ITS scored tokens (labels other than -100), and the rank runs
+    backward on that mean: rank_grads[r] holds one entry per parameter, in the same order on
+    every rank: the gradient array, or None for a parameter that rank's backward never
+    reached. Return what every rank must hold after the step's all-reduce: for each parameter,
+    the gradient of the mean loss over ALL the batch's scored tokens. A rank's None counts as
+    a gradient of zeros; a parameter no rank has a gradient for stays None (the optimizer then
+    skips it, as one process would). A rank whose rows score no token contributes nothing,
+    and when the batch scores no token at all every gradient is zeros.
 
-    Graded: against the library on random padded labels for 1 to 8 ranks (to 1e-12), that a
-    batch with fewer rows than ranks raises ValueError, and that `labels` is unchanged.
+    Raise ValueError if the batch has fewer rows than there are ranks, or if the ranks'
+    lists differ in length or in a parameter's shape.
+
+    Graded: against the library for 1 to 6 ranks, random padding (a rank with no scored
+    token included), parameters of several shapes, some None on some or all ranks, float32 and
+    float64 (to rounding), that each result keeps its parameter's shape and dtype, the errors,
+    and that the inputs are unchanged.
 
     Args:
-        labels: int array (B, T), -100 where the loss ignores a position.
-        size: the number of ranks N, an int >= 1.
+        rank_grads: list of N lists, rank_grads[r][i] a float array (every array of one dtype)
+            or None.
+        labels: int array (B, T), the global batch's labels, -100 where the loss ignores a
+            position.
 
     Returns:
-        float64 array (size,): the weights, in rank order.
+        list with one entry per parameter: an array of its shape and dtype, or None.
     """
     # TODO: Exercise 13.1
     raise NotImplementedError("Exercise 13.1")

@@ -282,6 +282,61 @@ def unfrozen_parameters(config, step, total_steps):
 
 # ---- chapter 13: scaling ---------------------------------------------------------------------
 
+class _SimulatedRank(distributed.Communicator):
+    """Rank `rank` of `size` in one process: its all-reduce hands the flat buffer to `reduce`."""
+
+    def __init__(self, size, rank, reduce):
+        self.size, self.rank, self._reduce = size, rank, reduce
+
+    def allreduce_sum(self, flat):
+        self._reduce(flat)
+        return flat
+
+
+def data_parallel_gradients(rank_grads, labels):
+    # Each rank's gradient scaled by its token share (the trainer scales the loss by
+    # Communicator.share's weight before backward), then the library's reduce_gradients: every
+    # rank's flat buffer is collected, and rank 0's replaced by their sum.
+    labels = np.asarray(labels)
+    size = len(rank_grads)
+    weights = distributed.token_shares(labels, size)                     # (N,)
+    count = len(rank_grads[0]) if size else 0
+    if any(len(grads) != count for grads in rank_grads):
+        raise ValueError("data_parallel_gradients: every rank must list the same parameters; "
+                         f"got {[len(grads) for grads in rank_grads]} entries")
+    shapes, dtype = [None] * count, None
+    for grads in rank_grads:
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            if shapes[i] is not None and np.shape(g) != shapes[i]:
+                raise ValueError(f"data_parallel_gradients: parameter {i} has shape "
+                                 f"{np.shape(g)} on one rank and {shapes[i]} on another")
+            shapes[i], dtype = np.shape(g), dtype or np.asarray(g).dtype
+    if count == 0:
+        return []
+    dtype = np.dtype(dtype or np.float64)
+
+    def parameters(r):
+        out = []
+        for shape, g in zip(shapes, rank_grads[r]):
+            p = Parameter(np.zeros(shape if shape is not None else (0,), dtype=dtype))
+            p.grad = None if g is None else np.asarray(g, dtype=dtype) * dtype.type(weights[r])
+            out.append(p)
+        return out
+
+    flats = []
+    for r in range(size):
+        _SimulatedRank(size, r, lambda flat: flats.append(flat.copy())).reduce_gradients(
+            parameters(r), np.zeros((), dtype=dtype))
+    mine = parameters(0)
+    if size > 1:
+        total = np.sum(flats, axis=0)
+        _SimulatedRank(size, 0, lambda flat: flat.__setitem__(slice(None), total)) \
+            .reduce_gradients(mine, np.zeros((), dtype=dtype))
+    return [None if p.grad is None else np.array(p.grad) for p in mine]
+
+
 def ensemble_log_likelihoods(member_logits, labels):
     # The members' Tensors through the library's ensemble rule, then the library's scoring.
     members = [Tensor(np.asarray(z, dtype=np.float64)) for z in member_logits]
@@ -419,8 +474,8 @@ _TABLE = [
      "The optimizer state of fine-tuning with adapters", 2, adapter_state_bytes),
     ("12.3", "ex12_training_strategies", "unfrozen_parameters",
      "What trains at a step of gradual unfreezing", 2, unfrozen_parameters),
-    ("13.1", "ex13_scaling", "token_shares", "The ranks' loss weights", 1,
-     distributed.token_shares),
+    ("13.1", "ex13_scaling", "data_parallel_gradients",
+     "The batch's gradient from the ranks' gradients", 2, data_parallel_gradients),
     ("13.2", "ex13_scaling", "layers_for_parameters", "The depth of a 2x or 4x model", 2,
      counting.layers_for_parameters),
     ("13.3", "ex13_scaling", "ensemble_log_likelihoods",

@@ -1,7 +1,7 @@
 """Graders for chapter 13 (scaling): each compares the student's function with the library's
-(`minit5.train.distributed.token_shares`, `minit5.t5.counting.layers_for_parameters`, and an
-ensemble's target log-likelihood from `minit5.t5.ensemble.average_log_probs` and
-`minit5.experiments.choice.sequence_log_likelihoods`)."""
+(`minit5.train.distributed.token_shares` and `Communicator.reduce_gradients`,
+`minit5.t5.counting.layers_for_parameters`, and an ensemble's target log-likelihood from
+`minit5.t5.ensemble.average_log_probs` and `minit5.experiments.choice.sequence_log_likelihoods`)."""
 import dataclasses
 
 import numpy as np
@@ -10,17 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, check_raises
+from exercises.graders.report import check, check_array, check_equal, check_raises, mistake_hint
 from minit5.t5.config import T5Config
 
-token_shares = exercise("13.1")
+data_parallel_gradients = exercise("13.1")
 layers_for_parameters = exercise("13.2")
 ensemble_log_likelihoods = exercise("13.3")
 
 seeds = st.integers(0, 2**32 - 1)
 
 
-# ---- 13.1 the ranks' loss weights ---------------------------------------------------------------
+# ---- 13.1 the batch's gradient from the ranks' gradients ----------------------------------------
 
 def _scored_per_row(labels):
     return (labels != -100).sum(axis=1).astype(np.float64)
@@ -30,76 +30,150 @@ def _blocks(rows, size):
     return [slice(rows * r // size, rows * (r + 1) // size) for r in range(size)]
 
 
-def shares_mistakes(labels, size):
+def _combine(rank_grads, weights, none_if_any=False):
+    out = []
+    for i in range(len(rank_grads[0])):
+        have = [(w, g[i]) for w, g in zip(weights, rank_grads) if g[i] is not None]
+        if not have or (none_if_any and len(have) < len(rank_grads)):
+            out.append(None)
+            continue
+        dtype = np.asarray(have[0][1]).dtype
+        out.append(sum(np.asarray(g, dtype=dtype) * dtype.type(w) for w, g in have))
+    return out
+
+
+def gradients_mistakes(rank_grads, labels):
+    size, rows = len(rank_grads), len(labels)
     scored = _scored_per_row(labels)
     total = scored.sum()
-    rows = len(labels)
     per_rank = np.array([scored[s].sum() for s in _blocks(rows, size)])
+    right = per_rank / total if total else np.zeros(size)
     strided = np.array([scored[r::size].sum() for r in range(size)])
     positions = np.array([labels[s].size for s in _blocks(rows, size)], dtype=np.float64)
-    return [("equal weights 1 / N (the mean of the ranks' means)", np.full(size, 1.0 / size)),
-            ("each rank's share of the rows, not of the scored tokens",
-             np.array([len(range(rows)[s]) / rows for s in _blocks(rows, size)])),
+    return [("the mean of the ranks' gradients (equal weights 1 / N)",
+             lambda: _combine(rank_grads, np.full(size, 1.0 / size))),
+            ("the plain sum of the ranks' gradients (no weights)",
+             lambda: _combine(rank_grads, np.ones(size))),
+            ("weighting each rank by its share of the rows, not of the scored tokens",
+             lambda: _combine(rank_grads, np.array([len(range(rows)[s]) / rows
+                                                    for s in _blocks(rows, size)]))),
             ("counting every position, padding (-100) included",
-             positions / positions.sum()),
-            ("the ranks' token counts, not divided by the batch's",
-             per_rank),
+             lambda: _combine(rank_grads, positions / positions.sum())),
             ("rows dealt out round-robin (rank r: rows r, r + N, ...), not in contiguous blocks",
-             strided / total if total else np.zeros(size)),
-            ("the inverse share n / n_r", np.where(per_rank > 0, total / np.maximum(per_rank, 1),
-                                                   0.0))]
+             lambda: _combine(rank_grads, strided / total if total else np.zeros(size))),
+            ("None for a parameter that some rank (not every rank) has no gradient for",
+             lambda: _combine(rank_grads, right, none_if_any=True))]
 
 
-SHARES_HINT = ("a rank's mean is its summed loss over its own scored tokens divided by their "
-               "number; weight it so that the ranks' sums add up to the batch's sum divided by "
-               "the batch's number of scored tokens, with the rows split in contiguous blocks")
+GRADIENTS_HINT = ("a rank's gradient is that of the mean over its own scored tokens; weight it "
+                  "so that the ranks' parts add up to the batch's sum divided by the batch's "
+                  "number of scored tokens (rows split in contiguous blocks), count a missing "
+                  "gradient as zeros, and keep None only where no rank has one")
+
+
+def _same_gradients(got, expected):
+    try:
+        return len(got) == len(expected) and all(
+            (g is None and e is None) or (g is not None and e is not None and np.shape(g) ==
+                                          np.shape(e) and np.allclose(g, e, rtol=1e-5,
+                                                                      atol=1e-7))
+            for g, e in zip(got, expected))
+    except (TypeError, ValueError):
+        return False
+
+
+def grade_gradients(rank_grads, labels):
+    __tracebackhide__ = True
+    expected = reference("13.1")(rank_grads, labels)
+    got = data_parallel_gradients(rank_grads, labels)
+    inputs = {"rank_grads": f"{len(rank_grads)} ranks of {len(expected)} gradients",
+              "labels": labels}
+    hint = GRADIENTS_HINT
+    if not _same_gradients(got, expected):
+        hint = mistake_hint(got, gradients_mistakes(rank_grads, labels), hint, _same_gradients)
+    check(isinstance(got, (list, tuple)) and len(got) == len(expected),
+          f"data_parallel_gradients must return a list of {len(expected)} entries, one per "
+          f"parameter, got {type(got).__name__}"
+          + (f" of {len(got)}" if isinstance(got, (list, tuple)) else ""), hint)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        what = f"the gradient of parameter {i}"
+        if e is None:
+            check(g is None, f"data_parallel_gradients: {what} must stay None (no rank has "
+                  "one), got an array", hint, expected=None, got=g)
+            continue
+        check(g is not None, f"data_parallel_gradients: {what} is None although some rank has "
+              "one", hint, expected=e, got=None)
+        check_array("data_parallel_gradients", g, e, hint, inputs, what=what,
+                    check_dtype=True, rtol=1e-5 if e.dtype == np.float32 else 1e-12,
+                    atol=1e-6 if e.dtype == np.float32 else 1e-14)
 
 
 @st.composite
-def labels_case(draw):
+def gradients_case(draw):
     rng = np.random.default_rng(draw(seeds))
-    size = draw(st.integers(1, 8))
-    rows = draw(st.integers(size, 24))
-    length = draw(st.integers(1, 12))
+    size = draw(st.integers(1, 6))
+    rows = draw(st.integers(size, 16))
+    length = draw(st.integers(1, 8))
     labels = rng.integers(0, 50, size=(rows, length))
     scored = rng.integers(0, length + 1, size=rows)                    # per row, padded right
     labels[np.arange(length)[None, :] >= scored[:, None]] = -100
-    return labels, size
-
-
-def grade_shares(labels, size):
-    __tracebackhide__ = True
-    expected = reference("13.1")(labels, size)
-    got = token_shares(labels, size)
-    check_array("token_shares", got, expected, SHARES_HINT, {"labels": labels, "size": size},
-                rtol=1e-12, atol=1e-12, what="the weights",
-                mistakes=shares_mistakes(labels, size))
+    if draw(st.booleans()):                        # the first rank's rows score no token
+        labels[_blocks(rows, size)[0]] = -100
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shapes = [tuple(int(d) for d in rng.integers(1, 5, size=rng.integers(0, 4)))
+              for _ in range(draw(st.integers(1, 5)))]
+    missing = draw(st.sampled_from(["none", "some ranks", "every rank"]))
+    rank_grads = []
+    for r in range(size):
+        grads = [rng.normal(size=shape).astype(dtype) for shape in shapes]
+        if missing == "some ranks" and rng.random() < 0.5:
+            grads[int(rng.integers(len(grads)))] = None
+        if missing == "every rank":
+            grads[-1] = None
+        rank_grads.append(grads)
+    return rank_grads, labels
 
 
 @pytest.mark.ex13_1
-@given(labels_case())
-def test_token_shares_match_library(case):
-    grade_shares(*case)
+@given(gradients_case())
+def test_data_parallel_gradients_match_library(case):
+    grade_gradients(*case)
 
 
-@pytest.mark.ex13_1
-def test_token_shares_worked_cases():
+def _worked_labels():
     labels = np.full((5, 4), -100)
     for row, n in enumerate([1, 4, 0, 2, 3]):
         labels[row, :n] = 7
-    for size in (1, 2, 3, 5):
-        grade_shares(labels, size)
-    grade_shares(np.full((3, 2), -100), 2)                # nothing scored: all zeros
-    grade_shares(np.full((4, 6), 9), 4)                   # no padding: the rows' shares
+    return labels
 
 
 @pytest.mark.ex13_1
-def test_token_shares_refuse_more_ranks_than_rows():
-    labels = np.ones((2, 3), dtype=np.int64)
-    check_raises(ValueError, lambda: token_shares(labels, 3),
-                 "token_shares(labels with 2 rows, size=3)",
-                 "with fewer rows than ranks some rank has no row at all; raise a ValueError that "
-                 "says so and how to fix it (a bigger batch or fewer processes)")
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_data_parallel_gradients_worked_cases(size):
+    rng = np.random.default_rng(size)
+    grads = [[rng.normal(size=(3, 2)), None if r == 0 else rng.normal(size=(4,)), None]
+             for r in range(size)]
+    grade_gradients(grads, _worked_labels())
+    grade_gradients(grads, np.full((5, 2), -100))          # nothing scored: zeros, None kept
+    grade_gradients(grads, np.full((5, 6), 9))             # no padding: the rows' shares
+    labels = _worked_labels()
+    labels[_blocks(5, size)[-1]] = -100                    # the last rank scores no token
+    grade_gradients([[g if g is None else g.astype(np.float32) for g in gs] for gs in grads],
+                    labels)
+
+
+@pytest.mark.ex13_1
+@pytest.mark.parametrize("rank_grads, rows, problem", [
+    ([[np.ones(2)]] * 3, 2, "a batch of 2 rows shared by 3 ranks"),
+    ([[np.ones(2), np.ones(3)], [np.ones(2)]], 4, "ranks listing different numbers of "
+                                                   "parameters"),
+    ([[np.ones(2)], [np.ones(3)]], 4, "one parameter of shape (2,) and (3,) on two ranks")])
+def test_data_parallel_gradients_refuse_bad_input(rank_grads, rows, problem):
+    labels = np.ones((rows, 3), dtype=np.int64)
+    check_raises(ValueError, lambda: data_parallel_gradients(rank_grads, labels),
+                 f"data_parallel_gradients with {problem}",
+                 "every rank needs at least one row and the ranks must hold the same "
+                 "parameters; raise a ValueError that says which and how to fix it")
 
 
 # ---- 13.2 the depth of a 2x or 4x model ----------------------------------------------------------
