@@ -422,7 +422,7 @@ def dropout(x, p, rng, training=True):
     if isinstance(rng, np.random.Generator):
         rng = DropoutMasks(rng)
     if not isinstance(rng, DropoutMasks):
-        raise ValueError("dropout in training mode needs explicit randomness: a numpy Generator "
+        raise ValueError("dropout in training mode needs an explicit numpy Generator "
                          "(rng=np.random.default_rng(seed)) or a DropoutMasks, got "
                          f"{type(rng).__name__}")
     return Dropout.apply(x, p=p, masks=rng)

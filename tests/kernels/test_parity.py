@@ -4,7 +4,9 @@
   (NumPy would otherwise wrap -1 to the last class), checked by one function.
 - The model's path skips the checks it does at its boundary (validated=True) and keeps the
   token count on the device, so no step waits on the GPU for them.
-- Dropout draws its mask from the caller's numpy Generator on both devices: one seed, one mask.
+- Dropout's masks depend only on the caller's Generator: on a CPU they are its draws, on a GPU
+  they are drawn on the device from a CuPy Generator seeded from it (functional.DropoutMasks):
+  one seed, one mask per device, the same distribution on both.
 - The model runs one Function per fused op on both devices, saving the same state.
 The CuPy halves are marked `gpu` and skip without one.
 """
@@ -96,13 +98,18 @@ def test_dropout_mask_depends_only_on_the_generator(device):
 
 
 @pytest.mark.gpu
-def test_dropout_gives_the_same_mask_on_the_cpu_and_the_gpu():
+def test_dropout_on_the_gpu_keeps_the_cpus_distribution_not_its_bits():
+    """Same Generator seed: the GPU repeats its own mask, keeps the same fraction as the CPU,
+    and scales the kept elements by the same 1 / (1 - p)."""
     import cupy
-    x = np.random.default_rng(0).standard_normal((3, 7, 11)).astype(np.float32)
+    x = np.ones((8, 64, 128), dtype=np.float32)
     cpu = F.dropout(Tensor(x), 0.1, np.random.default_rng(42)).numpy()
     gpu = F.dropout(Tensor(cupy.asarray(x)), 0.1, np.random.default_rng(42))
+    again = F.dropout(Tensor(cupy.asarray(x)), 0.1, np.random.default_rng(42))
     assert isinstance(gpu.data, cupy.ndarray)
-    assert np.array_equal(cpu, gpu.numpy())
+    assert np.array_equal(gpu.numpy(), again.numpy())
+    assert set(np.unique(gpu.numpy())) == set(np.unique(cpu)) == {0.0, np.float32(1 / 0.9)}
+    assert abs((gpu.numpy() == 0).mean() - (cpu == 0).mean()) < 0.01
 
 
 def test_dropout_needs_a_generator():
