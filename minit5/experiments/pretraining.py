@@ -5,16 +5,17 @@ The paper's Tables 2-9 each change one thing about pre-training (the architectur
 objective, its corruption rate or span length, the corpus, the corpus size) and keep the rest
 of the §3.1 baseline fixed, then fine-tune every pre-trained model the same way and report the
 downstream scores. This module is that procedure at CPU scale, written once; each table's
-module (`table2` ... `table9`) only lists its rows as `variant(...)`s. The protocol below was
-fixed before any of their results existed.
+module (`table2` ... `table9`) only lists its rows, each a `Variant` (`variant(...)`). The
+protocol below was fixed before any of their results existed.
 
 Benchmark and fine-tuning: those of the Table 1 miniature (`minit5.experiments.table1`, design
-2): the built-in corpus split by page (85% pre-training pages, the rest held out), the tasks
-acceptability, pair and cloze choice built from held-out sentences (32 training, 120 validation,
-240 test examples per task), rank classification, the checkpoint with the best validation score
-scored on the test split. The fine-tuning settings are Table 1's (200 steps of 16 rows, constant
-learning rate 3e-3, chosen there on validation data), except that validation runs every 50
-steps instead of 25 (it is most of a fine-tuning run's time on a CPU). Seeds 0, 1, 2, ... set
+2; the settings themselves in `minit5.experiments.protocol_settings`): the built-in corpus
+split by page (85% pre-training pages, the rest held out), the tasks acceptability, pair and
+cloze choice built from held-out sentences (32 training, 120 validation, 240 test examples per
+task), rank classification, the checkpoint with the best validation score scored on the test
+split. The fine-tuning settings are Table 1's (200 steps of 16 rows, constant learning rate
+3e-3, chosen there on validation data), except that validation runs every 50 steps instead of
+25 (it is most of a fine-tuning run's time on a CPU). Seeds 0, 1, 2, ... set
 the fine-tuning sample, order, dropout and (for no row here) the initialisation; the score of a
 seed is the mean test accuracy of the three tasks, in 0-100 (chance 50).
 
@@ -33,16 +34,17 @@ The baseline (the row marked ★ in each of the paper's tables): the encoder-dec
 by one sentinel (`minit5.data.objectives.iid_denoising`). It is not the Table 1 miniature's
 pre-trained arm, which used span corruption for 1,000 steps (Table 1 has a budget of its own).
 
-What a row may change (`variant`):
+What a row may change (a `minit5.experiments.variant.Variant`, frozen and checked when made):
   architecture  one of `minit5.t5.architectures.ARCHITECTURES` (Table 2)
-  objective     a function of `minit5.data.objectives` (Tables 2, 4-7), with its parameters
+  objective     a name of `minit5.data.objectives.OBJECTIVES` (Tables 2, 4-7), with its
+                parameters (`params`)
   corpus        "cleaned" (the built-in corpus's pre-training pages), "unfiltered" (the same
                 standard-library docstrings before the C4 rules), or "other domain" (numpy's and
                 matplotlib's docstrings, cleaned) (Table 8)
   repeats       train on a subset so small that the budget passes over it this many times
                 (Table 9); None: all pieces
-  mixture       multi-task pre-training or training (Tables 11, 12, the §3.7 recipe):
-                `minit5.experiments.multitask.mixture(...)`; that module says what it reads
+  mixture       multi-task pre-training or training (Tables 11, 12, the §3.7 recipe): a
+                `minit5.experiments.multitask.Mixture`; that module says what it reads
   pretrain      overrides of the pre-training phase, {"steps", "batch_size"} (Table 13),
                 given at scale 1; the evaluation interval scales with the steps
   model         overrides of the model's shape, e.g. {"num_layers": 4} (Table 13)
@@ -51,6 +53,7 @@ What a row may change (`variant`):
                 (adapters, gradual unfreezing: Table 10), applied after the pre-trained weights
                 are loaded; every fine-tuning run of such a row uses it
 A row sets only what it changes, so the rows above keep the settings they were recorded with.
+A table that shares a row with another names that row's object (`table11.MULTITASK_K_2_9`).
 Tables 10-13 and the recipe share this protocol; Tables 11-13 pre-train for a quarter of the
 budget (`config(..., pretrain_steps=100)`, the warm-up unchanged, as the paper keeps its
 10^4 warm-up steps whatever the length), so that Table 13's four-times-longer row is exactly
@@ -64,11 +67,12 @@ corpus): a few task sentences occur in the unfiltered pages (chapter 11 counts t
 The spread over seeds covers fine-tuning only (one pre-training run per row; the paper also
 reports one run per row, and gives the baseline's spread over 10 runs, GLUE 0.235).
 
-Caching: a pre-trained model and a fine-tuning result are stored under their effective
-settings (runs/experiments/part2/ by default, beside each table's own folder), so a row that
-two tables share (e.g. the baseline), or two rows equal in effect, are trained once when
-`minit5 experiment all` runs them in turn. The results are the same either way: a run is a
-function of its settings and seed.
+Caching (`minit5.experiments.run_cache.RunCache`): a pre-trained model and a fine-tuning result
+are stored under their effective settings (`pretrain_settings`, `finetune_settings`: what the
+row's fields make of the protocol's, not the row's name; runs/experiments/part2/ by default,
+beside each table's own folder), so a row that two tables share (e.g. the baseline), or two rows
+equal in effect, are trained once when `minit5 experiment all` runs them in turn. The results
+are the same either way: a run is a function of its settings and seed.
 """
 from __future__ import annotations
 
@@ -79,7 +83,6 @@ import shutil
 
 import numpy as np
 
-from minit5.data import objectives
 from minit5.data.corpus import builtin_corpus, stdlib_pages
 from minit5.data.model_batches import collate_examples
 from minit5.data.tokenizer import Tokenizer
@@ -100,7 +103,6 @@ from minit5.experiments.run_cache import RunCache, settings_key
 from minit5.experiments.variant import (  # noqa: F401  (the protocol's names for its rows)
     BASELINE,
     CORPORA,
-    OBJECTIVES,
     PHASE_OVERRIDES,
     Variant,
     variant,
@@ -121,10 +123,6 @@ PRETRAIN = {"steps": 400, "batch_size": 32, "schedule": "inverse_sqrt", "lr": 0.
 QUARTER_PRETRAIN_STEPS = 100          # the quarter budget of Tables 11-13
 FINETUNE = {**TABLE1_FINETUNE, "eval_every": 50}
 OTHER_DOMAIN_PACKAGES = ("numpy", "matplotlib")
-# Objectives whose sentinels or mask token need the vocabulary size, and those that take none
-# of (vocab_size, rng): the rest are objective(tokens, rng, **params).
-_WITH_VOCAB = {"iid_denoising", "span_corruption", "bert_style", "mass_style"}
-_NO_RNG = {"lm"}
 
 
 def pretraining_phase(steps: int, scale: float, **overrides) -> dict:
@@ -155,16 +153,6 @@ def config(variants: dict, scale: float, pretrain_steps: int = PRETRAIN["steps"]
 def variants(config: dict) -> dict:
     """{row: Variant} of a table's settings."""
     return {row: Variant.from_config(v) for row, v in config["variants"].items()}
-
-
-def make_objective(v: Variant, vocab_size: int):
-    """The row's objective as `objective(piece, rng) -> (inputs, targets)`."""
-    function, params, name = getattr(objectives, v.objective), dict(v.params), v.objective
-    if name in _WITH_VOCAB:
-        return lambda tokens, rng: function(tokens, vocab_size, rng, **params)
-    if name in _NO_RNG:
-        return lambda tokens, rng: function(tokens, **params)
-    return lambda tokens, rng: function(tokens, rng, **params)
 
 
 def _fresh(path: pathlib.Path) -> pathlib.Path:
@@ -324,7 +312,7 @@ def _pretrain(row, v: Variant, settings: dict, setup: Setup, seed, device, progr
     cfg = TrainConfig.preset("tiny", **settings["model"], **settings["pretrain"],
                              seed=settings["pretrain_seed"], device=device)
     model = build_row_model(v, cfg, setup.tokenizer.vocab_size)
-    objective = make_objective(v, setup.tokenizer.vocab_size)
+    objective = v.make_objective(setup.tokenizer.vocab_size)
     collate = lambda examples: collate_examples(model, examples)           # noqa: E731
     if "mixture" in settings:
         rates = settings["mixture"]["rates"]
@@ -368,7 +356,7 @@ def _finetuning_stream(v: Variant, settings: dict, setup: Setup, model, cfg, sam
     if "mixture" not in settings:
         return None
     return multitask.stream(settings["mixture"]["rates"], setup.pieces(v)[0],
-                            make_objective(v, setup.tokenizer.vocab_size), setup, sample,
+                            v.make_objective(setup.tokenizer.vocab_size), setup, sample,
                             lambda rows: collate_examples(model, rows), cfg.batch_size,
                             cfg.seed, FINETUNE_STREAM)
 

@@ -139,7 +139,7 @@ def _compute(config: dict, setup) -> dict:
     baseline's, at the objective's mean lengths on the pre-training pieces (the ensembles:
     4x and 1x the baseline's pre-training; fine-tuning is not counted)."""
     pieces = setup.pieces(BASELINE)[0]
-    objective = pretraining.make_objective(BASELINE, setup.tokenizer.vocab_size)
+    objective = BASELINE.make_objective(setup.tokenizer.vocab_size)
     rng = np.random.default_rng(0)
     pairs = [objective(p, rng) for p in pieces[:500]]
     inputs = int(round(np.mean([len(a) for a, _ in pairs])))

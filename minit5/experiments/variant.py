@@ -2,7 +2,7 @@
 (`minit5.experiments.pretraining`), as a frozen, typed value.
 
     Variant(architecture="encoder-decoder",  one of minit5.t5.architectures.ARCHITECTURES (Table 2)
-            objective="iid_denoising",       a pre-training objective (Tables 2, 4-7) ...
+            objective="iid_denoising",       a name of minit5.data.objectives.OBJECTIVES ...
             params={},                       ... and its parameters, e.g. noise_density=0.5
             corpus="cleaned",                "cleaned", "unfiltered" or "other domain" (Table 8)
             repeats=None,                    a subset the budget passes over this often (Table 9)
@@ -25,7 +25,6 @@ resolved (the whole phase at the run's scale).
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -34,15 +33,12 @@ from minit5.experiments.multitask import Mixture
 from minit5.t5.architectures import ARCHITECTURES
 from minit5.train.finetuning_methods import check_method
 
-OBJECTIVES = ("iid_denoising", "span_corruption", "bert_style", "mass_style", "drop_tokens",
-              "deshuffle", "prefix_lm", "lm")
 CORPORA = ("cleaned", "unfiltered", "other domain")
 PHASE_OVERRIDES = ("steps", "batch_size")          # what a row may change about pre-training
 PHASE_KEYS = ("steps", "batch_size", "schedule", "lr", "warmup_steps", "eval_every",
               "checkpoint_every", "keep_last", "log_every")   # a resolved phase's settings
 MODEL_KEYS = ("d_model", "d_kv", "d_ff", "num_heads", "num_layers", "feed_forward_proj",
               "dropout_rate")
-_INPUTS = {"tokens", "vocab_size", "rng"}          # an objective's inputs, not its parameters
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -110,13 +106,10 @@ class Variant:
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"architecture {self.architecture!r}: choose one of "
                              f"{ARCHITECTURES}")
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective {self.objective!r}: choose one of {OBJECTIVES}")
-        accepted = objective_parameters(self.objective)
-        unknown = sorted(set(self.params) - set(accepted))
-        if unknown:
-            raise ValueError(f"objective {self.objective!r} has no parameter {unknown}: it "
-                             f"takes {accepted}")
+        if self.objective not in objectives.OBJECTIVES:
+            raise ValueError(f"objective {self.objective!r}: choose one of "
+                             f"{tuple(objectives.OBJECTIVES)}")
+        objectives.OBJECTIVES[self.objective].check_params(self.params)
         if self.corpus not in CORPORA:
             raise ValueError(f"corpus {self.corpus!r}: choose one of {CORPORA}")
         if self.repeats is not None and not _whole(self.repeats, 1):
@@ -163,6 +156,11 @@ class Variant:
             raise ValueError(f"a variant has no setting {sorted(unknown)}")
         return cls(**settings)
 
+    def make_objective(self, vocab_size: int):
+        """The row's pre-training objective as `objective(piece, rng) -> (inputs, targets)`
+        (`minit5.data.objectives.make_objective`), for `vocab_size` ids."""
+        return objectives.make_objective(self.objective, vocab_size, **self.params)
+
     def replace(self, **changes) -> "Variant":
         """This row with some fields changed (checked again)."""
         return dataclasses.replace(self, **changes)
@@ -170,12 +168,6 @@ class Variant:
 
 def _whole(value, least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
-
-
-def objective_parameters(name: str) -> tuple:
-    """The parameters a row may give objective `name` (its keyword arguments)."""
-    signature = inspect.signature(getattr(objectives, name))
-    return tuple(p for p in signature.parameters if p not in _INPUTS)
 
 
 def variant(architecture="encoder-decoder", objective="iid_denoising", corpus="cleaned",

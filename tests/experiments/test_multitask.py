@@ -218,7 +218,7 @@ def test_leave_one_out_never_shows_the_left_out_task(setup):
         rates = pretraining.mixture_rates(part, setup.config, setup)
         assert t not in rates and len(rates) == 3
         stream = multitask.stream(rates, setup.pieces(part)[0],
-                                  pretraining.make_objective(part, setup.tokenizer.vocab_size),
+                                  part.make_objective(setup.tokenizer.vocab_size),
                                   setup, 0, list, 16, 0, 0)
         assert all(name != t for step in range(1, 41) for name, _ in stream.rows(step))
 
