@@ -21,8 +21,8 @@ import numpy as np
 from minit5 import functional as F
 from minit5.autograd.tensor import Tensor
 from minit5.data import batching, cleaning, corpus_measures, metrics, objectives, packing_lm, tasks
-from minit5.data.byte_tokenizer import byt5_encode
-from minit5.data.language_sampling import language_epochs
+from minit5.data.byte_tokenizer import byt5_decode
+from minit5.data.language_sampling import alpha_for_max_epochs
 from minit5.data.mixing import temperature_for_rate as mixing_temperature_for_rate
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import choice, statistics, verdicts
@@ -496,9 +496,9 @@ _TABLE = [
      "A tied T5 as an untied one, same logits", 2, untie_word_embeddings),
     ("16.1", "ex16_reflection", "pairwise_agreement", "Every pair of rows against the paper",
      2, verdicts.pairwise_agreement),
-    ("16.2", "ex16_reflection", "byt5_encode", "ByT5's byte ids", 1, byt5_encode),
-    ("16.3", "ex16_reflection", "language_epochs", "How often mT5 repeats each language", 2,
-     language_epochs),
+    ("16.2", "ex16_reflection", "byt5_decode", "ByT5's ids back to text", 1, byt5_decode),
+    ("16.3", "ex16_reflection", "alpha_for_max_epochs",
+     "mT5's sampling with bounded repeats", 2, alpha_for_max_epochs),
 ]
 
 EXERCISES: Mapping[str, Exercise] = {row[0]: Exercise(*row) for row in _TABLE}

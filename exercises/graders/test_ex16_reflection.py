@@ -1,7 +1,6 @@
 """Graders for chapter 16 (reflection): each compares the student's function with the library's
-(`minit5.experiments.verdicts.pairwise_agreement`, `minit5.data.byte_tokenizer.byt5_encode`,
-and `minit5.data.mixing.mixing_rates` with temperature 1 / alpha for mT5's sampling,
-turned into passes over each language's data)."""
+(`minit5.experiments.verdicts.pairwise_agreement`, `minit5.data.byte_tokenizer.byt5_decode`,
+and `minit5.data.language_sampling.alpha_for_max_epochs`)."""
 import itertools
 import json
 import pathlib
@@ -12,11 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, check_raises, fail
+from exercises.graders.report import check, check_equal, check_raises, fail, mistake_hint
 
 pairwise_agreement = exercise("16.1")
-byt5_encode = exercise("16.2")
-language_epochs = exercise("16.3")
+byt5_decode = exercise("16.2")
+alpha_for_max_epochs = exercise("16.3")
 
 RESULTS = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "results"
 
@@ -106,113 +105,183 @@ def test_pairwise_agreement_on_the_recorded_tables(path):
     grade_agreement(results["summary"], results["paper"], 0.235)
 
 
-# ---- 16.2 ByT5's byte ids ---------------------------------------------------------------------
+# ---- 16.2 ByT5's ids back to text ------------------------------------------------------------
 
-def byte_mistakes(text):
-    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.int64)
-    points = np.array([ord(c) for c in text], dtype=np.int64)
-    return [("the bytes without the offset of 3", np.append(raw, 1)),
-            ("no EOS at the end", raw + 3),
-            ("Unicode code points instead of UTF-8 bytes", np.append(points + 3, 1)),
-            ("UTF-16 code units instead of UTF-8 bytes",
-             np.append(np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
-                       .astype(np.int64) + 3, 1))]
+def _encode(text):
+    return np.append(np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.int64) + 3, 1)
 
 
-BYTES_HINT = ("encode the text to UTF-8 (a letter outside ASCII is 2 to 4 bytes), shift every "
-              "byte past the three special ids, and end with EOS")
+def _bytes_of(ids):
+    ids = np.asarray(ids, dtype=np.int64)
+    return bytes((ids[(ids >= 3) & (ids < 259)] - 3).astype(np.uint8).tolist())
 
 
-def grade_bytes(text):
+def decode_mistakes(ids):
+    ids = np.asarray(ids, dtype=np.int64)
+    raw = _bytes_of(ids)
+    first_eos = np.flatnonzero(ids == 1)
+    return [("dropping invalid bytes (errors='ignore') instead of writing U+FFFD",
+             lambda: raw.decode("utf-8", errors="ignore")),
+            ("one character per id (chr(id - 3)), not UTF-8 bytes",
+             lambda: "".join(chr(i - 3) for i in ids.tolist() if 3 <= i < 259)),
+            ("stopping at the first EOS",
+             lambda: _bytes_of(ids[:first_eos[0]] if len(first_eos) else ids)
+             .decode("utf-8", errors="replace")),
+            ("keeping the sentinels' ids as bytes (id - 3 mod 256)",
+             lambda: bytes(((ids[ids >= 3] - 3) % 256).astype(np.uint8).tolist())
+             .decode("utf-8", errors="replace")),
+            ("decoding each id's byte on its own (every byte of a multi-byte letter invalid)",
+             lambda: "".join(bytes([b]).decode("utf-8", errors="replace") for b in raw))]
+
+
+DECODE_HINT = ("only the byte ids (3 to 258) carry text, wherever specials and sentinels "
+               "fall; a letter outside ASCII spans several bytes, and a byte sequence that is "
+               "not valid UTF-8 becomes U+FFFD, not nothing")
+
+
+def grade_decode(ids):
     __tracebackhide__ = True
-    expected = reference("16.2")(text)
-    got = byt5_encode(text)
-    if got is not None and np.size(got) and not np.issubdtype(np.asarray(got).dtype,
-                                                               np.integer):
-        fail(f"byt5_encode returned dtype {np.asarray(got).dtype}; expected integer ids",
-             "ids are whole numbers: return an integer array")
-    check_equal("byt5_encode", None if got is None else np.asarray(got), expected, BYTES_HINT,
-                {"text": text}, mistakes=byte_mistakes(text))
+    expected = reference("16.2")(ids)
+    got = byt5_decode(ids)
+    check(isinstance(got, str), f"byt5_decode returned {type(got).__name__}, not a str",
+          "return the decoded text (a str)", expected=expected, got=got)
+    check_equal("byt5_decode", got, expected, DECODE_HINT, {"ids": np.asarray(ids)},
+                what="the text", mistakes=decode_mistakes(ids))
 
 
-@pytest.mark.ex16_2
-@given(st.text(max_size=40))
-def test_byt5_encode_matches_library(text):
-    grade_bytes(text)
+TEXTS = st.text(alphabet=st.characters(codec="utf-8"), max_size=30) | st.sampled_from(
+    ["snake_case_name", "Grüße_aus_Köln", "東京_2020", "a🙂b_c", "ß\u0301", "\x00\t\n"])
 
-
-@pytest.mark.ex16_2
-@pytest.mark.parametrize("text", ["", "hello", "Grüße", "東京", "a🙂b", "tab\tnew\nline"])
-def test_byt5_encode_worked_cases(text):
-    grade_bytes(text)
-
-
-@pytest.mark.ex16_2
-def test_byt5_encode_refuses_bytes():
-    check_raises(TypeError, lambda: byt5_encode(b"hello"),
-                 "byt5_encode(b'hello')",
-                 "the function takes text; a bytes object may not be UTF-8 at all: raise TypeError"
-                 " saying to decode it first")
-
-
-# ---- 16.3 mT5's language sampling, in passes over each language ------------------------------
 
 @st.composite
-def sizes_case(draw):
+def decode_case(draw):
+    ids = _encode(draw(TEXTS))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    for change in draw(st.lists(st.sampled_from(
+            ["special", "sentinel", "cut", "stray byte", "random bytes"]), max_size=3)):
+        at = int(rng.integers(0, len(ids) + 1))
+        if change == "special":
+            ids = np.insert(ids, at, int(rng.integers(0, 3)))
+        elif change == "sentinel":
+            ids = np.insert(ids, at, int(rng.integers(259, 384)))
+        elif change == "cut":
+            ids = ids[:at]
+        elif change == "stray byte":                    # a continuation byte on its own
+            ids = np.insert(ids, at, int(rng.integers(0x80, 0xC0)) + 3)
+        else:
+            ids = np.insert(ids, at, rng.integers(3, 259, size=int(rng.integers(1, 5))))
+    kind = draw(st.sampled_from(["int64", "int32", "list"]))
+    return ids.tolist() if kind == "list" else ids.astype(kind)
+
+
+@pytest.mark.ex16_2
+@given(decode_case())
+def test_byt5_decode_matches_library(ids):
+    grade_decode(ids)
+
+
+# The cases the docstring names, pinned: the empty sequence, EOS alone, a text with `_`, an
+# EOS and a sentinel in the middle, a two-byte letter cut after its first byte, a four-byte
+# emoji cut after two, a stray continuation byte, and an id list.
+DECODE_CASES = [np.array([], dtype=np.int64), np.array([1]), _encode("snake_case"),
+                np.concatenate([_encode("ab")[:-1], [1, 383], _encode("cd")]),
+                _encode("Grüße")[:3], _encode("🙂")[:3], np.array([0x80 + 3, 100]),
+                [3 + ord("h"), 3 + ord("i"), 1, 0, 0]]
+
+
+@pytest.mark.ex16_2
+@pytest.mark.parametrize("ids", DECODE_CASES, ids=range(len(DECODE_CASES)))
+def test_byt5_decode_worked_cases(ids):
+    grade_decode(ids)
+
+
+@pytest.mark.ex16_2
+@pytest.mark.parametrize("ids, problem", [(np.ones((2, 3), dtype=np.int64), "a 2-D array"),
+                                          (np.array([3.5, 4.0]), "float ids")])
+def test_byt5_decode_refuses_bad_ids(ids, problem):
+    check_raises(ValueError, lambda: byt5_decode(ids), f"byt5_decode({problem})",
+                 "ids are one sequence of whole numbers; raise ValueError for anything else")
+
+
+# ---- 16.3 the alpha that bounds the repeats ------------------------------------------------------
+
+def _most_passes(sizes, total, alpha):
+    n = np.array(list(sizes.values()), dtype=np.float64)
+    power = n ** alpha
+    return float((power / power.sum() * total / n).max())
+
+
+def alpha_mistakes(sizes, total, most):
+    expected = reference("16.3")(sizes, total, most)
+    return [("1 / alpha (a temperature) instead of alpha",
+             lambda: 1 / expected if expected else None),
+            ("the largest alpha at which the repeats stay bounded (1.0), not the smallest",
+             lambda: 1.0)]
+
+
+ALPHA_HINT = ("the smallest language repeats most, and its passes fall as alpha grows; find the "
+              "alpha where they equal max_epochs, precisely (0.0 when alpha = 0 is already "
+              "within it)")
+
+
+def grade_alpha(sizes, total, most):
+    __tracebackhide__ = True
+    expected = reference("16.3")(sizes, total, most)
+    got = alpha_for_max_epochs(sizes, total, most)
+    hint = ALPHA_HINT
+    ok = isinstance(got, (int, float, np.floating)) and not isinstance(got, bool) \
+        and 0 <= got <= 1
+    if ok and expected == 0.0:
+        ok = got == 0.0
+    elif ok:
+        ok = bool(np.isclose(_most_passes(sizes, total, float(got)), most, rtol=1e-9, atol=0))
+    if not ok:
+        hint = mistake_hint(got, alpha_mistakes(sizes, total, most), hint,
+                            lambda a, b: b is not None and np.isclose(a, b, rtol=1e-6))
+        passes = (_most_passes(sizes, total, float(got))
+                  if isinstance(got, (int, float, np.floating)) else None)
+        fail(f"alpha_for_max_epochs({sizes}, {total}, {most}) returned {got!r} (the most "
+             f"repeated language passed over {passes!r} times), expected {expected!r}", hint,
+             expected=repr(expected), got=repr(got))
+
+
+@st.composite
+def alpha_case(draw):
     n = draw(st.integers(1, 8))
     sizes = {f"lang{i}": draw(st.integers(1, 10**9)) for i in range(n)}
-    return sizes, draw(st.integers(0, 10**12)), draw(st.sampled_from([0.3, 0.1, 0.5, 1.0, 2.0]))
-
-
-def epochs_mistakes(sizes, total, alpha):
-    n = np.array(list(sizes.values()), dtype=np.float64)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        power = n ** alpha
-        return [("the rates p(L) themselves, not the passes", power / power.sum()),
-                ("the expected number of examples drawn, p(L) * total_examples",
-                 power / power.sum() * total),
-                ("the exponent 1 / alpha (alpha is the exponent; 1 / alpha is a temperature)",
-                 n ** (1 / alpha) / (n ** (1 / alpha)).sum() * total / n),
-                ("|L| ** alpha without dividing by the total", power * total / n)]
-
-
-EPOCHS_HINT = ("first the sampling rate of each language (sizes to the power alpha, "
-               "normalised to sum to 1), then the examples drawn from it over the run, then "
-               "how many times that covers its data")
-
-
-def grade_epochs(sizes, total, alpha):
-    __tracebackhide__ = True
-    expected = reference("16.3")(sizes, total, alpha)
-    got = language_epochs(sizes, total, alpha)
-    check(isinstance(got, dict) and list(got) == list(expected),
-          f"language_epochs must return a dict with the languages of sizes, in order; got "
-          f"{got!r}", EPOCHS_HINT)
-    check_array("language_epochs", np.array([got[k] for k in expected], dtype=np.float64),
-                np.array(list(expected.values())), EPOCHS_HINT,
-                {"sizes": sizes, "total_examples": total, "alpha": alpha}, what="the passes",
-                mistakes=epochs_mistakes(sizes, total, alpha), rtol=1e-9, atol=1e-12)
+    total = draw(st.integers(0, 10**13))
+    low, high = _most_passes(sizes, total, 1.0), _most_passes(sizes, total, 0.0)
+    where = draw(st.floats(0.0, 1.2))          # past 1: alpha = 0 is already within the bound
+    most = low + where * (high - low) if high > low else high * draw(st.floats(1.0, 3.0))
+    return sizes, total, max(most, 1e-9)
 
 
 @pytest.mark.ex16_3
-@given(sizes_case())
-def test_language_epochs_match_library(case):
-    grade_epochs(*case)
+@given(alpha_case())
+def test_alpha_for_max_epochs_matches_library(case):
+    grade_alpha(*case)
 
 
 @pytest.mark.ex16_3
-def test_language_epochs_worked_case():
-    # 10^8 English examples and 10^5 Yoruba ones, 10^9 draws at alpha 0.3: English is passed
-    # over about 9 times, Yoruba about 1,100 times (1,000 to 1 by size, ~8 to 1 by rate).
-    grade_epochs({"en": 10**8, "yo": 10**5}, 10**9, 0.3)
+@pytest.mark.parametrize("sizes, total, most", [
+    ({"en": 10**8, "yo": 10**5}, 10**9, 100),         # Yoruba at most 100 passes
+    ({"en": 10**6, "sw": 10**3}, 2 * 10**6, 100),
+    ({"en": 10**6, "sw": 10**3}, 2 * 10**6, 10**4),     # alpha = 0 is within the bound
+    ({"en": 5, "de": 5}, 10, 1),                       # equal sizes: any alpha, so 0.0
+    ({"only": 7}, 70, 10),                             # one language: 10 passes whatever
+    ({"en": 10**9, "de": 10**8, "fr": 10**7, "yo": 10}, 10**12, 10**6)])
+def test_alpha_for_max_epochs_worked_cases(sizes, total, most):
+    grade_alpha(sizes, total, most)
 
 
 @pytest.mark.ex16_3
-@pytest.mark.parametrize("sizes, total, alpha", [
-    ({"en": 10}, 100, 0.0), ({"en": 10}, 100, -0.3), ({}, 100, 0.3),
-    ({"en": 10, "de": 0}, 100, 0.3), ({"en": 10}, -1, 0.3)])
-def test_language_epochs_refuse_bad_arguments(sizes, total, alpha):
-    check_raises(ValueError, lambda: language_epochs(sizes, total, alpha),
-                 f"language_epochs({sizes}, {total}, {alpha})",
-                 "alpha must be > 0, every language needs at least one example to be passed over, "
-                 "and a run draws a number of examples >= 0: raise ValueError naming the argument")
+@pytest.mark.parametrize("sizes, total, most, problem", [
+    ({"en": 10, "yo": 1}, 1000, 5, "a run too long for the data even at alpha = 1"),
+    ({"en": 10}, 100, 0, "max_epochs = 0"), ({}, 100, 3, "no languages"),
+    ({"en": 10, "de": 0}, 100, 50, "a language with no examples"),
+    ({"en": 10}, -1, 3, "a negative number of draws")])
+def test_alpha_for_max_epochs_refuses_bad_arguments(sizes, total, most, problem):
+    check_raises(ValueError, lambda: alpha_for_max_epochs(sizes, total, most),
+                 f"alpha_for_max_epochs with {problem}",
+                 "when no alpha in [0, 1] keeps the repeats within max_epochs, or an argument "
+                 "is out of its range, raise ValueError saying which")
