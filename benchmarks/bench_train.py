@@ -8,13 +8,16 @@ step's matrix products alone, over minit5's step time), and the peak resident me
 fresh process that builds the model and runs three steps (with `--memory`).
 
 GPU (`--device gpu`): t5-small or t5-base shapes with a batch sized for the card (`--batch`),
-CuPy vs PyTorch eager on CUDA, plus tokens/s, model FLOP utilisation and peak memory.
+CuPy vs PyTorch eager on CUDA, plus tokens/s, model FLOP utilisation (the step's matmul FLOPs,
+`matmul_limit.step_flops`, over the card's float32 peak) and peak memory in use (CuPy's pool's
+high-water mark; torch's max_memory_allocated).
 
 Same weights (minit5 loads the checkpoint transformers wrote), same batch, same process, runs
 alternating between the two. Both use float32 and, on a CPU, the same number of threads.
 
     python benchmarks/bench_train.py [--shape tiny --shape bench-128 ...] [--repeats 15] [--memory]
     python benchmarks/bench_train.py --device gpu --shape t5-small --batch 64 [--peak-tflops 67]
+                                     [--json results.json]
 """
 from __future__ import annotations
 
@@ -61,6 +64,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=32, help="GPU batch size")
     parser.add_argument("--peak-tflops", type=float, default=67.0,
                         help="the card's float32 peak, for MFU (H100 SXM: 67)")
+    parser.add_argument("--json", help="GPU: also write the results to this JSON file")
     parser.add_argument("--peak-rss-of", choices=["minit5", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.peak_rss_of:                       # the child process of --memory
@@ -231,6 +235,8 @@ def main_gpu(args):
         raise SystemExit(f"unknown GPU shape {shape!r}; choose from {', '.join(GPU_SHAPES)}")
     config = {**CONFIG, **GPU_SHAPES[shape], "vocab_size": 32128}
     repeats = args.repeats or 15
+    high_water = PoolHighWater()                     # from here on: every CuPy allocation
+    torch.cuda.reset_peak_memory_stats()
     step, forward = compare(config, args.batch, GPU_INPUTS, GPU_TARGETS, repeats, "gpu", torch)
     print(f"minit5 vs transformers {__import__('transformers').__version__} "
           f"(torch {torch.__version__}), GPU {shape}, batch {args.batch}x{GPU_INPUTS} -> "
@@ -238,22 +244,52 @@ def main_gpu(args):
     print(f"{'':<11} {'minit5 s':>9} {'torch s':>9} {'ratio':>7}")
     for name, (ours_s, hf_s, ratio) in (("train step", step), ("forward", forward)):
         print(f"{name:<11} {ours_s:>9.4f} {hf_s:>9.4f} {ratio:>7.2f}")
-    from minit5 import T5Config
-    report_gpu(step, T5Config(**config).num_parameters(),
-               args.batch * (GPU_INPUTS + GPU_TARGETS), args.peak_tflops, torch)
-    return step, forward
+    flops = step_flops(step_matmuls(config, args.batch, GPU_INPUTS, GPU_TARGETS))
+    result = dict(shape=shape, batch=args.batch, inputs=GPU_INPUTS, targets=GPU_TARGETS,
+                  repeats=repeats, step=step, forward=forward,
+                  **report_gpu(step, flops, args.batch * (GPU_INPUTS + GPU_TARGETS),
+                               args.peak_tflops, torch, high_water))
+    if args.json:
+        from minit5.io import write_json
+        write_json(args.json, result)
+    return result
 
 
-def report_gpu(train_step, n_params, tokens, peak_tflops, torch):
-    """tokens/s, MFU (6 N FLOPs per token for forward + backward) and peak memory."""
-    import cupy
+class PoolHighWater:
+    """The most bytes CuPy's default memory pool has had in use at once: every allocation
+    goes through `malloc` (cupy.cuda.set_allocator), which records the pool's used bytes after
+    it. (The pool's total_bytes() is what it holds now, cached free blocks included, not a
+    peak of use.)"""
+
+    def __init__(self):
+        import cupy
+        self.pool = cupy.get_default_memory_pool()
+        self.peak = self.pool.used_bytes()
+        cupy.cuda.set_allocator(self.malloc)
+
+    def malloc(self, size):
+        memory = self.pool.malloc(size)
+        self.peak = max(self.peak, self.pool.used_bytes())
+        return memory
+
+
+def report_gpu(train_step, flops, tokens, peak_tflops, torch, high_water):
+    """tokens/s, MFU and peak memory of each side; MFU counts the step's matmul FLOPs
+    (matmul_limit.step_flops: forward + backward, 2mkn per product), not 6 N per token, which
+    at t5-small's shape is about twice the products the step really makes."""
     ours_s, hf_s, _ = train_step
+    out = {"step_flops": flops, "peak_tflops": peak_tflops}
     for name, seconds in (("minit5", ours_s), ("torch", hf_s)):
-        flops = 6 * n_params * tokens / seconds
-        mfu = flops / (peak_tflops * 1e12)
-        print(f"{name:<7} {tokens / seconds:>12,.0f} tokens/s   MFU {mfu:.1%}")
-    print(f"peak memory: minit5 {cupy.get_default_memory_pool().total_bytes() / 2**30:.2f} GiB "
-          f"(CuPy pool), torch {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+        mfu = flops / seconds / (peak_tflops * 1e12)
+        out[name] = {"tokens_per_s": tokens / seconds, "mfu": mfu}
+        print(f"{name:<7} {tokens / seconds:>12,.0f} tokens/s   MFU {mfu:.1%} "
+              f"({flops / seconds / 1e12:.1f} TFLOP/s of matmuls)")
+    out["minit5"]["peak_memory_gib"] = high_water.peak / 2**30
+    out["torch"]["peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    print(f"peak memory in use: minit5 {out['minit5']['peak_memory_gib']:.2f} GiB (CuPy pool's "
+          f"high-water mark), torch {out['torch']['peak_memory_gib']:.2f} GiB "
+          "(max_memory_allocated)")
+    return out
 
 
 if __name__ == "__main__":
