@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from minit5.data.corpus import builtin_corpus
+from minit5.data.tasks import Task
 from minit5.experiments.benchmark import Benchmark
 from minit5.experiments.language_tasks import (
     BLANK,
@@ -128,6 +129,20 @@ def test_tasks_are_chosen_by_name():
     assert set(TASKS) == set(language_tasks(pages, TASKS))
     with pytest.raises(ValueError, match="choose from"):
         language_tasks(pages, ["parsing"])
+
+
+def test_every_language_task_is_a_task_scored_by_its_primary_metric(pages):
+    """Each is a minit5.data.tasks.Task: inputs start with its prefix, a choice task offers
+    its target, and the targets score 1 on the primary metric (0 when all are wrong)."""
+    for name, task in language_tasks(pages, TASKS).items():
+        assert isinstance(task, Task) and task.name == name
+        examples = task.examples(SENTENCES * 3, np.random.default_rng(4))
+        sources, targets = [s for s, _ in examples], [t for _, t in examples]
+        assert all(s.startswith(task.prefix) for s in sources)
+        if task.choices is not None:
+            assert all(t in task.choices(s) for s, t in examples)
+        assert task.score([f" {t} " for t in targets], targets)[task.primary] == 1.0
+        assert task.score(["~"] * len(targets), targets)[task.primary] == 0.0
 
 
 def test_cloze_blanks_one_long_word_that_the_target_restores():
