@@ -14,7 +14,6 @@ exits 0 (1 if a reference disagrees).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 
@@ -36,9 +35,11 @@ def relative_error(actual, expected):
     return float(np.abs(a - e).max() / max(np.abs(e).max(), 1e-30))
 
 
-# ---- cases: (name, shape label, fused(), composed()) at a model's shapes --------------------
+# ---- cases: (name, shape label, output names, fused(), composed()) at a model's shapes -----
 def cases(config, batch, xp, dtype, seed=0):
-    """Each case's two functions return comparable outputs; inputs are built once, here."""
+    """Each case's two functions return the same outputs, as a tuple named by `outputs`, each
+    compared on its own (an error in dx cannot hide behind a good dweight); inputs are built
+    once, here."""
     rng = np.random.default_rng(seed)
 
     def draw(*shape, scale=1.0):
@@ -49,40 +50,40 @@ def cases(config, batch, xp, dtype, seed=0):
     scores, bias = draw(batch, heads, length, length, scale=3.0), draw(1, heads, length, length)
     y = attention_softmax.reference_forward(scores, bias)
     g_scores = draw(batch, heads, length, length)
-    yield ("attention_softmax fwd", f"({batch},{heads},{length},{length})",
-           lambda: attention_softmax.forward(scores, bias),
-           lambda: attention_softmax.reference_forward(scores, bias))
-    yield ("attention_softmax bwd", f"({batch},{heads},{length},{length})",
-           lambda: attention_softmax.backward(y, g_scores),
-           lambda: attention_softmax.reference_backward(y, g_scores))
+    yield ("attention_softmax fwd", f"({batch},{heads},{length},{length})", ("y",),
+           lambda: (attention_softmax.forward(scores, bias),),
+           lambda: (attention_softmax.reference_forward(scores, bias),))
+    yield ("attention_softmax bwd", f"({batch},{heads},{length},{length})", ("dx",),
+           lambda: (attention_softmax.backward(y, g_scores),),
+           lambda: (attention_softmax.reference_backward(y, g_scores),))
 
     x, w, g_x = draw(batch, length, d), draw(d), draw(batch, length, d)
     _, rstd = rms_norm.reference_forward(x, w)
-    yield ("rms_norm fwd", f"({batch},{length},{d})", lambda: rms_norm.forward(x, w)[0],
-           lambda: rms_norm.reference_forward(x, w)[0])
-    yield ("rms_norm bwd", f"({batch},{length},{d})",
-           lambda: xp.concatenate([r.reshape(-1) for r in rms_norm.backward(g_x, x, w, rstd)]),
-           lambda: xp.concatenate([r.reshape(-1)
-                                   for r in rms_norm.reference_backward(g_x, x, w, rstd)]))
+    yield ("rms_norm fwd", f"({batch},{length},{d})", ("y", "rstd"),
+           lambda: rms_norm.forward(x, w), lambda: rms_norm.reference_forward(x, w))
+    yield ("rms_norm bwd", f"({batch},{length},{d})", ("dx", "dweight"),
+           lambda: rms_norm.backward(g_x, x, w, rstd),
+           lambda: rms_norm.reference_backward(g_x, x, w, rstd))
 
     logits = draw(batch * target, vocab, scale=4.0)
     labels = xp.asarray(rng.integers(0, vocab, batch * target))
     labels[::10] = -100
     _, lse = cross_entropy.reference_forward(logits, labels)
-    yield ("cross_entropy fwd", f"({batch * target},{vocab})",
-           lambda: cross_entropy.forward(logits, labels)[0],
-           lambda: cross_entropy.reference_forward(logits, labels)[0])
-    yield ("cross_entropy bwd", f"({batch * target},{vocab})",
-           lambda: cross_entropy.backward(logits, labels, lse, 1.0 / (batch * target)),
-           lambda: cross_entropy.reference_backward(logits, labels, lse, 1.0 / (batch * target)))
+    yield ("cross_entropy fwd", f"({batch * target},{vocab})", ("loss", "lse"),
+           lambda: cross_entropy.forward(logits, labels),
+           lambda: cross_entropy.reference_forward(logits, labels))
+    yield ("cross_entropy bwd", f"({batch * target},{vocab})", ("dlogits",),
+           lambda: (cross_entropy.backward(logits, labels, lse, 1.0 / (batch * target)),),
+           lambda: (cross_entropy.reference_backward(logits, labels, lse,
+                                                     1.0 / (batch * target)),))
 
     a, b, g_h = draw(batch, length, d_ff, scale=3.0), draw(batch, length, d_ff), \
         draw(batch, length, d_ff)
-    yield ("gated_gelu fwd", f"({batch},{length},{d_ff})", lambda: gated_gelu.forward(a, b),
-           lambda: gated_gelu.reference_forward(a, b))
-    yield ("gated_gelu bwd", f"({batch},{length},{d_ff})",
-           lambda: xp.stack(gated_gelu.backward(g_h, a, b)),
-           lambda: xp.stack(gated_gelu.reference_backward(g_h, a, b)))
+    yield ("gated_gelu fwd", f"({batch},{length},{d_ff})", ("h",),
+           lambda: (gated_gelu.forward(a, b),), lambda: (gated_gelu.reference_forward(a, b),))
+    yield ("gated_gelu bwd", f"({batch},{length},{d_ff})", ("da", "db"),
+           lambda: gated_gelu.backward(g_h, a, b),
+           lambda: gated_gelu.reference_backward(g_h, a, b))
 
     for rows, cols in ((vocab, d), (d_ff, d)):                     # embedding, FFN weight
         param, grad = draw(rows, cols), draw(rows, cols)
@@ -91,8 +92,8 @@ def cases(config, batch, xp, dtype, seed=0):
         def step(update, param=param, grad=grad, row=row, col=col):
             p, r, c = param.copy(), row.copy(), col.copy()
             update(p, grad, r, c, 1e-2, 0.5, 1e-30, 1.0)
-            return p - param                                       # the step taken
-        yield ("adafactor_update", f"({rows},{cols})",
+            return p - param, r, c                                 # the step taken, the state
+        yield ("adafactor_update", f"({rows},{cols})", ("step", "row state", "column state"),
                lambda step=step: step(adafactor_update.update),
                lambda step=step: step(adafactor_update.reference_update))
 
@@ -120,22 +121,26 @@ def run_gpu(args):
           f"{'composed ms':>11s} {'speed-up':>8s}")
     for model in args.models:
         config = T5Config.preset(model)
-        for name, shape, fused, composed in cases(config, args.batch, cupy, args.dtype):
-            error = relative_error(fused(), composed())            # check before timing
+        for name, shape, outputs, fused, composed in cases(config, args.batch, cupy,
+                                                            args.dtype):
+            errors = {output: relative_error(got, want)            # check before timing
+                      for output, got, want in zip(outputs, fused(), composed(), strict=True)}
+            error = max(errors.values())
             ok = error <= TOLERANCE[args.dtype]
             t_fused, t_composed = time_ms(fused, args.repeats), time_ms(composed, args.repeats)
             rows.append(dict(kernel=name, model=model, shape=shape, dtype=args.dtype,
-                             max_rel_error=error, ok=ok, fused_ms=t_fused,
+                             rel_errors=errors, max_rel_error=error, ok=ok, fused_ms=t_fused,
                              composed_ms=t_composed))
+            worst = max(errors, key=errors.get)
             print(f"{name:24s} {model:9s} {shape:22s} {error:11.2e}{'' if ok else '!'} "
-                  f"{t_fused:9.3f} {t_composed:11.3f} {t_composed / t_fused:7.2f}x")
+                  f"{t_fused:9.3f} {t_composed:11.3f} {t_composed / t_fused:7.2f}x"
+                  + (f"   (worst: {worst})" if len(errors) > 1 else ""))
             cupy.get_default_memory_pool().free_all_blocks()
     if args.out:
+        from minit5.io import write_json
         device = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"]
-        with open(args.out, "w") as f:
-            json.dump({"device": device.decode() if isinstance(device, bytes) else device,
-                       "repeats": args.repeats, "batch": args.batch, "results": rows}, f,
-                      indent=1)
+        write_json(args.out, {"device": device.decode() if isinstance(device, bytes) else device,
+                              "repeats": args.repeats, "batch": args.batch, "results": rows})
         print(f"wrote {args.out}")
     return 0 if all(r["ok"] for r in rows) else 1
 
