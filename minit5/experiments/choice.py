@@ -1,6 +1,7 @@
-"""Rank classification, as the book's chapters 8 and 13 and their exercises name it: the one
-implementation is `minit5.train.choice` (scoring a task's answer options) and
-`minit5.train.evaluate` (every task's answers, ranked or decoded, scored by its metric)."""
+"""Rank classification under the name chapter 13, Table 13 and exercises 8.1 and 13.3 import
+it by. The one implementation is `minit5.train.choice` (scoring a task's answer options) and
+`minit5.train.evaluate` (every task's answers, ranked or decoded, scored by its metric): the
+trainer's evaluation sits below the experiments, so rank classification lives there."""
 from minit5.train.choice import (
     best_options,
     choose,

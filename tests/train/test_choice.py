@@ -96,7 +96,7 @@ def test_sequence_log_likelihoods_sum_the_scored_labels_log_softmax():
 
 
 def test_the_book_and_exercises_name_the_same_functions():
-    """minit5.experiments.choice (chapters 8 and 13, exercises 8.1 and 13) is this module."""
+    """minit5.experiments.choice (chapter 13, Table 13, exercises 8.1 and 13.3) names these."""
     from minit5.experiments import choice
     from minit5.train import choice as train_choice
     from minit5.train import evaluate as train_evaluate
