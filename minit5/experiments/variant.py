@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from minit5.data import objectives
 from minit5.experiments.multitask import Mixture
+from minit5.experiments.protocol_settings import MODEL
 from minit5.t5.architectures import ARCHITECTURES
 from minit5.train.finetuning_methods import check_method
 
@@ -37,8 +38,7 @@ CORPORA = ("cleaned", "unfiltered", "other domain")
 PHASE_OVERRIDES = ("steps", "batch_size")          # what a row may change about pre-training
 PHASE_KEYS = ("steps", "batch_size", "schedule", "lr", "warmup_steps", "eval_every",
               "checkpoint_every", "keep_last", "log_every")   # a resolved phase's settings
-MODEL_KEYS = ("d_model", "d_kv", "d_ff", "num_heads", "num_layers", "feed_forward_proj",
-              "dropout_rate")
+MODEL_KEYS = tuple(MODEL)                           # the shape's settings
 _SCALARS = (str, int, float, bool, type(None))
 
 
