@@ -88,16 +88,16 @@ def word_frequencies(pages: Sequence[str]) -> tuple[list[str], np.ndarray]:
 
 # --- the tasks ------------------------------------------------------------------------------------
 
-def _sentence_task(name: str, prefix: str, primary: str, make, metric: str,
-                   choices=None) -> Task:
+def _sentence_task(name: str, prefix: str, metric: str, make, choices=None) -> Task:
     """A `minit5.data.tasks.Task` whose examples are made from given sentences:
-    make(sentence, rng) -> (input_text, target_text). `primary` names the metric that goes
-    into the experiment's average (0-1). `choices`, where set, gives the options an input
-    offers (the target among them): the model's answer is then the option it ranks highest
-    (rank classification), not a free greedy decoding. The metric (a name in
-    `minit5.data.metrics.METRICS`) reads each prediction with surrounding whitespace removed."""
+    make(sentence, rng) -> (input_text, target_text). `metric` names a metric of
+    `minit5.data.metrics.METRICS`, which reads each prediction with surrounding whitespace
+    removed; its score (0-1) is the one that goes into the experiment's average (`primary`).
+    `choices`, where set, gives the options an input offers (the target among them): the
+    model's answer is then the option it ranks highest (rank classification), not a free
+    greedy decoding."""
     return Task(name, prefix, None, METRICS[metric], choices=choices, postprocess=str.strip,
-                primary=primary, make_from_text=make)
+                primary=metric, make_from_text=make)
 
 
 def _core(word: str) -> str:
@@ -151,7 +151,7 @@ def acceptability_task() -> Task:
             return glue_format("cola", {"sentence": sentence}), "acceptable"
         return glue_format("cola", {"sentence": _swap_two(sentence, rng)}), "unacceptable"
 
-    return _sentence_task("acceptability", "cola sentence: ", "accuracy", make, "accuracy",
+    return _sentence_task("acceptability", "cola sentence: ", "accuracy", make,
                           choices=lambda source: ["acceptable", "unacceptable"])
 
 
@@ -176,7 +176,7 @@ def pair_task() -> Task:
             options.reverse()
         return marker + OR.join(options), sentence
 
-    return _sentence_task("pair", marker, "accuracy", make, "accuracy",
+    return _sentence_task("pair", marker, "accuracy", make,
                           choices=lambda source: _options(source, marker))
 
 
@@ -188,7 +188,7 @@ def cloze_task() -> Task:
         word = _core(words[i])
         return f"fill in: {_replace_word(words, i, BLANK)}", word
 
-    return _sentence_task("cloze", "fill in: ", "exact_match", make, "exact_match")
+    return _sentence_task("cloze", "fill in: ", "exact_match", make)
 
 
 def _draw_other(vocabulary, probabilities, rng, word: str) -> str:
@@ -218,7 +218,7 @@ def intruder_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> Task:
         new = _draw_other(vocabulary, probabilities, rng, _core(words[i]).lower())
         return f"intruder: {_replace_word(words, i, new)}", new
 
-    return _sentence_task("intruder", "intruder: ", "exact_match", make, "exact_match")
+    return _sentence_task("intruder", "intruder: ", "exact_match", make)
 
 
 def cloze_choice_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> Task:
@@ -237,7 +237,7 @@ def cloze_choice_task(vocabulary: Sequence[str], probabilities: np.ndarray) -> T
         options = [word, other] if rng.random() < 0.5 else [other, word]
         return f"fill in: {_replace_word(words, i, BLANK)}{marker}{OR.join(options)}", word
 
-    return _sentence_task("cloze choice", "fill in: ", "accuracy", make, "accuracy",
+    return _sentence_task("cloze choice", "fill in: ", "accuracy", make,
                           choices=lambda source: _options(source, marker))
 
 
