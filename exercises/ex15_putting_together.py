@@ -3,8 +3,8 @@
 The chapter lists the released sizes with their exact parameter counts, compares T5 v1.1 and
 Flan-T5 with the original, fine-tunes a v1.1-shaped checkpoint from disk, and quotes the
 paper's beam search. These exercises take the next steps: where the parameters of a config
-are, the paper's own length penalty, and turning a tied (v1.0) model into an untied (v1.1)
-one. Grade with `make grade EX=15.1` or `minit5 grade 15`. Leave the inputs as they were
+are, the paper's own length penalty, and tying an untied (v1.1-layout) model back where its
+logits allow it. Grade with `make grade EX=15.1` or `minit5 grade 15`. Leave the inputs as they were
 passed.
 """
 
@@ -63,26 +63,35 @@ def gnmt_ranking(sum_log_probs, lengths, alpha=0.6):
     raise NotImplementedError("Exercise 15.2")
 
 
-def untie_word_embeddings(state_dict, config):
-    """Exercise 15.3: a tied (v1.0) T5 as an untied (v1.1-style) one with the same logits.
+def tie_word_embeddings(state_dict, config, rtol=1e-6):
+    """Exercise 15.3: an untied (v1.1-layout) T5 tied back, when its logits allow it.
 
-    state_dict maps parameter names to NumPy arrays (as model.state_dict() gives them; a tied
-    model has "shared.weight" and no "lm_head.weight"), and config is its T5Config with
-    tie_word_embeddings=True. Return (new_state_dict, new_config): new_config equal to config
-    except tie_word_embeddings=False and scale_decoder_outputs=None, and new_state_dict with
-    every array of state_dict plus "lm_head.weight", such that a model built from new_config
-    and loaded with new_state_dict gives the same logits as the original. Do not change
-    state_dict or config.
+    The chapter unties a v1.0 model: with the decoder's output h, the tied model computes
+    logits (d_model ** -0.5 h) @ shared.weight^T and the untied one h @ lm_head.weight^T, so
+    lm_head.weight = d_model ** -0.5 * shared.weight gives the same logits. Go the other way:
+    given an untied model (config.tie_word_embeddings False), return (new_state_dict,
+    new_config) of a tied model with the same logits, or raise ValueError when there is none
+    (fine-tuning moved the head away from the embedding). Find out which heads can be tied
+    back: a config says whether the decoder output is scaled before the head
+    (`config.scales_decoder_output`, set by scale_decoder_outputs, None meaning "when tied"),
+    and a tied model may scale it or not. Compare with np.allclose(..., rtol=rtol, atol=0), so
+    that the float rounding of a head made by untying still counts as equal.
 
-    Raise ValueError if the config is already untied, or if state_dict already holds
-    "lm_head.weight"; raise KeyError if it has no "shared.weight".
+    new_config is config with tie_word_embeddings=True and scale_decoder_outputs None (scaled,
+    the v1.0 layout) or False (not scaled), whichever gives the same logits (None if both
+    do); new_state_dict holds copies of every array of state_dict except "lm_head.weight".
+    Raise ValueError if the config is already tied, KeyError if state_dict lacks
+    "shared.weight" or "lm_head.weight". Do not change state_dict or config.
 
-    Graded: the new head against the library's, the logits of the untied model against the
-    tied one's on random inputs, the new config's fields, the inputs unchanged, and the errors.
+    Graded: the new config and state against the library's, the logits of the tied model
+    against the untied one's, for float32 and float64 models with and without scaling on
+    either side, heads moved by fine-tuning (refused) and by rounding (accepted), rtol varied,
+    the dtypes of the arrays kept, the errors, and the inputs unchanged.
 
     Args:
-        state_dict: dict {name: np.ndarray}.
-        config: a minit5 T5Config with tie_word_embeddings=True.
+        state_dict: dict {name: np.ndarray} of an untied model (as model.state_dict()).
+        config: its minit5 T5Config (tie_word_embeddings=False).
+        rtol: the relative tolerance of the comparison.
 
     Returns:
         (dict, T5Config).

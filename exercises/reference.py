@@ -40,7 +40,7 @@ from minit5.t5.ffn import T5DenseGatedActDense
 from minit5.t5.gnmt_penalty import gnmt_ranking
 from minit5.t5.parameter_groups import parameter_groups
 from minit5.t5.position import relative_position_bucket
-from minit5.t5.untie import untie_word_embeddings
+from minit5.t5.untie import tie_word_embeddings
 from minit5.train import distributed
 from minit5.train.unfreezing import apply_unfreezing
 
@@ -492,8 +492,8 @@ _TABLE = [
      parameter_groups),
     ("15.2", "ex15_putting_together", "gnmt_ranking", "The paper's length penalty (GNMT)", 1,
      gnmt_ranking),
-    ("15.3", "ex15_putting_together", "untie_word_embeddings",
-     "A tied T5 as an untied one, same logits", 2, untie_word_embeddings),
+    ("15.3", "ex15_putting_together", "tie_word_embeddings",
+     "An untied T5 tied back, same logits", 2, tie_word_embeddings),
     ("16.1", "ex16_reflection", "pairwise_agreement", "Every pair of rows against the paper",
      2, verdicts.pairwise_agreement),
     ("16.2", "ex16_reflection", "byt5_decode", "ByT5's ids back to text", 1, byt5_decode),

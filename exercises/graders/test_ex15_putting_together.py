@@ -1,6 +1,6 @@
 """Graders for chapter 15 (putting it all together): each compares the student's function with
 the library's (`minit5.t5.parameter_groups`, `minit5.t5.gnmt_penalty.gnmt_ranking`,
-`minit5.t5.untie.untie_word_embeddings`)."""
+`minit5.t5.untie.tie_word_embeddings`)."""
 import dataclasses
 
 import numpy as np
@@ -15,7 +15,7 @@ from minit5.t5.config import PRESETS
 
 parameter_groups = exercise("15.1")
 gnmt_ranking = exercise("15.2")
-untie_word_embeddings = exercise("15.3")
+tie_word_embeddings = exercise("15.3")
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -160,87 +160,141 @@ def test_gnmt_ranking_refuses_bad_arguments(scores, lengths, alpha):
                  "naming the argument")
 
 
-# ---- 15.3 untying the head --------------------------------------------------------------------
+# ---- 15.3 tying the head back ---------------------------------------------------------------
+
+def untied_case_of(config, seed, dtype, tied_scaled, untied_scaled, moved=0.0):
+    """(tied model, state and config of an untied model with its logits, moved by `moved`)."""
+    tied_config = dataclasses.replace(config, tie_word_embeddings=True,
+                                      scale_decoder_outputs=None if tied_scaled else False)
+    tied = T5ForConditionalGeneration(tied_config, seed=seed % 1000, dtype=dtype)
+    state = {k: np.array(v) for k, v in tied.state_dict().items()}
+    shared = state["shared.weight"]
+    scale = config.d_model ** -0.5
+    factor = (scale if tied_scaled else 1.0) / (scale if untied_scaled else 1.0)
+    head = shared.astype(np.float64) * factor
+    if moved:
+        head = head + moved * np.abs(head).max() * np.random.default_rng(seed).normal(
+            size=head.shape)
+    state["lm_head.weight"] = head.astype(shared.dtype)
+    untied_config = dataclasses.replace(config, tie_word_embeddings=False,
+                                        scale_decoder_outputs=True if untied_scaled else None)
+    return tied, state, untied_config
+
 
 @st.composite
-def tied_case(draw):
+def untied_case(draw):
     config = T5Config(vocab_size=draw(st.integers(8, 60)), d_model=draw(st.integers(2, 24)),
                       d_kv=draw(st.integers(1, 8)), d_ff=draw(st.integers(2, 32)),
                       num_heads=draw(st.integers(1, 3)), num_layers=draw(st.integers(1, 2)),
                       feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
                       dropout_rate=0.0)
-    return config, draw(seeds)
+    return (config, draw(seeds), draw(st.sampled_from(["float64", "float32"])),
+            draw(st.booleans()), draw(st.booleans()))
 
 
-UNTIE_HINT = ("a tied model scales the decoder output by d_model ** -0.5 and projects it with "
-              "shared.weight; an untied model without that scaling must do the same with its "
-              "own lm_head.weight")
+TIE_HINT = ("what meets the decoder output is the head times the untied config's scale; a "
+            "tied model gives the embedding times its own scale (d_model ** -0.5 or 1); tie "
+            "only when the two agree, and say in the new config which scale it is")
 
 
-def grade_untie(config, seed):
+def grade_tie(tied, state, config, rtol=1e-6, logits_rtol=None):
     __tracebackhide__ = True
-    model = T5ForConditionalGeneration(config, seed=seed % 1000, dtype="float64")
-    state = dict(model.state_dict())
     original = dataclasses.replace(config, extra=dict(config.extra))
-    got = untie_word_embeddings(state, config)
-    check(isinstance(got, tuple) and len(got) == 2, "untie_word_embeddings must return a pair "
-          f"(state_dict, config), got {type(got).__name__}", UNTIE_HINT)
+    got = tie_word_embeddings(state, config, rtol)
+    check(isinstance(got, tuple) and len(got) == 2, "tie_word_embeddings must return a pair "
+          f"(state_dict, config), got {type(got).__name__}", TIE_HINT)
     new_state, new_config = got
-    check(config == original, "untie_word_embeddings changed the config it was given",
+    check(config == original, "tie_word_embeddings changed the config it was given",
           "build a new config (dataclasses.replace) instead of setting fields on the old one")
     check(isinstance(new_config, T5Config), f"the second part must be a T5Config, got "
-          f"{type(new_config).__name__}", UNTIE_HINT)
-    expected_state, expected_config = reference("15.3")(state, config)
-    check(new_config == expected_config, "the new config is not the original with "
-          "tie_word_embeddings=False and scale_decoder_outputs=None",
-          "change those two fields and nothing else", expected=str(expected_config),
-          got=str(new_config))
+          f"{type(new_config).__name__}", TIE_HINT)
+    expected_state, expected_config = reference("15.3")(state, config, rtol)
+    check(new_config == expected_config, "tie_word_embeddings: the new config is not the "
+          "expected one (tie_word_embeddings and scale_decoder_outputs)", TIE_HINT,
+          expected=f"tie_word_embeddings={expected_config.tie_word_embeddings}, "
+                   f"scale_decoder_outputs={expected_config.scale_decoder_outputs}",
+          got=f"tie_word_embeddings={getattr(new_config, 'tie_word_embeddings', None)}, "
+              f"scale_decoder_outputs={getattr(new_config, 'scale_decoder_outputs', None)}")
     check(isinstance(new_state, dict) and set(new_state) == set(expected_state),
-          "the new state dict must hold every original name plus 'lm_head.weight'",
-          UNTIE_HINT, expected=str(sorted(expected_state)),
+          "the new state dict must hold every original name but 'lm_head.weight'", TIE_HINT,
+          expected=str(sorted(expected_state)),
           got=str(sorted(new_state)) if isinstance(new_state, dict) else str(new_state))
-    wrong_heads = [("lm_head.weight = shared.weight, unscaled",
-                    expected_state["shared.weight"]),
-                   ("multiplying by d_model ** 0.5 instead of d_model ** -0.5",
-                    expected_state["shared.weight"] * config.d_model ** 0.5),
-                   ("the transposed embedding", expected_state["shared.weight"].T)]
-    check_array("untie_word_embeddings", new_state["lm_head.weight"],
-                expected_state["lm_head.weight"], UNTIE_HINT, {"d_model": config.d_model},
-                what="lm_head.weight", mistakes=wrong_heads, rtol=1e-12, atol=1e-12)
-    untied = T5ForConditionalGeneration(new_config, seed=0, dtype="float64")
-    untied.load_state_dict(new_state)
-    rng = np.random.default_rng(seed)
+    for name, value in expected_state.items():
+        check(np.asarray(new_state[name]).dtype == value.dtype,
+              f"tie_word_embeddings: {name} has dtype {np.asarray(new_state[name]).dtype}, "
+              f"the model's is {value.dtype}", "keep every array's dtype",
+              expected=str(value.dtype), got=str(np.asarray(new_state[name]).dtype))
+    model = T5ForConditionalGeneration(new_config, seed=0, dtype=str(state["shared.weight"]
+                                                                     .dtype))
+    model.load_state_dict(new_state)
+    rng = np.random.default_rng(0)
     ids = rng.integers(2, config.vocab_size, size=(2, 4))
     labels = rng.integers(2, config.vocab_size, size=(2, 3))
-    check_array("untie_word_embeddings", untied(input_ids=ids, labels=labels).logits.numpy(),
-                model(input_ids=ids, labels=labels).logits.numpy(), UNTIE_HINT,
-                what="the untied model's logits", rtol=1e-9, atol=1e-12)
+    untied = T5ForConditionalGeneration(config, seed=0, dtype=str(state["shared.weight"].dtype))
+    untied.load_state_dict(state)
+    float32 = state["shared.weight"].dtype == np.float32
+    check_array("tie_word_embeddings", model(input_ids=ids, labels=labels).logits.numpy(),
+                untied(input_ids=ids, labels=labels).logits.numpy(), TIE_HINT,
+                what="the tied model's logits",
+                rtol=logits_rtol or (1e-4 if float32 else 1e-9),
+                atol=1e-5 if float32 else 1e-12)
 
 
 @pytest.mark.ex15_3
-@given(tied_case())
-def test_untied_model_gives_the_same_logits(case):
-    grade_untie(*case)
+@given(untied_case())
+def test_tied_model_gives_the_same_logits(case):
+    config, seed, dtype, tied_scaled, untied_scaled = case
+    tied, state, untied_config = untied_case_of(config, seed, dtype, tied_scaled,
+                                                untied_scaled)
+    grade_tie(tied, state, untied_config)
+
+
+SMALL = T5Config(vocab_size=20, d_model=8, d_kv=2, d_ff=8, num_heads=2, num_layers=1,
+                 dropout_rate=0.0)
 
 
 @pytest.mark.ex15_3
-def test_untie_refuses_an_untied_config_and_a_broken_state():
-    config = T5Config(vocab_size=20, d_model=8, d_kv=2, d_ff=8, num_heads=2, num_layers=1)
-    state = dict(T5ForConditionalGeneration(config, seed=0).state_dict())
-    cases = [("an untied config", state, dataclasses.replace(config, tie_word_embeddings=False),
-              ValueError),
-             ("a state dict with an lm_head.weight already",
-              {**state, "lm_head.weight": state["shared.weight"]}, config, ValueError),
-             ("a state dict without shared.weight",
-              {k: v for k, v in state.items() if k != "shared.weight"}, config, KeyError)]
-    for what, given_state, given_config, error in cases:
-        try:
-            untie_word_embeddings(given_state, given_config)
-        except error:
-            continue
-        except Exception as err:
-            fail(f"untie_word_embeddings raised {type(err).__name__} for {what}; expected "
-                 f"{error.__name__}", "check the inputs first, before building anything")
-        fail(f"untie_word_embeddings accepted {what}; expected {error.__name__}",
-             "an already untied model has nothing to untie, and a tied state dict has one "
-             "embedding, shared.weight, and no head: say which case it is")
+@pytest.mark.parametrize("tied_scaled, untied_scaled", [(True, False), (False, False),
+                                                        (True, True), (False, True)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tie_each_scaling(tied_scaled, untied_scaled, dtype):
+    grade_tie(*untied_case_of(SMALL, 3, dtype, tied_scaled, untied_scaled))
+
+
+def _refuses(state, config, rtol, what, error=ValueError):
+    __tracebackhide__ = True
+    try:
+        tie_word_embeddings(state, config, rtol)
+    except error:
+        return
+    except Exception as err:
+        fail(f"tie_word_embeddings raised {type(err).__name__} for {what}; expected "
+             f"{error.__name__}", "check the inputs first, before building anything")
+    fail(f"tie_word_embeddings accepted {what}; expected {error.__name__}",
+         "a head that is neither the embedding nor d_model ** -0.5 times it (after the untied "
+         "config's own scale) gives other logits when tied; an already tied config has "
+         "nothing to tie; a state dict lacking a weight is a KeyError")
+
+
+@pytest.mark.ex15_3
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tie_refuses_a_moved_head_and_honours_rtol(dtype):
+    _, state, config = untied_case_of(SMALL, 5, dtype, True, False, moved=1e-3)
+    _refuses(state, config, 1e-6, "a head moved by fine-tuning (1e-3 of its largest entry)")
+    _refuses(state, config, 1e-6 * 1e3 / 10, "a head moved 1e-3 with rtol 1e-4")
+    tied, state, config = untied_case_of(SMALL, 5, dtype, True, False, moved=1e-7)
+    grade_tie(tied, state, config, rtol=1e-1, logits_rtol=1e-4)   # a loose rtol: accepted
+    _, state, config = untied_case_of(SMALL, 6, dtype, True, True)
+    state["lm_head.weight"] = state["lm_head.weight"] * 2
+    _refuses(state, config, 1e-6, "a head twice the scaled embedding")
+
+
+@pytest.mark.ex15_3
+def test_tie_refuses_a_tied_config_and_a_broken_state():
+    _, state, config = untied_case_of(SMALL, 7, "float64", True, False)
+    _refuses(state, dataclasses.replace(config, tie_word_embeddings=True), 1e-6,
+             "a config that is already tied")
+    _refuses({k: v for k, v in state.items() if k != "lm_head.weight"}, config, 1e-6,
+             "a state dict without lm_head.weight", KeyError)
+    _refuses({k: v for k, v in state.items() if k != "shared.weight"}, config, 1e-6,
+             "a state dict without shared.weight", KeyError)

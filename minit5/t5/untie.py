@@ -45,3 +45,50 @@ def untie_word_embeddings(state_dict: dict, config: T5Config) -> tuple[dict, T5C
     untied = dataclasses.replace(config, tie_word_embeddings=False, scale_decoder_outputs=None,
                                  extra=dict(config.extra))
     return state, untied
+
+
+def tie_word_embeddings(state_dict: dict, config: T5Config,
+                        rtol: float = 1e-6) -> tuple[dict, T5Config]:
+    """(new state dict, new config) of the tied model with the same logits, when one exists.
+
+    An untied model computes logits = c_u h @ lm_head.weight^T, a tied one c_t h @
+    shared.weight^T, with c = d_model ** -0.5 where the config scales the decoder output and 1
+    where it does not. So the head can be tied back exactly when c_u lm_head.weight equals
+    d_model ** -0.5 shared.weight (tied with scaling, the v1.0 layout: scale_decoder_outputs
+    None) or shared.weight itself (tied without scaling: scale_decoder_outputs=False), to
+    within `rtol` (the float rounding of a head that `untie_word_embeddings` made); a head
+    that fine-tuning moved is neither, a ValueError naming the largest difference. The new
+    state dict holds copies of every array but "lm_head.weight"; the inputs are unchanged.
+    """
+    if not isinstance(config, T5Config):
+        raise TypeError(f"tie_word_embeddings: config must be a T5Config, got "
+                        f"{type(config).__name__}")
+    if config.tie_word_embeddings:
+        raise ValueError("tie_word_embeddings: the config is already tied "
+                         "(tie_word_embeddings=True); there is no separate head to tie")
+    for name in ("shared.weight", "lm_head.weight"):
+        if name not in state_dict:
+            raise KeyError(f"tie_word_embeddings: the state dict has no {name!r}; an untied T5 "
+                           f"state dict holds both shared.weight and lm_head.weight")
+    shared = np.asarray(state_dict["shared.weight"], dtype=np.float64)       # (V, d_model)
+    head = np.asarray(state_dict["lm_head.weight"], dtype=np.float64)        # (V, d_model)
+    if head.shape != shared.shape:
+        raise ValueError(f"tie_word_embeddings: lm_head.weight has shape {head.shape} but "
+                         f"shared.weight {shared.shape}; a tied head must be the embedding")
+    scale = config.d_model ** -0.5
+    output = head * (scale if config.scales_decoder_output else 1.0)         # what h meets
+    worst = {}
+    for scaled in (True, False):
+        embedding = shared * (scale if scaled else 1.0)
+        if np.allclose(output, embedding, rtol=rtol, atol=0.0):
+            state = {name: np.array(value, copy=True) for name, value in state_dict.items()
+                     if name != "lm_head.weight"}
+            tied = dataclasses.replace(config, tie_word_embeddings=True,
+                                       scale_decoder_outputs=None if scaled else False,
+                                       extra=dict(config.extra))
+            return state, tied
+        worst[scaled] = float(np.max(np.abs(output - embedding), initial=0.0))
+    raise ValueError(f"tie_word_embeddings: the head is neither d_model ** -0.5 times the "
+                     f"embedding (largest difference {worst[True]:.3g}) nor the embedding "
+                     f"itself ({worst[False]:.3g}), so no tied model gives the same logits; "
+                     f"fine-tuning has moved it away")
