@@ -14,7 +14,10 @@
 
 `variant(...)` builds one the way a table writes its rows (an objective's parameters as keywords;
 `pretrain` may change only the steps and the batch size, given at scale 1). Two rows with the
-same fields are equal and hash alike, so a table may name another table's row object.
+same fields are equal and hash alike, so a table may name another table's row object. The
+protocol's cache keys (`pretraining.pretrain_settings`, `pretraining.finetune_settings`) are
+made from the fields' effective values, not from the row's name, so rows equal in effect share
+their runs.
 
 Serialised form (`to_config`, the `variants` of a results file's `config`): the first five fields
 always, each of the last five only where set, its dict-valued fields as plain dicts. A row sets

@@ -39,3 +39,12 @@ def test_table1_pretrains_once_and_reads_the_cache_after(tmp_path, capsys):
     assert str(record) in capsys.readouterr().err
     stored = json.loads(record.read_text())
     assert stored["settings"] == json.loads(json.dumps(table1.pretraining_settings(config)))
+
+
+def test_table1_runs_both_arms_from_the_cached_model(tmp_path):
+    """The run the demo makes (`table1.run`), at a tiny shape: both arms, a score per seed."""
+    config = _tiny_config()
+    out = table1.run(config, [0], tmp_path)
+    assert tuple(out["average"]) == table1.ROWS
+    assert all(len(v) == 1 and 0 <= v[0] <= 100 for v in out["average"].values())
+    assert out["details"]["pretraining"]["train_loss"][-1][0] == 4
