@@ -28,11 +28,11 @@ only after a kill inside step 4 and before minit5 next saves or loads T.)
 
 A save holds an advisory lock (flock) on T from step 0 to step 5, so two saves of one target
 take turns, and a load only recovers a folder whose lock is free: it never tears down the
-staging of a save that is still running. A load reads inside `reading(T)`, which holds the same
-lock shared: a save running when the load starts finishes first, and the next one waits until
-the load has read every file, so no file moves between the choice of a path and its opening.
-Every fsync failure raises OSError naming the file:
-a save that reports success is on disk.
+staging of a save that is still running. A load reads through `read_whole(T, read)`, which
+never waits for a save: it notes which file each name resolves to (inode, size, time), reads,
+and reads again if a save replaced any of them meanwhile (the install step can move the file a
+reader has just chosen), so a load racing a save returns one checkpoint whole. Every fsync
+failure raises OSError naming the file: a save that reports success is on disk.
 """
 from __future__ import annotations
 
@@ -41,9 +41,12 @@ import errno
 import os
 import pathlib
 import shutil
+import time
+from typing import Callable, TypeVar
 
 STAGING = ".minit5-staging"
 COMMIT = ".minit5-commit"
+T = TypeVar("T")
 
 
 def checkpoint_file(directory, name: str) -> pathlib.Path:
@@ -76,25 +79,58 @@ def try_recover(directory) -> None:
             raise
 
 
-@contextlib.contextmanager
-def reading(directory):
-    """Hold `directory` still while a loader reads its files: finish or discard what a dead
-    save left (`try_recover`), then take the folder's lock shared, which waits for a running
-    save to end and keeps the next one from starting until the block ends. Without it a load
-    can choose a committed file and find it moved by the save's install step before it opens
-    it (FileNotFoundError), or read the old config.json with the new weights. Several
-    readers share the lock; a save waits for them (a load takes a fraction of a second)."""
+def read_whole(directory, read: Callable[[], T], tries: int = 50) -> T:
+    """`read()`, a function that reads files of `directory` through `checkpoint_file`, run
+    again until no save changed the folder while it ran, so what it returns comes from one
+    checkpoint. A save can move the committed file a reader chose before the reader opens it
+    (FileNotFoundError), or replace config.json between the reads of the config and of the
+    weights; each such read is done again. An error that the folder's unchanged state
+    explains (a file really missing or damaged) is raised at once. A dead save's leftovers are
+    finished or discarded first (`try_recover`); a running save is never waited for."""
+    directory = pathlib.Path(directory)
     try_recover(directory)
-    with _lock(directory, wait=True, shared=True):
-        yield
+    for attempt in range(tries):
+        before = _view(directory)
+        try:
+            value = read()
+        except Exception:
+            if _view(directory) == before:
+                raise
+        else:
+            if _view(directory) == before:
+                return value
+        time.sleep(min(0.001 * 2 ** attempt, 0.1))
+    raise OSError(errno.EAGAIN, f"{directory} changed during each of {tries} reads: another "
+                                "process is saving to it again and again; load it when it has "
+                                "stopped", str(directory))
+
+
+def _view(directory: pathlib.Path) -> dict:
+    """What a reader of `directory` would open, file by file: name -> (inode, size, mtime).
+    Files are only ever replaced, never changed in place, so an equal view before and after a
+    read means nothing it read was replaced meanwhile."""
+    names = set()
+    for folder in (directory, directory / COMMIT):
+        try:
+            names.update(entry.name for entry in os.scandir(folder) if entry.is_file())
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+    view = {}
+    for name in sorted(names):
+        try:
+            stat = checkpoint_file(directory, name).stat()
+        except FileNotFoundError:          # moved between the listing and the stat
+            view[name] = None
+            continue
+        view[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return view
 
 
 @contextlib.contextmanager
-def _lock(directory, wait: bool, shared: bool = False):
-    """An advisory lock on the folder itself (flock), held by a save from start to end (and,
-    shared, by a reader); the kernel drops it when the process dies. Yields whether it is
-    held. Where flock is missing (Windows) or refused (some network file systems) it yields
-    True: no lock, as before."""
+def _lock(directory, wait: bool):
+    """An advisory lock on the folder itself (flock), held by a save from start to end; the
+    kernel drops it when the process dies. Yields whether it is held. Where flock is missing
+    (Windows) or refused (some network file systems) it yields True: no lock, as before."""
     try:
         import fcntl
         fd = os.open(directory, os.O_RDONLY)
@@ -103,8 +139,7 @@ def _lock(directory, wait: bool, shared: bool = False):
         return
     try:
         try:
-            mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
-            fcntl.flock(fd, mode | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return

@@ -20,7 +20,7 @@ import pathlib
 import numpy as np
 
 from minit5 import backend
-from minit5.io.atomic_directory import atomic_directory, checkpoint_file, reading
+from minit5.io.atomic_directory import atomic_directory, checkpoint_file, read_whole
 from minit5.t5.config import T5Config
 from minit5.t5.safetensors_file import read_safetensors
 
@@ -118,9 +118,8 @@ def check_checkpoint_path(directory: pathlib.Path):
 def load_pretrained(cls, path, dtype="float32", device=None, seed=0, allow_non_finite=False):
     directory = pathlib.Path(path)
     check_checkpoint_path(directory)
-    with reading(directory):                  # no save moves a file while these are read
-        config = T5Config.from_json_file(checkpoint_file(directory, CONFIG))
-        tensors = read_weights(directory)
+    config, tensors = read_whole(directory, lambda: (   # one checkpoint, even during a save
+        T5Config.from_json_file(checkpoint_file(directory, CONFIG)), read_weights(directory)))
     if not allow_non_finite:
         check_finite(tensors, directory)
     for name in IGNORED:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minit5.io.atomic_directory import atomic_directory, checkpoint_file, reading
+from minit5.io.atomic_directory import atomic_directory, checkpoint_file, read_whole
 from minit5.t5.checkpoint import CONFIG, check_finite, read_weights, write_model_files
 from minit5.t5.config import T5Config
 
@@ -116,11 +116,13 @@ def load_optimizer_state(directory) -> dict:
 def read_checkpoint(directory) -> TrainingCheckpoint:
     """Every file of one training checkpoint, read and checked (ValueError/OSError naming it)."""
     directory = pathlib.Path(directory)
-    with reading(directory):                  # no save moves a file while these are read
+
+    def read():
         trainer = load_trainer_state(directory)
         T5Config.from_json_file(checkpoint_file(directory, CONFIG))   # --init and eval read it
-        weights = read_weights(directory)
-        optimizer = load_optimizer_state(directory)
+        return trainer, read_weights(directory), load_optimizer_state(directory)
+
+    trainer, weights, optimizer = read_whole(directory, read)   # one checkpoint, whole
     check_finite(weights, directory)
     return TrainingCheckpoint(directory, weights, optimizer, trainer)
 
