@@ -4,8 +4,12 @@ One file per fused op. Each holds
     reference_forward / reference_backward (or reference_update)   the NumPy maths (written
         against `xp`, so it runs on CuPy arrays too);
     a CUDA source of template kernels (float and double), compiled with NVRTC on first use;
-    forward / backward (or update)   the entry points: the kernel for CuPy arrays it supports,
-        the NumPy maths otherwise (NumPy arrays, other dtypes, shapes the kernel does not cover).
+    forward / backward (or update)   the entry points, each a `_dispatch.Op`: the CUDA kernel
+        for CuPy arrays it supports, the CPU kernel for plain NumPy arrays it covers, the NumPy
+        maths otherwise (other dtypes, shapes no kernel covers, the kernels switched off).
+        `op.kernel_applies(*args)` says whether a call runs the CUDA kernel and
+        `op.path(*args)` which implementation runs ('cuda', 'cpu' or 'reference'); the
+        choice is written once, in kernels/_dispatch.py, for every op.
 
     attention_softmax   softmax(scores + position_bias) over the keys; backward y (g - sum g y)
     rms_norm            T5's LayerNorm; forward saves 1/rms per row; backward dx and dweight
@@ -47,12 +51,19 @@ Precision
   the environment wins). TF32 keeps float32's range but rounds the matmul inputs to a 10-bit
   mantissa (relative ~5e-4 per product): logits then no longer match the golden references at
   1e-4, so the GPU golden test runs without it. Elementwise ops and these kernels are unaffected.
-- bfloat16 is not supported. NumPy has no bfloat16 type (so there is no CPU reference to test
-  against), CuPy's bfloat16 is experimental (it needs the optional ml_dtypes package, and
-  cuBLAS/elementwise coverage is partial), and these kernels are instantiated for float and
-  double only. T5 was trained in bfloat16 and its weights load fine into float32 (every
-  bfloat16 value is exactly a float32), so: use float32. float16 is not supported either (T5
-  overflows in float16: the FFN's `wo` output and the residual stream exceed its range).
+- Mixed precision (bfloat16 or float16 activations with float32 master weights) is not
+  supported, by decision (issue 31), for four reasons. (1) NumPy has no bfloat16 type, so a
+  bfloat16 kernel would have no CPU reference to be tested against and no CPU run to give the
+  same results: the library's rule is one maths on every device, checked on a CPU. (2) T5
+  overflows float16 (the FFN's `wo` output and the residual stream exceed its range), so
+  float16 would need loss scaling and the clamping of hidden states that HF's T5 does in
+  float16. (3) The kernels are instantiated for float and double only; instantiated
+  for __half or __nv_bfloat16 most do not compile as written (`neg_inf` has no half-precision
+  specialisation and the arithmetic operators are ambiguous between the float and half
+  overloads), and every reduction would have to accumulate in float. (4) The lever mixed
+  precision pulls hardest, tensor-core matmuls, is available without it: MINIT5_TF32=1 (above)
+  runs float32 matmuls on the tensor cores and keeps float32 everywhere else. T5 was trained
+  in bfloat16 and its weights load exactly into float32 (every bfloat16 value is a float32).
 """
 from minit5.kernels import (
                             adafactor_update,
@@ -63,10 +74,11 @@ from minit5.kernels import (
                             rms_norm,
 )
 from minit5.kernels._cuda import use_kernels
+from minit5.kernels._dispatch import Op
 
 KERNELS = {"attention_softmax": attention_softmax, "rms_norm": rms_norm,
            "cross_entropy": cross_entropy, "gated_gelu": gated_gelu,
            "adafactor_update": adafactor_update}
 
-__all__ = ["use_kernels", "KERNELS", "attention_softmax", "rms_norm", "cross_entropy",
+__all__ = ["use_kernels", "Op", "KERNELS", "attention_softmax", "rms_norm", "cross_entropy",
            "gated_gelu", "adafactor_update", "embedding_backward"]
