@@ -31,7 +31,8 @@ def stsb_mistakes(x):
 STSB_HINT = ("the text is the nearest multiple of 0.2 with exactly one decimal; Python's round "
              "sends x.5 to the even integer, and a score never prints as -0.0")
 scores = st.floats(0.0, 5.0, allow_nan=False)
-scores_as_read = st.one_of(scores, scores.map(np.float64))     # data often arrives from NumPy
+scores_as_read = st.one_of(scores, scores.map(np.float64),      # data often arrives from NumPy
+                           scores.map(np.float32))
 
 
 def check_stsb(x):
@@ -66,14 +67,33 @@ outputs = st.one_of(
 )
 
 
-@pytest.mark.ex1_2
-@given(outputs)
-def test_string_to_stsb_matches_library(s):
+def check_string_to_stsb(s):
+    __tracebackhide__ = True
     expected = reference("1.2")(s)
+    squeezed = "".join(s.split())
     check_equal("string_to_stsb", string_to_stsb(s), expected, STRING_HINT, inputs={"s": s},
                 mistakes=[("returning nan or inf as a score",
                            lambda: float(s) if s.strip() and not math.isfinite(
-                               float(s)) else "not this mistake")])
+                               float(s)) else "not this mistake"),
+                          ("removing the spaces inside the text, which joins two numbers "
+                           "into one", lambda: float(squeezed) if squeezed != s.strip()
+                           else "not this mistake")])
+
+
+@pytest.mark.ex1_2
+@given(outputs)
+def test_string_to_stsb_matches_library(s):
+    check_string_to_stsb(s)
+
+
+# The holes a grader must not leave open, pinned: inner spaces (two numbers are not one),
+# Unicode digits and spaces that float() accepts, underscores between digits.
+@pytest.mark.ex1_2
+@pytest.mark.parametrize("s", ["1 2", "3 .5", "4.2 5", "- 1", "2. 6", "1 e1", "\u00a03.0\u2003",
+                               "\u0663.\u0665", "\uff12.\uff16", "1_0", "1__0", "_1", "3.0\n\n",
+                               "", "\u2003"])
+def test_string_to_stsb_pinned_cases(s):
+    check_string_to_stsb(s)
 
 
 # ---- 1.3 label word back to its class -------------------------------------------------------
@@ -90,7 +110,8 @@ def label_outputs(draw):
     other = draw(st.sampled_from(sorted({w for names in LABEL_NAMES.values() for w in names})))
     s = draw(st.sampled_from([word, f" {word} ", f"{word}\n", word.capitalize(), word.upper(),
                               other, f"not {word}", word + ".", "", "  "]))
-    return task, draw(st.one_of(st.just(s), st.text(string.ascii_lowercase + " _", max_size=6)))
+    return task, draw(st.one_of(st.just(s), st.text(string.ascii_lowercase + " _", max_size=6),
+                                st.text(max_size=6)))          # any Unicode text
 
 
 @pytest.mark.ex1_3
@@ -105,6 +126,17 @@ def test_string_to_label_matches_library(case):
                               (i for i, n in enumerate(names) if n == s.strip().lower()), None)),
                           ("not stripping whitespace",
                            lambda: names.index(s) if s in names else None)])
+
+
+@pytest.mark.ex1_3
+@pytest.mark.parametrize("task, s", [("mnli", "entailment\u00a0"), ("mnli", "\u2003neutral"),
+                                     ("mnli", "Entailment"), ("mnli", "entail_ment"),
+                                     ("mnli", "ENTAILMENT"), ("mnli", "entaılment"),
+                                     ("mnli", "contradiction."), ("mnli", "")])
+def test_string_to_label_pinned_cases(task, s):
+    expected = reference("1.3")(task, s)
+    check_equal("string_to_label", string_to_label(task, s), expected, LABEL_HINT,
+                inputs={"task": task, "s": s})
 
 
 @pytest.mark.ex1_3
