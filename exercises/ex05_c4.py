@@ -11,7 +11,9 @@ def keep_line(line):
     """Exercise 5.1: does a line survive C4's line rules (paper §2.2)?
 
     A line is dropped when any of these holds:
-      * it has fewer than 5 words (words are the pieces `line.split()` returns);
+      * it has fewer than 5 words (words are the pieces `line.split()` returns: any run of
+        whitespace, tabs and other Unicode spaces included, separates two words);
+      * it has a word longer than 1000 characters (a run of text with no space in it);
       * it does not end in a terminal mark: `.`, `?`, `!` or a closing `"`; a line that ends
         in an ellipsis `...` is dropped too (it trails off rather than ends);
       * it contains "javascript", in any case (mostly "please enable JavaScript" warnings);

@@ -26,18 +26,25 @@ def lines(draw):
     words = draw(st.lists(st.sampled_from(PIECES), max_size=9))
     sentence = " ".join(words) + draw(st.sampled_from(ENDINGS))
     noise = st.text(alphabet=string.ascii_letters + string.digits + " .,!?\"'{}-", max_size=40)
-    return draw(st.one_of(st.just(sentence), st.just(sentence), noise)).strip()
+    unicode = st.text(max_size=40)                          # any Unicode, `_` included
+    return draw(st.one_of(st.just(sentence), st.just(sentence), noise, unicode)).strip()
 
 
 PLAIN = ["the", "cat", "sat", "on", "a", "mat", "we", "It", "Dr.", "said", "3", "words",
-         "Concatenate", "Java", "script", "policy", "use", "cookies", "lorem"]
+         "Concatenate", "Java", "script", "policy", "use", "cookies", "lorem", "Grüße",
+         "Köln", "snake_case", "東京", "naïve"]
+# What separates two words: one space mostly, but also runs of spaces, tabs and Unicode spaces
+# (split() treats every run as one gap; split(" ") would count the empty pieces as words).
+SPACES = st.sampled_from([" "] * 6 + ["  ", "   ", "\t", " \t ", "\u00a0", "\u2003"])
 
 
 @st.composite
 def kept_lines(draw):
     """A line that passes every line rule: 5 or more plain words and a terminal mark."""
     words = draw(st.lists(st.sampled_from(PLAIN), min_size=5, max_size=10))
-    return " ".join(words) + draw(st.sampled_from([".", "!", "?", '"', '."']))
+    gaps = draw(st.lists(SPACES, min_size=len(words) - 1, max_size=len(words) - 1))
+    line = words[0] + "".join(gap + word for gap, word in zip(gaps, words[1:]))
+    return line + draw(st.sampled_from([".", "!", "?", '"', '."']))
 
 
 @st.composite
@@ -45,8 +52,9 @@ def rejected_lines(draw):
     """A kept line broken by exactly one rule, chosen at random."""
     line = draw(kept_lines())
     rule = draw(st.sampled_from(["few", "mark", "ellipsis", "javascript", "policy"]))
-    if rule == "few":
-        return " ".join(line.split()[:draw(st.integers(1, 4))]).rstrip(".!?\"") + "."
+    if rule == "few":                   # 1 to 4 words, sometimes with runs of spaces between
+        gap = draw(st.sampled_from([" ", "  ", "   ", "\t\t"]))
+        return gap.join(line.split()[:draw(st.integers(1, 4))]).rstrip(".!?\"") + "."
     if rule == "mark":
         return line.rstrip(".!?\"") + draw(st.sampled_from(["", ",", ":", ";", ")"]))
     if rule == "ellipsis":
@@ -66,6 +74,7 @@ balanced_lines = st.one_of(kept_lines(), rejected_lines(), lines())
 # ---- 5.1 line rules -------------------------------------------------------------------------
 
 LINE_HINTS = {
+    "too_long_word": "this line has a word longer than 1000 characters",
     "too_few_words": "this line breaks the word-count rule; words are what split() gives",
     "no_terminal_punctuation": "this line breaks the terminal-mark rule: look at how it ends "
                                "(an ellipsis is not an ending)",
@@ -100,6 +109,14 @@ def test_keep_line_matches_library(line):
     "Please enable JavaScript to view this page.",
     "Read our Privacy Policy before you go.",
     "This site uses cookies to work well.",
+    "",                                                   # an empty line
+    "Four  words  only here.",                            # runs of spaces are one gap each
+    "Three   words\there.",
+    "a \u00a0 b \u2003 c \t d.",
+    "Grüße aus Köln, meine lieben Freunde.",
+    "snake_case words still count as words.",
+    "x" * 1001 + " and then four more words.",             # a word of 1001 characters
+    "x" * 1000 + " and then four more words.",             # exactly 1000: kept
 ])
 def test_keep_line_examples(line):
     check_line(line)
@@ -159,6 +176,15 @@ def test_keep_page_matches_library(page, bad_words):
 
 
 @pytest.mark.ex5_2
+@given(balanced_pages)
+def test_keep_page_default_bad_words(page):
+    # keep_page(lines) with bad_words left out: no bad word at all.
+    check_equal("keep_page", keep_page(page), reference("5.2")(page), "bad_words defaults to "
+                "() (no bad words): the other page rules still apply",
+                inputs={"lines": page})
+
+
+@pytest.mark.ex5_2
 @pytest.mark.parametrize("page, bad_words", [
     (["One sentence here.", "Two sentences there.", "And a third one!"], []),
     (["One sentence here.", "Two sentences there."], []),
@@ -168,6 +194,12 @@ def test_keep_page_matches_library(page, bad_words):
     (["A cat sat here.", "Two.", "Three."], ["cat"]),
     (["Concatenate the lists.", "Two.", "Three."], ["cat"]),
     (["A Bad Word appears.", "Two.", "Three."], ["bad word"]),
+    (["A cat_ sat here.", "Two.", "Three."], ["cat"]),           # `_` is part of a word
+    (["Ein écat hier.", "Two.", "Three."], ["cat"]),              # so is a non-ASCII letter
+    (["Über cat und Maus.", "Two.", "Three."], ["cat"]),
+    (["Der CAT-Test hier.", "Two.", "Three."], ["cat"]),
+    (["A bad  word appears.", "Two.", "Three."], ["bad word"]),   # two spaces: no match
+    ([], []), ([""], []),                                         # no line, an empty line
 ])
 def test_keep_page_examples(page, bad_words):
     check_page(page, bad_words)
