@@ -39,6 +39,7 @@ def list_experiments() -> str:
 
 def run(args):
     import pathlib
+    import sys
 
     from minit5.experiments import MODULES, get
     from minit5.experiments.core import format_table, run_experiment
@@ -54,9 +55,16 @@ def run(args):
         raise ValueError("--out names one results file: use it with one experiment, not all")
     for name in names:
         experiment = get(name)
-        results = run_experiment(experiment, args.scale, args.seeds, args.device,
-                                 pathlib.Path(args.work) / name, args.out, args.progress,
-                                 args.jobs)
+        work = pathlib.Path(args.work) / name
+        try:
+            results = run_experiment(experiment, args.scale, args.seeds, args.device, work,
+                                     args.out, args.progress, args.jobs)
+        except KeyboardInterrupt:
+            print(f"minit5 experiment: interrupted; no results file was written for {name}. "
+                  f"The training runs that finished are kept under {pathlib.Path(args.work)} "
+                  "and the same command reuses them (the runs that were in progress start "
+                  "again)", file=sys.stderr)
+            return 130
         minutes = results["provenance"]["wall_seconds"] / 60
         print(f"{experiment.table} ({experiment.section}): {experiment.title}\n"
               f"{format_table(results)}\n{results['metric']}; {minutes:.1f} min")

@@ -16,6 +16,13 @@ import numpy as np
 
 from minit5.commands.text_input import argument_texts, stdin_lines
 
+# Prompts longer than this many tokens are cut (T5's sequence length, §3.1.2), with a warning,
+# as transformers' pipelines cut them. T5 has no position table, so the model would take a
+# longer one, but attention holds a (length x length) array per head: a 200,000-word prompt
+# would need terabytes. Cutting, not refusing, because a prompt's start usually carries the
+# task ("summarize: ...") and one long line among many should not stop the others.
+MAX_INPUT_TOKENS = 512
+
 
 def add_parser(subparsers):
     """Add `generate` to an argparse `subparsers`."""
@@ -34,6 +41,9 @@ def add_parser(subparsers):
     parser.add_argument("--length-penalty", type=float, default=1.0, metavar="ALPHA",
                         help="beam search: score / length ** ALPHA (default 1.0; the paper "
                              "used 0.6 with 4 beams)")
+    parser.add_argument("--max-input-tokens", type=int, default=MAX_INPUT_TOKENS, metavar="N",
+                        help="a longer prompt is cut to its first N tokens, with a warning "
+                             f"(default {MAX_INPUT_TOKENS}, T5's sequence length)")
     parser.add_argument("--batch-size", type=int, default=8, metavar="B",
                         help="prompts decoded together (default 8)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"),
@@ -86,11 +96,21 @@ def pad_batch(rows, pad_id=0):
     return input_ids, attention_mask
 
 
+def cut(ids: list, limit: int, number: int) -> list:
+    """A prompt's ids cut to `limit` (its EOS kept last), with a warning naming prompt
+    `number`; unchanged when it fits."""
+    if len(ids) <= limit:
+        return ids
+    print(f"minit5 generate: warning: prompt {number} is {len(ids):,} tokens long; it was cut "
+          f"to its first {limit} (--max-input-tokens {limit})", file=sys.stderr)
+    return ids[:limit - 1] + ids[-1:]
+
+
 def generate(args, out):
     from minit5 import T5ForConditionalGeneration
     from minit5.data.tokenizer import Tokenizer
 
-    for name in ("max_new_tokens", "num_beams", "batch_size"):
+    for name in ("max_new_tokens", "num_beams", "batch_size", "max_input_tokens"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, "
                              f"got {getattr(args, name)}")
@@ -104,7 +124,9 @@ def generate(args, out):
     model = T5ForConditionalGeneration.from_pretrained(model_dir, device=args.device)
     for start in range(0, len(prompts), args.batch_size):
         chunk = prompts[start:start + args.batch_size]
-        input_ids, attention_mask = pad_batch([tokenizer.encode(text) for text in chunk])
+        rows = [cut(tokenizer.encode(text), args.max_input_tokens, start + i + 1)
+                for i, text in enumerate(chunk)]
+        input_ids, attention_mask = pad_batch(rows)
         outputs = model.generate(input_ids, attention_mask=attention_mask,
                                  max_new_tokens=args.max_new_tokens, num_beams=args.num_beams,
                                  length_penalty=args.length_penalty)

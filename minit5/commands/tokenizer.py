@@ -5,13 +5,20 @@
     minit5 tokenizer decode --model tok/ 1849 32099 1
 
 `train` reads plain text (one sentence or paragraph a line) or JSON lines (one object a line,
-its text under --text-field, "text" by default) and writes `DIR/spiece.model`.
+its text under --text-field, "text" by default; .jsonl, .json and C4's .json.gz shards), or a
+folder of them, as `minit5 train --corpus` does, and writes `DIR/spiece.model`.
 `encode` and `decode` read their arguments, or standard input one item a line when none given.
 """
 import pathlib
 
 from minit5.commands.text_input import argument_texts, stdin_lines
-from minit5.data.corpus import CorpusFormatError, read_jsonl, read_txt
+from minit5.data.corpus import (
+    JSON_SUFFIXES,
+    CorpusFormatError,
+    corpus_files,
+    read_jsonl,
+    read_txt,
+)
 from minit5.data.tokenizer import Tokenizer, train_tokenizer
 
 
@@ -24,8 +31,9 @@ def add_parser(subparsers):
     commands.required = True
 
     train = commands.add_parser("train", help="train a unigram SentencePiece model with T5's ids")
-    train.add_argument("--input", required=True, nargs="+", metavar="FILE",
-                       help="text files: .txt (a sentence a line) or .jsonl (an object a line)")
+    train.add_argument("--input", required=True, nargs="+", metavar="PATH",
+                       help="text files, .txt (a sentence a line) or .jsonl / .json.gz (an "
+                            "object a line), optionally gzipped, or folders of them")
     train.add_argument("--vocab-size", required=True, type=int, metavar="N",
                        help="SentencePiece pieces (the tokenizer adds 100 sentinels on top)")
     train.add_argument("--out", required=True, metavar="DIR", help="folder for spiece.model")
@@ -46,21 +54,24 @@ def add_parser(subparsers):
 
 
 def read_texts(path, text_field="text"):
-    """Yield the non-blank lines of a .txt file, or the lines of each JSON object's text.
+    """Yield the non-blank lines of a text file, or the lines of each JSON object's text; a
+    folder is read file by file (`minit5.data.corpus.corpus_files`: .txt, .jsonl, .json and
+    their .gz, as `minit5 train --corpus` reads it).
 
+    A file whose name ends in .jsonl, .json (.gz) is JSON lines; any other file is plain text.
     SentencePiece skips over-long sentences, so a document is fed a line at a time. The files
     are read by minit5.data.corpus, whose errors name the file and the line."""
     path = str(path)
-    if path.endswith(".jsonl"):
-        documents = read_jsonl(path, field=text_field)
-    else:
-        documents = read_txt(path)
-    try:
-        for document in documents:
-            yield from (line for line in document.splitlines() if line.strip())
-    except CorpusFormatError as e:
-        hint = "; choose the field with --text-field" if path.endswith(".jsonl") else ""
-        raise ValueError(f"{e}{hint}") from None
+    files = corpus_files(path) if pathlib.Path(path).is_dir() else [path]
+    for name in files:
+        is_json = name.endswith(JSON_SUFFIXES)
+        documents = read_jsonl(name, field=text_field) if is_json else read_txt(name)
+        try:
+            for document in documents:
+                yield from (line for line in document.splitlines() if line.strip())
+        except CorpusFormatError as e:
+            hint = "; choose the field with --text-field" if is_json else ""
+            raise ValueError(f"{e}{hint}") from None
 
 
 def _train(args):

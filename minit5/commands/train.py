@@ -11,10 +11,12 @@ alone writes the tokenizer, checkpoints, log, plot and model and prints.
 """
 from __future__ import annotations
 
+import contextlib
 import pathlib
-import shutil
+import sys
 
 from minit5.data.objectives import OBJECTIVES
+from minit5.data.task_files import MAX_TASK_TOKENS
 
 
 def add_parser(subparsers):
@@ -36,6 +38,9 @@ def add_parser(subparsers):
                    help="with --task-file: the share held out for validation")
     p.add_argument("--metric", default="exact_match",
                    help="with --task-file: a metric of minit5.data.metrics.METRICS")
+    p.add_argument("--max-tokens", type=int, default=MAX_TASK_TOKENS, metavar="N",
+                   help="with --task-file: refuse an example whose input or target is longer "
+                        f"than N tokens (default {MAX_TASK_TOKENS})")
     p.add_argument("--objective", choices=list(OBJECTIVES), metavar="NAME",
                    help="pretrain: the objective (default: the preset's, span_corruption for "
                         "tiny); one of " + "; ".join(
@@ -51,10 +56,8 @@ def add_parser(subparsers):
 
 def run(args):
     from minit5.backend import resolve_device
-    from minit5.commands.ctrl_c import stop_on_ctrl_c
-    from minit5.data.tokenizer import Tokenizer
-    from minit5.t5 import T5ForConditionalGeneration
-    from minit5.train import distributed, pipeline
+    from minit5.io.folder_lock import hold_folder
+    from minit5.train import distributed
     from minit5.train.config import TrainConfig, apply_overrides
 
     objective = [f"--objective={args.objective}"] if args.objective else []
@@ -64,10 +67,53 @@ def run(args):
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"--run {run_dir} is a file; pass a folder for the run's "
                                  "checkpoints, log and model (it is created if missing)")
+    if args.max_tokens < 1:
+        raise ValueError(f"--max-tokens must be at least 1, got {args.max_tokens}")
     if args.vocab_size < 4:
         raise ValueError(f"--vocab-size must be >= 4 (3 special pieces and some text), got "
                          f"{args.vocab_size}")
+    check_phase_options(args)
     run_dir.mkdir(parents=True, exist_ok=True)
+    # Rank 0 alone writes, so it alone holds the folder: a second run into it is refused.
+    holding = hold_folder(run_dir, "--run folder") if comm.is_root else contextlib.nullcontext()
+    with holding:
+        try:
+            return _run(args, cfg, comm, run_dir)
+        except KeyboardInterrupt:           # a second Ctrl-C, or one before training began
+            if comm.is_root:
+                print(f"minit5 train: interrupted. {_saved(run_dir)}", file=sys.stderr)
+            return 130
+
+
+def check_phase_options(args):
+    """Refuse an option that the phase would ignore (it would look as if it had been used)."""
+    ignored = {"pretrain": (("task_file", "--task-file"), ("eval_file", "--eval-file"),
+                            ("init", "--init")),
+               "finetune": (("corpus", "--corpus"),)}[args.phase]
+    for name, option in ignored:
+        if getattr(args, name) is not None:
+            other = "finetune" if args.phase == "pretrain" else "pretrain"
+            raise ValueError(f"{option} is an option of `minit5 train {other}`; `minit5 train "
+                             f"{args.phase}` would ignore it. Drop it, or run {other}")
+
+
+def _saved(run_dir) -> str:
+    """What an interrupted run leaves, and how to go on from it."""
+    from minit5.train.checkpoint import latest_checkpoint
+    newest = latest_checkpoint(run_dir)
+    if newest is None:
+        return "No checkpoint was saved yet: run the same command again to start over"
+    return (f"The newest checkpoint, {newest}, is kept ({run_dir / 'model'} is written only "
+            "when a run ends): add --resume to the same command to continue from it")
+
+
+def _run(args, cfg, comm, run_dir):
+    from minit5.commands.ctrl_c import stop_on_ctrl_c
+    from minit5.data.tokenizer import Tokenizer
+    from minit5.io.atomic_file import write_bytes
+    from minit5.t5 import T5ForConditionalGeneration
+    from minit5.train import pipeline
+
     progress = not args.no_progress
     if args.tokenizer:
         tokenizer = Tokenizer(args.tokenizer)
@@ -96,7 +142,8 @@ def run(args):
         tasks, evaluation = None, None
         if args.task_file:
             tasks, evaluation = pipeline.file_tasks(args.task_file, args.eval_file, args.metric,
-                                                    args.valid_fraction, cfg.seed)
+                                                    args.valid_fraction, cfg.seed, tokenizer,
+                                                    args.max_tokens)
         elif args.eval_file:
             raise ValueError("--eval-file needs --task-file (the training examples)")
         with stop_on_ctrl_c() as stop:
@@ -104,14 +151,18 @@ def run(args):
                                                progress, tasks=tasks, evaluation=evaluation,
                                                stop=stop)
     if not comm.is_root:
-        return 0
+        return 130 if stop.is_set() else 0
+    if stop.is_set():
+        print(f"minit5 train: interrupted at step {trainer.step} of {cfg.steps}. "
+              f"{_saved(run_dir)}", file=sys.stderr)
+        return 130
     if args.phase == "finetune":
         for row in trainer.evals[-1:]:
             print("evaluation:", row)
     model.save_pretrained(run_dir / "model")
     beside = run_dir / "model" / "spiece.model"
     if not (beside.exists() and beside.samefile(tokenizer.path)):
-        shutil.copyfile(tokenizer.path, beside)
+        write_bytes(beside, pathlib.Path(tokenizer.path).read_bytes())
     print(f"model written to {run_dir / 'model'}; log {trainer.log_path}; "
           f"plot {run_dir / 'loss.png'}")
     return 0

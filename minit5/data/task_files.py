@@ -31,6 +31,11 @@ from minit5.data.tasks import Task
 from minit5.io.text_lines import DuplicateKeyError, loads_json
 
 Example = tuple[str, str]
+# The longest input or target, in tokens, that training and evaluation take from a task file
+# (T5's sequence length, §3.1.2). T5 has no position table, so nothing in the model refuses a
+# longer one, but attention holds a (length x length) array per head: an input of 10^6 tokens
+# would need terabytes.
+MAX_TASK_TOKENS = 512
 HEADERS = (("input", "target"), ("inputs", "targets"))
 TSV_SUFFIXES = (".tsv", ".txt", ".tsv.gz", ".txt.gz")
 JSONL_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz")

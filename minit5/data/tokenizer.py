@@ -26,6 +26,8 @@ import re
 import numpy as np
 import sentencepiece as spm
 
+from minit5.io.atomic_file import write_bytes
+
 PAD_ID = 0
 EOS_ID = 1
 UNK_ID = 2
@@ -262,5 +264,5 @@ def train_tokenizer(texts, vocab_size, path, character_coverage=1.0, max_sentenc
                 f"at most {limit.group(1)} pieces from it. Lower vocab_size, give more text, "
                 f"or pass hard_vocab_limit=False.") from None
         raise ValueError(f"SentencePiece training failed: {err}") from None
-    path.write_bytes(model.getvalue())
+    write_bytes(path, model.getvalue())      # atomically: never half a model at `path`
     return Tokenizer(path)

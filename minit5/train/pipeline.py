@@ -11,7 +11,13 @@ import numpy as np
 
 from minit5.data.corpus import builtin_corpus, read_corpus
 from minit5.data.mixing import mixing_rates
-from minit5.data.task_files import file_task, holdout_split, read_task_file, without_inputs
+from minit5.data.task_files import (
+    MAX_TASK_TOKENS,
+    file_task,
+    holdout_split,
+    read_task_file,
+    without_inputs,
+)
 from minit5.data.tasks import synthetic_tasks
 from minit5.data.tokenizer import Tokenizer, train_tokenizer
 from minit5.optim import Adafactor, AdamW
@@ -109,15 +115,36 @@ def default_tasks():
     return tasks, mixing_rates({n: 10_000 for n in tasks}, "equal")
 
 
-def file_tasks(task_file, eval_file=None, metric="exact_match", valid_fraction=0.1, seed=0):
+def read_task_examples(path, tokenizer=None, max_tokens=MAX_TASK_TOKENS):
+    """The examples of a task file; with a tokenizer, one whose input or target is longer than
+    `max_tokens` tokens (EOS included) is refused, naming the file, the example and both
+    lengths. Refused rather than cut: a cut training target teaches the wrong answer."""
+    examples = read_task_file(path)
+    if tokenizer is None:
+        return examples
+    for number, pair in enumerate(examples, start=1):
+        for column, text in zip(("input", "target"), pair):
+            length = len(tokenizer.encode(text))
+            if length > max_tokens:
+                raise ValueError(
+                    f"{path}: example {number}'s {column} ({text[:30]!r}...) is {length:,} "
+                    f"tokens long, more than the {max_tokens} this model is trained and "
+                    f"evaluated on; shorten or split it, or raise the limit with "
+                    f"--max-tokens (memory grows with its square)")
+    return examples
+
+
+def file_tasks(task_file, eval_file=None, metric="exact_match", valid_fraction=0.1, seed=0,
+               tokenizer=None, max_tokens=MAX_TASK_TOKENS):
     """Your own task: ((tasks, rates), evaluation) for `finetune` from a TSV / JSONL file.
 
     With `eval_file` that file is the validation set (training examples with one of its inputs
     are left out); without, a `valid_fraction` of the task file is held out. The task is named
-    after the file."""
-    examples = read_task_file(task_file)
+    after the file. With a `tokenizer`, examples longer than `max_tokens` are refused
+    (`read_task_examples`)."""
+    examples = read_task_examples(task_file, tokenizer, max_tokens)
     if eval_file is not None:
-        validation = read_task_file(eval_file)
+        validation = read_task_examples(eval_file, tokenizer, max_tokens)
         train = without_inputs(examples, validation)
     else:
         train, validation = holdout_split(examples, valid_fraction, seed)
@@ -129,9 +156,11 @@ def _task_name(task_file):
     return pathlib.Path(task_file).name.split(".")[0] or "task"
 
 
-def file_evaluation(task_file, metric="exact_match"):
-    """(tasks, evaluation) that score every example of a task file with `metric`."""
-    examples = read_task_file(task_file)
+def file_evaluation(task_file, metric="exact_match", tokenizer=None,
+                    max_tokens=MAX_TASK_TOKENS):
+    """(tasks, evaluation) that score every example of a task file with `metric` (with a
+    `tokenizer`, examples longer than `max_tokens` are refused: `read_task_examples`)."""
+    examples = read_task_examples(task_file, tokenizer, max_tokens)
     name = _task_name(task_file)
     return {name: file_task(name, examples, metric)}, {name: examples}
 
