@@ -375,10 +375,10 @@ def verdict(low: float, high: float, mdd: float | None = None,
 def seed_interval(gap: float, std_a: float, std_b: float) -> tuple[float, float]:
     """The interval of a gap from per-seed averages only: gap +- 2 max(std_a, std_b), the two
     rows' sample standard deviations over seeds (`core.summary`)."""
-    bar = 2 * max(float(std_a), float(std_b))
-    if not bar >= 0:
+    if not (float(std_a) >= 0 and float(std_b) >= 0):
         raise ValueError(f"seed_interval: standard deviations are >= 0; got {std_a!r} and "
                          f"{std_b!r}")
+    bar = 2 * max(float(std_a), float(std_b))
     return gap - bar, gap + bar
 
 
