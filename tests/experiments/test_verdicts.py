@@ -3,11 +3,15 @@ import itertools
 import json
 import pathlib
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minit5.experiments import verdicts
 from minit5.experiments.verdicts import (
     direction,
+    item_verdict,
     pairwise_agreement,
     reference_row,
     row_verdict,
@@ -77,3 +81,63 @@ def test_table_verdicts_of_a_recorded_table_leave_out_the_reference():
     got = table_verdicts(results)
     assert set(got) == set(results["paper"]) - {"15%"}
     assert all(v["paper_bar"] == pytest.approx(2 * verdicts.PAPER_SPREAD) for v in got.values())
+
+
+def _plain_direction(gap, bar):
+    """The chapters' rule written out, independently of the library."""
+    return "above" if gap > bar else "below" if gap < -bar else "level"
+
+
+@given(st.floats(-100, 100), st.floats(0, 50))
+def test_direction_through_the_statistics_module_is_the_plain_rule(gap, bar):
+    assert direction(gap, bar) == _plain_direction(gap, bar)
+    assert direction(gap, 0.0) == _plain_direction(gap, 0.0)
+    assert direction(bar, bar) == "level" and direction(-bar, bar) == "level"
+
+
+RECORDED = sorted(path for path in RESULTS.glob("*.json")
+                  if {"summary", "paper"} <= set(json.loads(path.read_text())))
+
+
+def test_the_recorded_tables_are_found():
+    assert len(RECORDED) >= 12, [p.name for p in RECORDED]
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
+def test_recorded_verdicts_are_the_two_spread_rule_of_the_chapters(path):
+    results = json.loads(path.read_text())
+    summary, paper = results["summary"], results["paper"]
+    for row, v in table_verdicts(results).items():
+        ref = reference_row({r: p for r, p in paper.items() if r in summary})
+        gap = summary[row]["mean"] - summary[ref]["mean"]
+        bar = 2 * max(summary[row]["std"], summary[ref]["std"])
+        assert v["miniature"] == _plain_direction(gap, bar)
+        assert v["paper"] == _plain_direction(paper[row] - paper[ref], 2 * 0.235)
+        assert v["agrees"] == (v["agreement"] == "agrees")
+
+
+def test_row_verdict_names_opposite_directions():
+    summary = {"50%": {"mean": 58.2, "std": 1.0}, "15%": {"mean": 53.8, "std": 0.3}}
+    v = row_verdict(summary, {"50%": 81.27, "15%": 83.28}, "50%", "15%")
+    assert v["agreement"] == "opposite"                 # miniature above, paper below
+    v = row_verdict(summary, {"50%": 83.5, "15%": 83.28}, "50%", "15%")
+    assert v["paper"] == "level" and v["agreement"] == "differs"
+
+
+def test_item_verdict_reads_per_item_scores_by_the_full_rule():
+    rng = np.random.default_rng(0)
+    reference = (rng.random((3, 500)) < 0.5) * 100.0
+    row = np.where(rng.random((3, 500)) < 0.3, 100.0, reference)    # ~15 points more right
+    v = item_verdict(row, reference, paper_gap=8.0, rng=np.random.default_rng(1))
+    assert v["miniature"] == "above" and v["paper"] == "above" and v["agrees"] is True
+    assert v["miniature_low"] > 0 and 0 < v["mdd"] < 8.0
+    assert v["miniature_gap"] == pytest.approx(row.mean() - reference.mean())
+    v = item_verdict(row, reference, paper_gap=-8.0, rng=np.random.default_rng(1))
+    assert v["agreement"] == "opposite" and v["agrees"] is False
+    # A paper gap smaller than the miniature's MDD is not read, whatever the miniature shows.
+    v = item_verdict(row, reference, paper_gap=0.3, rng=np.random.default_rng(1))
+    assert v["mdd"] > 0.3 and v["agreement"] == "cannot be seen at this scale"
+    # Identical rows: exactly level, and a paper gap above the MDD of 0 is read as level.
+    v = item_verdict(reference, reference, paper_gap=-2.01, rng=np.random.default_rng(1))
+    assert v["miniature_gap"] == 0 and v["mdd"] == 0 and v["miniature"] == "level"
+    assert v["agreement"] == "differs"                  # the paper sees a gap, level here
