@@ -39,8 +39,9 @@ def _runs(mask):
 
 @st.composite
 def mask_case(draw):
-    density = draw(st.sampled_from([0.15, 0.15, 0.3, 0.5, 0.05]))
-    mean = draw(st.sampled_from([3.0, 3.0, 1.0, 2.0, 5.0, 1.5]))
+    density = draw(st.one_of(st.sampled_from([0.15, 0.15, 0.3, 0.5, 0.05, 0.8, 0.95]),
+                             st.floats(0.01, 0.99)))             # the whole of (0, 1)
+    mean = draw(st.sampled_from([3.0, 3.0, 1.0, 2.0, 5.0, 1.5, 20.0]))
     length = draw(st.one_of(st.integers(0, 12), st.integers(13, 600)))
     # Lengths the library refuses (too few non-noise tokens to separate the spans) are skipped.
     L = max(length, 2)
@@ -54,7 +55,21 @@ def mask_case(draw):
 @pytest.mark.ex7_1
 @given(mask_case())
 def test_noise_mask_matches_library(case):
-    length, density, mean, seed = case
+    grade_mask(*case)
+
+
+# Pinned: a density of exactly 0.5 (L * 0.5 ends in .5 for odd L: round half to even), the
+# lengths 0, 1 and 2 (L = max(length, 2)), a density near 1, one-token spans.
+@pytest.mark.ex7_1
+@pytest.mark.parametrize("length, density, mean", [
+    (9, 0.5, 1.0), (11, 0.5, 2.0), (25, 0.5, 3.0), (100, 0.5, 3.0), (0, 0.15, 3.0),
+    (1, 0.15, 3.0), (2, 0.5, 1.0), (3, 0.9, 2.0), (40, 0.95, 38.0), (40, 0.15, 1.0)])
+def test_noise_mask_pinned_cases(length, density, mean):
+    grade_mask(length, density, mean, 12345)
+
+
+def grade_mask(length, density, mean, seed):
+    __tracebackhide__ = True
     expected = reference("7.1")(length, density, mean, rng=np.random.default_rng(seed))
     got = random_spans_noise_mask(length, density, mean, rng=np.random.default_rng(seed))
     inputs = {"length": length, "noise_density": density, "mean_noise_span_length": mean,
@@ -141,19 +156,39 @@ def test_replace_with_sentinels_matches_library(case):
 # ---- 7.3 the i.i.d. baseline ----------------------------------------------------------------
 
 @pytest.mark.ex7_3
-@given(st.integers(0, 60), st.sampled_from([0.15, 0.15, 0.5, 0.02]), st.integers(0, 2 ** 32 - 1))
-def test_iid_replace_spans_matches_library(n, density, seed):
+@given(st.integers(0, 60), st.one_of(st.sampled_from([0.15, 0.15, 0.5, 0.02, 0.0, 1.0]),
+                                     st.floats(0.0, 1.0)),
+       st.integers(0, 2 ** 32 - 1), st.sampled_from([1, 1, 0, 7]))
+def test_iid_replace_spans_matches_library(n, density, seed, eos_id):
+    grade_iid(n, density, seed, eos_id)
+
+
+@pytest.mark.ex7_3
+@pytest.mark.parametrize("n", [0, 1, 17])
+def test_iid_replace_spans_defaults(n):
+    # noise_density and eos_id left out: 0.15 and 1.
+    tokens = np.random.default_rng(n).integers(3, VOCAB - 100, size=n)
+    expected = reference("7.3")(tokens, VOCAB, np.random.default_rng(4))
+    check_pair("iid_replace_spans", iid_replace_spans(tokens, VOCAB, np.random.default_rng(4)),
+               expected, ("inputs", "targets"), "keep the defaults of the stub's signature "
+               "(noise_density 0.15, eos_id 1)", inputs={"tokens": tokens}, rtol=0, atol=0)
+
+
+def grade_iid(n, density, seed, eos_id):
+    __tracebackhide__ = True
     tokens = np.random.default_rng(seed + 1).integers(3, VOCAB - 100, size=n)
-    expected = reference("7.3")(tokens, VOCAB, np.random.default_rng(seed), density)
-    got = iid_replace_spans(tokens, VOCAB, np.random.default_rng(seed), density)
+    expected = reference("7.3")(tokens, VOCAB, np.random.default_rng(seed), density, eos_id)
+    got = iid_replace_spans(tokens, VOCAB, np.random.default_rng(seed), density, eos_id)
     mask = np.random.default_rng(seed).random(n) < density
     span_version = (("span corruption's mask (the baseline draws every token independently)",
-                     lambda: reference("7.2")(tokens, np.sort(mask)[::-1].copy(), VOCAB)),)
+                     lambda: reference("7.2")(tokens, np.sort(mask)[::-1].copy(), VOCAB,
+                                              eos_id)),)
     check_pair("iid_replace_spans", got, expected, ("inputs", "targets"),
                "every token is noise or not independently, from a single draw of the "
                "generator as the docstring says; the rest is Exercise 7.2",
                inputs={"tokens": tokens, "vocab_size": VOCAB,
-                       "rng": f"np.random.default_rng({seed})", "noise_density": density},
+                       "rng": f"np.random.default_rng({seed})", "noise_density": density,
+                       "eos_id": eos_id},
                mistakes=span_version, rtol=0, atol=0)
 
 
@@ -197,9 +232,24 @@ def _pair(value):
 
 
 @pytest.mark.ex7_4
-@given(st.integers(2, 2000), st.sampled_from([0.15, 0.1, 0.25, 0.5, 0.3]),
+@given(st.integers(2, 2000), st.one_of(st.sampled_from([0.15, 0.1, 0.25, 0.5, 0.3, 0.7, 0.9]),
+                                      st.floats(0.01, 0.99)),
        st.sampled_from([3.0, 1.0, 2.0, 5.0, 10.0]))
 def test_random_spans_helper_matches_library(length, density, mean):
+    grade_helper(length, density, mean)
+
+
+# Pinned: a density of exactly 0.5, where the special case (targets no longer than inputs)
+# changes the answer for these lengths, and where it does not.
+@pytest.mark.ex7_4
+@pytest.mark.parametrize("length, mean", [(HALF, 3.0) for HALF in (2, 3, 10, 11, 64, 512)]
+                         + [(7, 1.0), (100, 2.0), (513, 5.0)])
+def test_random_spans_helper_at_density_one_half(length, mean):
+    grade_helper(length, 0.5, mean)
+
+
+def grade_helper(length, density, mean):
+    __tracebackhide__ = True
     expected = reference("7.4")(length, density, mean)
     check_equal("random_spans_helper", _pair(random_spans_helper(length, density, mean)),
                 expected, "use the rounding of corrupted_lengths (Python's round), and mind "
@@ -218,18 +268,26 @@ def moment_case(draw):
     step = draw(st.sampled_from([1, 2, 3, 10, 1000]))
     row = np.abs(draw(arrays((n,)))) if step > 1 else np.zeros(n)
     col = np.abs(draw(arrays((m,)))) if step > 1 else np.zeros(m)
-    return grad, row, col, step
+    if draw(st.booleans()):
+        grad[..., 0] = 0.0                       # a zero column: only eps1 is left there
+    decay_rate = draw(st.sampled_from([-0.8, -0.8, -0.5, -1.0]))
+    eps1 = draw(st.sampled_from([1e-30, 1e-30, 1e-3, 0.5]))
+    return grad, row, col, step, decay_rate, eps1
 
 
-def moment_mistakes(grad, row, col, step):
-    beta2 = 1.0 - step ** -0.8
-    sq = grad * grad + 1e-30
+def moment_mistakes(grad, row, col, step, decay_rate=-0.8, eps1=1e-30):
+    beta2 = 1.0 - step ** decay_rate
+    sq = grad * grad + eps1
     return [("swapping the row and column means",
              (beta2 * row + (1 - beta2) * sq.mean(axis=0)[:len(row)] if grad.shape[0] ==
               grad.shape[1] else None, None)),
-            ("beta2_t = 1 - step ** 0.8 (the sign of decay_rate lost)",
-             lambda: (row * (1 - step ** 0.8) + step ** 0.8 * sq.mean(axis=1),
-                      col * (1 - step ** 0.8) + step ** 0.8 * sq.mean(axis=0))),
+            ("beta2_t = 1 - step ** -decay_rate (the sign of decay_rate lost)",
+             lambda: (row * (1 - step ** -decay_rate) + step ** -decay_rate * sq.mean(axis=1),
+                      col * (1 - step ** -decay_rate) + step ** -decay_rate * sq.mean(axis=0))),
+            ("the paper's decay_rate -0.8 whatever decay_rate is passed",
+             lambda: reference("7.5")(grad, row, col, step, -0.8, eps1)),
+            ("eps1 left out (G^2 alone)",
+             lambda: reference("7.5")(grad, row, col, step, decay_rate, 0.0)),
             ("sums instead of means", lambda: (beta2 * row + (1 - beta2) * sq.sum(axis=1),
                                                beta2 * col + (1 - beta2) * sq.sum(axis=0)))]
 
@@ -237,14 +295,18 @@ def moment_mistakes(grad, row, col, step):
 @pytest.mark.ex7_5
 @given(moment_case())
 def test_factored_second_moment_matches_library(case):
-    grad, row, col, step = case
-    expected = reference("7.5")(grad, row, col, step)
-    check_pair("factored_second_moment", factored_second_moment(grad, row, col, step),
+    grad, row, col, step, decay_rate, eps1 = case
+    expected = reference("7.5")(grad, row, col, step, decay_rate, eps1)
+    got = (factored_second_moment(grad, row, col, step) if (decay_rate, eps1) == (-0.8, 1e-30)
+           else factored_second_moment(grad, row, col, step, decay_rate, eps1))
+    check_pair("factored_second_moment", got,
                expected, ("row", "col"),
                "R averages G^2 + eps1 over each row (one value per row, n of them), C over "
                "each column; both decay with beta2_t = 1 - step ** decay_rate",
-               inputs={"grad": grad, "row": row, "col": col, "step": step},
-               mistakes=moment_mistakes(grad, row, col, step), rtol=1e-9, atol=1e-300)
+               inputs={"grad": grad, "row": row, "col": col, "step": step,
+                       "decay_rate": decay_rate, "eps1": eps1},
+               mistakes=moment_mistakes(grad, row, col, step, decay_rate, eps1), rtol=1e-9,
+               atol=1e-300)
 
 
 # ---- 7.6 one Adafactor step -----------------------------------------------------------------
@@ -354,7 +416,22 @@ def pack_mistakes(sequences, length):
 @pytest.mark.ex7_8
 @given(pack_case())
 def test_pack_sequences_matches_library(case):
-    sequences, length = case
+    grade_pack(*case)
+
+
+# Pinned: sequences that exactly fill a row (alone, and after others that fill it up), one
+# that is one token too long, a row of one token, no sequence that fits a second time.
+@pytest.mark.ex7_8
+@pytest.mark.parametrize("lengths, length", [([4], 4), ([4, 4], 4), ([2, 2, 4], 4),
+                                             ([3, 1, 2, 2], 4), ([5], 4), ([1, 1, 1], 1),
+                                             ([3, 2], 5), ([2, 3, 5, 1], 5)])
+def test_pack_sequences_pinned_cases(lengths, length):
+    rng = np.random.default_rng(len(lengths))
+    grade_pack([rng.integers(1, 99, size=n) for n in lengths], length)
+
+
+def grade_pack(sequences, length):
+    __tracebackhide__ = True
     expected = reference("7.8")(sequences, length)
     check_pair("pack_sequences", pack_sequences(sequences, length), expected,
                ("tokens", "segment_ids"),
