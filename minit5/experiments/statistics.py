@@ -34,9 +34,12 @@ MS_res = sum of squared residuals / ((S-1)(N-1)),
     v_seed = max(0, (MS_seed - MS_res) / N),   v_item = max(0, (MS_item - MS_res) / S),
     SE(S', N')^2 = v_seed / S' + v_item / N' + v_res / (S' N')
 
-for a design of S' seeds and N' items (observed or planned). In a suite, v_seed is that of the
-per-seed suite means and each task's item and residual terms are divided by T^2. The MDD is the
-true difference a two-sided test at 5% finds with 80% power:
+for a design of S' seeds and N' items (observed or planned). In a suite of T tasks, with m_s
+the suite mean of seed s, v_seed = max(0, var_s(m_s) - (1/T^2) sum_t v_res_t / N_t) and
+
+    SE^2 = v_seed / S' + (1/T^2) sum_t (v_item_t / N'_t + v_res_t / (S' N'_t)).
+
+The MDD is the true difference a two-sided test at 5% finds with 80% power:
 
     MDD = (z_0.975 + z_0.80) SE = (1.960 + 0.842) SE = 2.80 SE.
 
@@ -68,7 +71,8 @@ seed standard deviation; there the interval of a gap is gap +- 2 max(sigma_a, si
   every score alike and in no interval.
 - Few seeds: a bootstrap over 3 seeds sees at most 10 distinct seed sets and (S-1)/S of their
   variance, so where seed luck dominates the item sampling error the interval is too narrow
-  (its coverage falls well below 95%).
+  (its coverage falls well below 95%); and the MDD's normal quantiles assume a well-measured
+  SE, which 3 seeds do not give where their variance dominates.
 - Multiplicity: each comparison is read alone; of 20 rows that truly do not differ, about one
   comes out above or below by chance.
 - Units: a paper gap in GLUE points and a miniature MDD in suite points are compared as if a
@@ -186,9 +190,12 @@ def _paired_tasks(a, b) -> list[np.ndarray]:
     return [x - y for x, y in zip(tasks_a, tasks_b)]
 
 
-def _check_bootstrap(n_resamples, level, name: str) -> None:
+def _check_resamples(n_resamples, name: str) -> None:
     if int(n_resamples) != n_resamples or n_resamples < 1:
         raise ValueError(f"{name}: n_resamples must be a positive integer, got {n_resamples!r}")
+
+
+def _check_level(level, name: str) -> None:
     if not 0 < level < 1:
         raise ValueError(f"{name}: level is the interval's coverage, a fraction in (0, 1) such "
                          f"as 0.95; got {level!r}")
@@ -206,7 +213,7 @@ def resample_indices(n_seeds: int, n_items: Sequence[int], rng: np.random.Genera
     if int(n_seeds) != n_seeds or n_seeds < 1 or any(int(n) != n or n < 1 for n in n_items):
         raise ValueError(f"resample_indices: n_seeds and every n_items must be positive "
                          f"integers; got {n_seeds!r} and {list(n_items)!r}")
-    _check_bootstrap(n_resamples, 0.5, "resample_indices")
+    _check_resamples(n_resamples, "resample_indices")
     r = int(n_resamples)
     items = [rng.integers(0, int(n), size=(r, int(n))) for n in n_items]     # (R, N_t) each
     seeds = rng.integers(0, int(n_seeds), size=(r, int(n_seeds)))            # (R, S)
@@ -241,6 +248,16 @@ def _bootstrap_means(tasks: list[np.ndarray], rng: np.random.Generator,
     return total / len(tasks)
 
 
+def _interval(tasks: list[np.ndarray], rng: np.random.Generator, n_resamples: int,
+              level: float, name: str) -> dict:
+    """{"mean", "low", "high"}: the suite mean and the percentile interval of its resamples."""
+    _check_resamples(n_resamples, name)
+    _check_level(level, name)
+    means = _bootstrap_means(tasks, rng, n_resamples)                        # (R,)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return {"mean": _suite_mean(tasks), "low": float(low), "high": float(high)}
+
+
 def mean_interval(scores, rng: np.random.Generator, n_resamples: int = 1000,
                   level: float = 0.95) -> dict:
     """{"mean", "low", "high"}: a row's mean over seeds and test items, and its two-way
@@ -248,22 +265,14 @@ def mean_interval(scores, rng: np.random.Generator, n_resamples: int = 1000,
 
     scores: (S, N) per-item scores for each seed, or {task: (S, N_t)} for a suite.
     """
-    _check_bootstrap(n_resamples, level, "mean_interval")
-    tasks = _as_tasks(scores)
-    means = _bootstrap_means(tasks, rng, n_resamples)                        # (R,)
-    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return {"mean": _suite_mean(tasks), "low": float(low), "high": float(high)}
+    return _interval(_as_tasks(scores), rng, n_resamples, level, "mean_interval")
 
 
 def paired_interval(a, b, rng: np.random.Generator, n_resamples: int = 1000,
                     level: float = 0.95) -> dict:
     """{"mean", "low", "high"} of row a minus row b, scored with the same seeds on the same
     test items: `mean_interval` of d = a - b, so both rows share every draw."""
-    _check_bootstrap(n_resamples, level, "paired_interval")
-    tasks = _paired_tasks(a, b)
-    means = _bootstrap_means(tasks, rng, n_resamples)                        # (R,)
-    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return {"mean": _suite_mean(tasks), "low": float(low), "high": float(high)}
+    return _interval(_paired_tasks(a, b), rng, n_resamples, level, "paired_interval")
 
 
 # ---- standard error and minimum detectable difference ----------------------------------------
