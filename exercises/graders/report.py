@@ -45,6 +45,24 @@ def check(condition, summary: str, hint: str, details: str = "", expected=None, 
              None if got is None else short(got))
 
 
+def check_dtype(name: str, got, expected, hint: str, what: str = "the result"):
+    """`got` must be an array whose dtype is `expected`: a dtype (exactly that one) or one of
+    "bool", "integer", "floating" (any dtype of that kind), as the docstring promises."""
+    __tracebackhide__ = True
+    kinds = {"bool": np.bool_, "integer": np.integer, "floating": np.floating}
+    dtype = getattr(got, "dtype", None)
+    if expected in kinds:
+        ok = dtype is not None and np.issubdtype(dtype, kinds[expected])
+        wanted = f"a {expected} dtype"
+    else:
+        ok = dtype is not None and dtype == np.dtype(expected)
+        wanted = str(np.dtype(expected))
+    if not ok:
+        fail(f"{name}: {what} has dtype {dtype if dtype is not None else type(got).__name__}, "
+             f"expected {wanted}", hint, expected=wanted,
+             got=str(dtype) if dtype is not None else type(got).__name__)
+
+
 # ---- describing values --------------------------------------------------------------------
 
 def check_raises(error, call, description: str, hint: str):

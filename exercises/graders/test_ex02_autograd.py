@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_pair, describe, fail
+from exercises.graders.report import check, check_array, check_dtype, check_pair, describe, fail
 from minit5 import Tensor
 from minit5.autograd.ops import unbroadcast
 from tests.strategies import arrays, broadcastable_shapes, shapes
@@ -44,7 +44,8 @@ def sum_case(draw):
         axis = tuple(a - ndim if draw(st.booleans()) else a for a in picked)  # mixed signs
     keepdims = draw(st.booleans())
     out_shape = np.zeros(shape).sum(axis=axis, keepdims=keepdims).shape
-    return draw(any_arrays(out_shape)), shape, axis, keepdims
+    grad = np.asarray(draw(any_arrays(out_shape)))
+    return grad.astype(draw(st.sampled_from([np.float64, np.float32]))), shape, axis, keepdims
 
 
 def sum_mistakes(grad, shape, axis, keepdims):
@@ -63,7 +64,8 @@ def sum_mistakes(grad, shape, axis, keepdims):
 def test_sum_backward_matches_library(case):
     grad, shape, axis, keepdims = case
     expected = reference("2.1")(grad, shape, axis=axis, keepdims=keepdims)
-    check_array("sum_backward", sum_backward(grad, shape, axis=axis, keepdims=keepdims),
+    check_array("sum_backward",
+                sum_backward.with_defaults(grad, shape, axis=axis, keepdims=keepdims),
                 expected,
                 "every element of x gets the gradient of the output element it was summed "
                 "into: restore each summed axis (as size 1, where keepdims left none) at its "
@@ -76,12 +78,14 @@ def test_sum_backward_matches_library(case):
 @given(sum_case())
 def test_sum_backward_returns_its_own_array(case):
     grad, shape, axis, keepdims = case
-    got = sum_backward(grad, shape, axis=axis, keepdims=keepdims)
+    got = sum_backward.with_defaults(grad, shape, axis=axis, keepdims=keepdims)
     check_array("sum_backward", got, reference("2.1")(grad, shape, axis=axis,
                                                       keepdims=keepdims),
                 "the result must have exactly `shape`", inputs={"grad": grad, "shape": shape,
                                                                 "axis": axis,
                                                                 "keepdims": keepdims})
+    check_dtype("sum_backward", got, grad.dtype, "the gradient keeps grad's dtype (a float32 "
+                "grad gives a float32 result), as the docstring says")
     writable = isinstance(got, np.ndarray) and got.flags.writeable and not np.shares_memory(
         got, grad)
     check(writable,
@@ -261,7 +265,7 @@ def softmax_case(draw, scale=1.0):
 @given(softmax_case())
 def test_softmax_backward_matches_library(case):
     grad, x, axis = case
-    check_array("softmax_backward", softmax_backward(grad, x, axis=axis),
+    check_array("softmax_backward", softmax_backward.with_defaults(grad, x, axis=axis),
                 reference("2.5")(grad, x, axis=axis),
                 "the Jacobian of softmax couples every entry of a slice along `axis` (and only "
                 "along `axis`, not always the last one): each grad_x_i involves the sum over "
@@ -276,7 +280,7 @@ def test_softmax_backward_matches_library(case):
 @given(softmax_case(scale=300.0))
 def test_softmax_backward_is_stable_for_large_inputs(case):
     grad, x, axis = case
-    check_array("softmax_backward", softmax_backward(grad, x, axis=axis),
+    check_array("softmax_backward", softmax_backward.with_defaults(grad, x, axis=axis),
                 reference("2.5")(grad, x, axis=axis),
                 "exp(900) overflows to inf, and inf / inf is nan; softmax does not change when "
                 "the same number is subtracted from a whole slice",
@@ -300,7 +304,8 @@ def cross_entropy_case(draw, scale=1.0, ignore_all=False):
 def check_cross_entropy(case, hint, **tolerance):
     logits, labels, ignore_index = case
     check_pair("cross_entropy_with_grad",
-               cross_entropy_with_grad(logits, labels, ignore_index=ignore_index),
+               cross_entropy_with_grad.with_defaults(logits, labels,
+                                                     ignore_index=ignore_index),
                reference("2.6")(logits, labels, ignore_index=ignore_index),
                ("loss", "grad_logits"), hint,
                inputs={"logits": logits, "labels": labels, "ignore_index": ignore_index},
@@ -370,7 +375,8 @@ def _first_max(g, x, axis):
 def test_max_backward_matches_library(case):
     grad, x, axis, keepdims = case
     expected = reference("2.7")(grad, x, axis=axis, keepdims=keepdims)
-    check_array("max_backward", max_backward(grad, x, axis=axis, keepdims=keepdims), expected,
+    check_array("max_backward",
+                max_backward.with_defaults(grad, x, axis=axis, keepdims=keepdims), expected,
                 "only the maxima of each slice get gradient, tied maxima share it equally, "
                 "and grad must be lined up with x along the reduced axis (put it back as "
                 "size 1 when keepdims is False)",
