@@ -293,6 +293,7 @@ def save_results(results: dict, out, work_dir) -> pathlib.Path:
                 time.sleep(RETRY_PAUSE)
     spare = pathlib.Path(f"{pathlib.Path(work_dir)}.results.json")
     try:
+        spare.parent.mkdir(parents=True, exist_ok=True)
         write_text(spare, text)
         where = f"they were written to {spare} instead; move that file to {out}"
     except OSError:
