@@ -49,7 +49,7 @@ def main(argv=None):
     from minit5.optim import Adafactor
     from minit5.t5 import T5Config, T5ForConditionalGeneration
     from minit5.train.config import TrainConfig
-    from minit5.train.streams import SpanCorruptionStream
+    from minit5.train.streams import PretrainStream
     from minit5.train.trainer import Trainer
 
     device = "cpu" if args.cpu_dry_run else "gpu"
@@ -72,7 +72,7 @@ def main(argv=None):
                       log_every=args.log_every, seed=0, device=device)
     pages = builtin_corpus()
     docs = [np.frombuffer(p.encode("utf-8"), dtype=np.uint8).astype(np.int64) + 3 for p in pages]
-    stream = SpanCorruptionStream(docs, vocab, cfg.inputs_length, cfg.batch_size, cfg.seed)
+    stream = PretrainStream(docs, vocab, cfg.inputs_length, cfg.batch_size, cfg.seed)
     config = T5Config(vocab_size=vocab, d_model=cfg.d_model, d_kv=cfg.d_kv, d_ff=cfg.d_ff,
                       num_heads=cfg.num_heads, num_layers=cfg.num_layers,
                       feed_forward_proj=cfg.feed_forward_proj, dropout_rate=cfg.dropout_rate,
