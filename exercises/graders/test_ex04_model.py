@@ -9,6 +9,7 @@ from exercises.graders.implementations import exercise, reference
 from exercises.graders.report import (
     check,
     check_array,
+    check_dtype,
     check_equal,
     check_pair,
     fail,
@@ -56,7 +57,8 @@ def rms_mistakes(grad, x, weight, eps):
 def test_rms_norm_backward_matches_library(case):
     grad, x, weight, eps = case
     expected = reference("4.1")(grad, x, weight, eps=eps)
-    check_pair("rms_norm_backward", rms_norm_backward(grad, x, weight, eps=eps), expected,
+    check_pair("rms_norm_backward", rms_norm_backward.with_defaults(grad, x, weight, eps=eps),
+               expected,
                ("grad_x", "grad_weight"),
                "x_i reaches y both directly and through r, which every element of its row "
                "shares; weight is shared by all rows",
@@ -79,7 +81,8 @@ def bucket_mistakes(rp, num_buckets, max_distance):
 
 def check_buckets(rp, hint, num_buckets=32, max_distance=128):
     expected = reference("4.2")(rp, num_buckets=num_buckets, max_distance=max_distance)
-    got = causal_position_bucket(rp, num_buckets=num_buckets, max_distance=max_distance)
+    got = causal_position_bucket.with_defaults(rp, num_buckets=num_buckets,
+                                               max_distance=max_distance)
     options = f"num_buckets={num_buckets}, max_distance={max_distance}"
     check(got is not None and np.shape(got) == rp.shape,
           f"causal_position_bucket({options}) returned shape "
@@ -128,12 +131,27 @@ def test_buckets_every_distance(num_buckets, max_distance):
 
 @st.composite
 def bucket_case(draw):
-    num_buckets = draw(st.sampled_from([8, 16, 32, 64]))
-    max_distance = draw(st.sampled_from([num_buckets, 2 * num_buckets, 128, 500]))
+    # Any setting: odd and even bucket counts from 2 to 160, max_distance from just past the
+    # exact buckets to 4,000 (the defaults 32 and 128 among them), positions as int64 or int32.
+    num_buckets = draw(st.one_of(st.sampled_from([8, 16, 32, 64]), st.integers(2, 160)))
+    max_distance = draw(st.one_of(
+        st.sampled_from([num_buckets, 2 * num_buckets, 128, 500]),
+        st.integers(num_buckets // 2 + 1, 4000)))
     shape = draw(shapes(min_dims=1, max_dims=2, max_side=6))
-    rp = draw(hnp.arrays(np.int64, shape, elements=st.integers(-2 * max_distance,
-                                                                2 * max_distance)))
+    dtype = draw(st.sampled_from([np.int64, np.int32]))
+    rp = draw(hnp.arrays(dtype, shape, elements=st.integers(-2 * max_distance,
+                                                             2 * max_distance)))
     return rp, num_buckets, max_distance
+
+
+@pytest.mark.ex4_2
+@given(st.integers(2, 96), st.integers(1, 40))
+def test_buckets_every_distance_of_any_setting(num_buckets, extra):
+    # Every distance of a setting drawn at random, past its largest bucket edge.
+    max_distance = num_buckets // 2 + extra * max(1, num_buckets // 8)
+    check_buckets(-np.arange(0, 2 * max_distance + 2), "use num_buckets and max_distance from "
+                  "the arguments, and cap the log buckets at num_buckets - 1",
+                  num_buckets=num_buckets, max_distance=max_distance)
 
 
 @pytest.mark.ex4_2
@@ -232,11 +250,14 @@ def packed_mistakes(labels, segment_ids):
 def test_packed_shift_right_matches_library(case):
     labels, segment_ids = case
     expected = reference("4.4")(labels, segment_ids)
-    check_equal("packed_shift_right", packed_shift_right(labels, segment_ids), expected,
+    got = packed_shift_right(labels, segment_ids)
+    check_equal("packed_shift_right", got, expected,
                 "each segment is decoded as if alone: it starts from the decoder start token "
                 "and sees only its own labels; padding is the pad id",
                 inputs={"labels": labels, "segment_ids": segment_ids},
                 mistakes=packed_mistakes(labels, segment_ids))
+    check_dtype("packed_shift_right", got, "integer", "decoder input ids are token ids: "
+                "return an int array, as the docstring says")
 
 
 @pytest.mark.ex4_4
