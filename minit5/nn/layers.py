@@ -89,6 +89,7 @@ class Dropout(Module):
         super().__init__()
         self.p = float(p)
         self.rng = None
+        self._masks = None          # DropoutMasks over self.rng when that is a Generator
 
     def forward(self, x):
         if not self.training or self.p == 0.0:
@@ -97,4 +98,11 @@ class Dropout(Module):
             raise RuntimeError("dropout is active (training mode, p > 0) but has no random "
                                "generator: call model.set_dropout_rng(np.random.default_rng(seed)) "
                                "or model.eval()")
-        return F.dropout(x, self.p, self.rng, training=True)
+        masks = self.rng
+        if isinstance(masks, np.random.Generator):
+            # One DropoutMasks per Generator, kept: on a GPU it holds the device generator
+            # (seeded once from the Generator), on a CPU it draws straight from the Generator.
+            if self._masks is None or self._masks.generator is not masks:
+                self._masks = F.DropoutMasks(masks)
+            masks = self._masks
+        return F.dropout(x, self.p, masks, training=True)
