@@ -80,8 +80,9 @@ def rows_case(draw):
     rng = np.random.default_rng(draw(seeds))
     n = draw(st.integers(1, 6))
     luck = rng.normal(scale=5.0, size=n)                   # what a seed does to both rows
-    a = 60 + luck + rng.normal(size=n)
-    b = 52 + luck + rng.normal(size=n)
+    gap = draw(st.sampled_from([8.0, -8.0, 0.5, -0.5, 0.0]))   # a above b, below, or level:
+    a = 60 + gap + luck + rng.normal(size=n)                  # per-seed gaps of both signs
+    b = 60 + luck + rng.normal(size=n)
     if draw(st.booleans()):
         return a.tolist(), b.tolist()
     return a, b
@@ -96,6 +97,8 @@ def _summary(values, ddof=1):
 def paired_mistakes(a, b):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return [("b - a instead of a - b", lambda: _summary(b - a)),
+            ("the absolute differences |a - b| (the sign of each gap lost)",
+             lambda: _summary(np.abs(a - b))),
             ("dividing by n instead of n - 1", lambda: _summary(a - b, ddof=0)),
             ("the larger of the two rows' own spreads (the unpaired rule)",
              lambda: {"mean": float((a - b).mean()),
@@ -121,7 +124,20 @@ PAIRED_HINT = ("the spread asked for is the spread of the per-seed gaps, not of 
 @pytest.mark.ex8_2
 @given(rows_case())
 def test_paired_difference_matches_library(case):
-    a, b = case
+    grade_paired(*case)
+
+
+# Pinned: one seed (std 0), identical rows, gaps of both signs, lists and arrays.
+@pytest.mark.ex8_2
+@pytest.mark.parametrize("a, b", [([61.0], [60.0]), ([60.0, 61.0], [60.0, 61.0]),
+                                  ([60.0, 58.0, 63.0], [59.0, 60.0, 60.0]),
+                                  (np.array([50.0, 52.0]), np.array([51.0, 54.0]))])
+def test_paired_difference_pinned_cases(a, b):
+    grade_paired(a, b)
+
+
+def grade_paired(a, b):
+    __tracebackhide__ = True
     expected = reference("8.2")(a, b)
     got = paired_difference(a, b)
     hint = PAIRED_HINT
