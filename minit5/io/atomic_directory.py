@@ -29,10 +29,10 @@ only after a kill inside step 4 and before minit5 next saves or loads T.)
 A save holds an advisory lock (flock) on T from step 0 to step 5, so two saves of one target
 take turns, and a load only recovers a folder whose lock is free: it never tears down the
 staging of a save that is still running. A load reads through `read_whole(T, read)`, which
-never waits for a save: it notes which file each name resolves to (inode, size, time), reads,
-and reads again if a save replaced any of them meanwhile (the install step can move the file a
-reader has just chosen), so a load racing a save returns one checkpoint whole. Every fsync
-failure raises OSError naming the file: a save that reports success is on disk.
+never waits for a save: it notes which file each name resolves to (path, inode, size, time),
+reads, and reads again if a save moved or replaced any of them meanwhile (the install step can
+move the file a reader has just chosen), so a load racing a save returns one checkpoint whole.
+Every fsync failure raises OSError naming the file: a save that reports success is on disk.
 """
 from __future__ import annotations
 
@@ -106,9 +106,9 @@ def read_whole(directory, read: Callable[[], T], tries: int = 50) -> T:
 
 
 def _view(directory: pathlib.Path) -> dict:
-    """What a reader of `directory` would open, file by file: name -> (inode, size, mtime).
-    Files are only ever replaced, never changed in place, so an equal view before and after a
-    read means nothing it read was replaced meanwhile."""
+    """What a reader of `directory` would open, file by file: name -> (path, inode, size,
+    mtime). Files are only ever moved or replaced, never changed in place, so an equal view
+    before and after a read means nothing it read was moved or replaced meanwhile."""
     names = set()
     for folder in (directory, directory / COMMIT):
         try:
@@ -117,12 +117,13 @@ def _view(directory: pathlib.Path) -> dict:
             pass
     view = {}
     for name in sorted(names):
+        path = checkpoint_file(directory, name)
         try:
-            stat = checkpoint_file(directory, name).stat()
+            stat = path.stat()
         except FileNotFoundError:          # moved between the listing and the stat
             view[name] = None
             continue
-        view[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        view[name] = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
     return view
 
 
