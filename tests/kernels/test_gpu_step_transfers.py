@@ -3,11 +3,11 @@
 
 One step as the trainer makes it (minit5.train.Trainer.train_step: dropout masks from the
 step's Generator, forward, backward, gradient clipping, Adafactor) runs under
-`cupyx.allow_synchronize(False)`, which makes CuPy raise DeviceSynchronized on any transfer that
-waits for the GPU (`.get()`, float() of a device array, cupy.asnumpy); minit5's own
-`backend.to_numpy` is counted too. Host-to-device copies are counted through `cupy.asarray`:
-the batch's ids and small scalars are expected, a dropout mask or a bucket table is not, so
-none may be bigger than the batch's largest id array.
+`cupyx.allow_synchronize(False)`, which makes CuPy raise DeviceSynchronized on a transfer that
+waits for the GPU (`.get()`, float() of a device array, cupy.asnumpy); calls of
+`backend.to_numpy` through the module are counted too. Host-to-device copies are counted
+through `cupy.asarray`: the batch's ids and small scalars are expected, a dropout mask or a
+bucket table is not, so none may be bigger than the batch's largest id array.
 """
 import numpy as np
 import pytest
