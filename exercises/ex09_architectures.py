@@ -71,11 +71,15 @@ def architecture_parameters(name, config):
     stack of num_layers blocks without cross-attention). Count every array once, a shared or
     tied one included, as `count_parameters(build_architecture(name, config))` does, but
     without building the model. Mind the feed-forward layer's kind (`config.is_gated_act`),
-    the head (`config.tie_word_embeddings`), where the relative-position tables live, and
-    that the inner attention width is `config.inner_dim`.
+    the head (`config.tie_word_embeddings`), where the relative-position tables live, that
+    the inner attention width is `config.inner_dim`, and the adapters of §3.5.1 when
+    `config.adapter_dim` is set (an adapter after every block's feed-forward layer, wi of
+    adapter_dim x d_model and wo of d_model x adapter_dim, no bias; shared where the
+    feed-forward layer is shared).
 
-    Graded: the count exactly, for random configs of every architecture, and the t5-small
-    preset.
+    Graded: the count exactly, for random configs of every architecture (every
+    feed_forward_proj kind, tied and untied heads, decoders deeper or shallower than the
+    encoder, with and without adapters), and the t5-small preset.
 
     Args:
         name: one of "encoder-decoder", "shared encoder-decoder", "half-depth
@@ -102,7 +106,9 @@ def forward_flops(name, config, inputs_length, targets_length):
     sequence and projects every position of it. The half-depth model has
     max(1, num_layers // 2) layers in each stack.
 
-    Graded: the count exactly, for random configs, lengths and architectures.
+    Graded: the count exactly, for random configs (every feed_forward_proj kind, decoders
+    deeper or shallower than the encoder, head widths other than d_model), lengths (an empty
+    input for the single stacks) and architectures.
 
     Args:
         name: one of the five architectures (see Exercise 9.3).

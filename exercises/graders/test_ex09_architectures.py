@@ -141,7 +141,7 @@ DECODER_ONLY = ("language model", "prefix LM")
 
 
 @st.composite
-def config_case(draw):
+def config_case(draw, adapters=False):
     name = draw(st.sampled_from(ARCHITECTURES))
     num_layers = draw(st.integers(1, 6))
     config = T5Config(
@@ -151,8 +151,11 @@ def config_case(draw):
         num_decoder_layers=(draw(st.integers(1, 6)) if name == "encoder-decoder"
                             else num_layers),
         relative_attention_num_buckets=draw(st.sampled_from([4, 8, 32])),
-        feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
-        tie_word_embeddings=draw(st.booleans()))
+        relative_attention_max_distance=draw(st.sampled_from([17, 128])),
+        feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu", "gated-silu", "gelu",
+                                                "silu"])),
+        tie_word_embeddings=draw(st.booleans()),
+        adapter_dim=draw(st.one_of(st.none(), st.integers(1, 16))) if adapters else None)
     return name, config
 
 
@@ -185,6 +188,9 @@ def parameter_mistakes(name, config):
         half = _layers(name, config)
         mistakes.append(("halving only the encoder", right("encoder-decoder", dataclasses.replace(
             config, num_layers=half, num_decoder_layers=config.num_layers))))
+    if config.adapter_dim:
+        mistakes.append(("leaving out the adapters (config.adapter_dim)",
+                         count - ffn_layers * 2 * d * config.adapter_dim))
     if name in DECODER_ONLY:
         mistakes.append(("giving the single stack cross-attentions",
                          count + config.num_layers * (4 * d * config.inner_dim + d)))
@@ -204,7 +210,7 @@ def grade_parameters(name, config):
 
 
 @pytest.mark.ex9_3
-@given(config_case())
+@given(config_case(adapters=True))
 def test_architecture_parameters_matches_library(case):
     grade_parameters(*case)
 
@@ -213,6 +219,16 @@ def test_architecture_parameters_matches_library(case):
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_architecture_parameters_of_t5_small(name):
     grade_parameters(name, T5Config.preset("t5-small"))
+
+
+@pytest.mark.ex9_3
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_parameters_with_adapters(name):
+    # t5-small with Table 10's smallest adapters, and an untied gated v1.1-style variant.
+    grade_parameters(name, dataclasses.replace(T5Config.preset("t5-small"), adapter_dim=32))
+    grade_parameters(name, dataclasses.replace(T5Config.preset("t5-small"), adapter_dim=512,
+                                               feed_forward_proj="gated-gelu",
+                                               tie_word_embeddings=False))
 
 
 def flops_mistakes(name, config, n, m):
