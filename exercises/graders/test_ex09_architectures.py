@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check_equal, check_pair, fail
+from exercises.graders.report import check_dtype, check_equal, check_pair, fail
 from minit5 import T5Config
 from minit5.data.packing_lm import pack_decoder_only
 from minit5.t5.architectures import ARCHITECTURES
@@ -70,10 +70,14 @@ EXAMPLE_HINT = ("work the docstring's rules through by hand on the call shown, o
 def test_decoder_only_example_matches_library(case):
     inputs, targets, length = case
     expected = reference("9.1")(inputs, targets, length)
-    check_pair("decoder_only_example", decoder_only_example(inputs, targets, length),
+    got = decoder_only_example(inputs, targets, length)
+    check_pair("decoder_only_example", got,
                expected, ("input_ids", "labels", "prefix_mask"), EXAMPLE_HINT,
                inputs={"inputs": inputs, "targets": targets, "length": length},
                mistakes=example_mistakes(inputs, targets, length), rtol=0, atol=0)
+    for part, array, wanted in zip(("input_ids", "labels", "prefix_mask"), got, expected):
+        check_dtype("decoder_only_example", array, wanted.dtype, "each of the three arrays "
+                    "is int64, as the docstring says", what=part)
 
 
 @pytest.mark.ex9_1
