@@ -19,7 +19,8 @@ shared_spans = exercise("11.3")
 
 seeds = st.integers(0, 2**32 - 1)
 WORDS = ["array", "Array", "plot", "figure", "axis", "the", "of", "socket", "NumPy's", "2-D",
-         "value", "x42y", "data", "file"]
+         "value", "x42y", "data", "file", "snake_case", "Grüße", "naïve", "ÀRRAY", "東京",
+         "x_y", "__init__"]                          # `_` and non-ASCII letters split words
 
 
 # ---- 11.1 bits per word under a unigram model ----------------------------------------------
@@ -61,7 +62,10 @@ def unigram_mistakes(pages, sentences, alpha):
              lambda: _cross_entropy(pages, sentences, alpha,
                                     words=lambda t: re.findall(r"[A-Za-z]+", t))),
             ("the mean over distinct words instead of every word",
-             lambda: _cross_entropy(pages, sentences, alpha, distinct=True))]
+             lambda: _cross_entropy(pages, sentences, alpha, distinct=True)),
+            ("words as \\w+ runs (underscores, digits and non-ASCII letters kept)",
+             lambda: _cross_entropy(pages, sentences, alpha,
+                                    words=lambda t: re.findall(r"\w+", t.lower())))]
 
 
 UNIGRAM_HINT = ("words are lower-case runs of a-z; the denominator counts every word of the "
@@ -75,7 +79,7 @@ UNIGRAM_HINT = ("words are lower-case runs of a-z; the denominator counts every 
 def test_unigram_cross_entropy_matches_library(case):
     pages, sentences, alpha = case
     expected = reference("11.1")(pages, sentences, alpha)
-    got = unigram_cross_entropy(pages, sentences, alpha)
+    got = unigram_cross_entropy.with_defaults(pages, sentences, alpha=alpha)
     check_array("unigram_cross_entropy", got, expected, UNIGRAM_HINT,
                 {"pages": pages, "sentences": sentences, "alpha": alpha}, rtol=1e-9,
                 what="the bits per word", mistakes=unigram_mistakes(pages, sentences, alpha))
@@ -140,8 +144,11 @@ def test_repeat_profile_matches_library(case):
 
 
 @pytest.mark.ex11_2
-@pytest.mark.parametrize("num_pieces, draws, max_count", [(1, 5, 7), (1, 5, 3), (7, 0, 2),
-                                                          (200, 12_800, 120)])
+@pytest.mark.parametrize("num_pieces, draws, max_count", [
+    (1, 5, 7), (1, 5, 3), (7, 0, 2), (200, 12_800, 120),
+    # probabilities that underflow: 2^-20000, a piece that takes every one of 20,000 draws,
+    # binomial coefficients far past float range near the mean, a tail of 1e-26
+    (2, 20_000, 10), (1, 20_000, 5), (3, 20_000, 6700), (5000, 20_000, 40), (20_000, 1, 3)])
 def test_repeat_profile_corner_cases(num_pieces, draws, max_count):
     expected = reference("11.2")(num_pieces, draws, max_count)
     got = repeat_profile(num_pieces, draws, max_count)
