@@ -49,12 +49,13 @@ def layers_for_parameters(config, multiple):
 
     Table 13's "2x size" and "4x size" models keep the base model's width and add blocks: the
     same number L to the encoder and to the decoder. Return the L >= 1 whose encoder-decoder
-    has the parameter count nearest `multiple` times `config`'s (each tied weight once, as
-    `T5Config.num_parameters` counts them); on a tie, the smaller L.
+    has the parameter count nearest `multiple` times `config`'s (each tied weight once, and
+    the §3.5.1 adapters when `config.adapter_dim` is set, as `T5Config.num_parameters` counts
+    them); on a tie, the smaller L.
 
-    Graded: against the library on random shapes (relu and gated-gelu, tied and untied
-    embeddings, vocabularies small and large) and multiples from 0.1 to 8, and that a multiple
-    that is not positive raises ValueError.
+    Graded: against the library on random shapes (every feed_forward_proj kind, tied and
+    untied embeddings, with and without adapters, vocabularies small and large) and multiples
+    from 0.1 to 8, and that a multiple that is not positive raises ValueError.
 
     Args:
         config: a minit5 T5Config, the base model (its num_layers and num_decoder_layers

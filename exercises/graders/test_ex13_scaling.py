@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, check_raises, mistake_hint
+from exercises.graders.report import (
+    check,
+    check_array,
+    check_dtype,
+    check_equal,
+    check_raises,
+    mistake_hint,
+)
 from minit5.t5.config import T5Config
 
 data_parallel_gradients = exercise("13.1")
@@ -222,8 +229,10 @@ def depth_case(draw):
                       d_ff=draw(st.sampled_from([32, 128, 512])),
                       num_layers=draw(st.integers(1, 6)),
                       num_decoder_layers=draw(st.integers(1, 6)),
-                      feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
-                      tie_word_embeddings=draw(st.booleans()))
+                      feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu",
+                                                              "gated-silu", "gelu"])),
+                      tie_word_embeddings=draw(st.booleans()),
+                      adapter_dim=draw(st.one_of(st.none(), st.sampled_from([4, 32]))))
     return config, draw(st.floats(0.1, 8.0))
 
 
@@ -313,9 +322,11 @@ def ensemble_case(draw):
     rng = np.random.default_rng(draw(seeds))
     members, rows = draw(st.integers(1, 5)), draw(st.integers(1, 6))
     length, vocab = draw(st.integers(1, 8)), draw(st.integers(2, 30))
-    scale = draw(st.sampled_from([0.1, 1.0, 5.0]))
+    # Up to logits of several thousand: exp overflows in a naive softmax (exp(89) in
+    # float32, exp(710) in float64) and a label's probability underflows to 0.
+    scale = draw(st.sampled_from([0.1, 1.0, 5.0, 100.0, 3000.0]))
     logits = rng.normal(size=(members, rows, length, vocab)) * scale
-    logits += rng.normal(size=(members, 1, 1, 1)) * 10                  # members' offsets
+    logits += rng.normal(size=(members, 1, 1, 1)) * draw(st.sampled_from([10.0, 1000.0]))
     labels = rng.integers(0, vocab, size=(rows, length))
     scored = rng.integers(0, length + 1, size=rows)
     labels[np.arange(length)[None, :] >= scored[:, None]] = -100
@@ -328,10 +339,27 @@ def grade_ensemble(member_logits, labels):
     expected = reference("13.3")(member_logits, labels)
     got = ensemble_log_likelihoods(member_logits, labels)
     tolerance = 1e-9 if member_logits.dtype == np.float64 else 1e-4
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        mistakes = ensemble_mistakes(member_logits, labels)
     check_array("ensemble_log_likelihoods", got, expected, ENSEMBLE_HINT,
                 {"member_logits": member_logits, "labels": labels}, rtol=tolerance,
-                atol=tolerance, what="the log-likelihoods",
-                mistakes=ensemble_mistakes(member_logits, labels))
+                atol=tolerance * max(1.0, float(np.abs(expected).max(initial=0.0))),
+                what="the log-likelihoods", mistakes=mistakes)
+    check_dtype("ensemble_log_likelihoods", got, np.float64, "return float64 log-likelihoods, "
+                "as the docstring says, whatever the logits' dtype")
+
+
+# Pinned: logits so large that exp overflows in float32 and float64 and the labels'
+# probabilities underflow to 0 (a naive softmax gives nan or -inf), in both dtypes.
+@pytest.mark.ex13_3
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [100.0, 1000.0, 1e4])
+def test_ensemble_of_huge_logits(dtype, scale):
+    rng = np.random.default_rng(5)
+    logits = (rng.normal(size=(3, 2, 4, 7)) * scale).astype(dtype)
+    labels = rng.integers(0, 7, size=(2, 4))
+    labels[1, 3] = -100
+    grade_ensemble(logits, labels)
 
 
 @pytest.mark.ex13_3
