@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, check_raises, fail
+from exercises.graders.report import (
+    check,
+    check_array,
+    check_dtype,
+    check_equal,
+    check_raises,
+    fail,
+)
 from minit5 import T5Config, T5ForConditionalGeneration
 from minit5.t5.config import PRESETS
 
@@ -30,7 +37,9 @@ def config_case(draw):
                     num_heads=draw(st.integers(1, 12)), num_layers=layers,
                     num_decoder_layers=draw(st.sampled_from([layers, 1, layers + 2])),
                     relative_attention_num_buckets=draw(st.sampled_from([8, 32])),
-                    feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
+                    relative_attention_max_distance=draw(st.sampled_from([17, 128])),
+                    feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu",
+                                                            "gated-silu", "gelu", "silu"])),
                     tie_word_embeddings=draw(st.booleans()))
 
 
@@ -133,6 +142,8 @@ def grade_ranking(scores, lengths, alpha):
     check_equal("gnmt_ranking", None if got is None else np.asarray(got), expected,
                 RANKING_HINT, {"sum_log_probs": scores, "lengths": lengths, "alpha": alpha},
                 mistakes=ranking_mistakes(scores, lengths, alpha))
+    check_dtype("gnmt_ranking", got, np.int64, "return the indices as an int64 array, as the "
+                "docstring says (np.argsort gives one)")
 
 
 @pytest.mark.ex15_2
