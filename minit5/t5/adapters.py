@@ -36,10 +36,20 @@ import numpy as np
 
 from minit5 import functional as F
 from minit5.nn import Linear, Module, T5LayerNorm
-from minit5.t5.config import check_adapter_dim
+from minit5.nn.layers import SHAPE_ONLY
 from minit5.t5.stack import T5LayerFF
 
 ADAPTERS = 3      # the adapters' random stream: np.random.default_rng([seed, ADAPTERS])
+
+
+def check_adapter_dim(adapter_dim) -> int:
+    """`adapter_dim` as an int if it is a positive whole number (an adapter's inner size d,
+    paper §3.5.1), else a ValueError saying so."""
+    if isinstance(adapter_dim, bool) or not isinstance(adapter_dim, (int, np.integer)) \
+            or adapter_dim <= 0:
+        raise ValueError(f"adapter_dim must be a positive integer (the adapters' inner size d; "
+                         f"Table 10 uses 32, 128, 512, 2048), got {adapter_dim!r}")
+    return int(adapter_dim)
 
 
 class T5Adapter(Module):
@@ -50,7 +60,8 @@ class T5Adapter(Module):
         self.wi = Linear(d_model, adapter_dim, rng, std=initializer_factor * d_model ** -0.5,
                          dtype=dtype)
         self.wo = Linear(adapter_dim, d_model, rng, dtype=dtype)
-        self.wo.weight.data = np.zeros_like(self.wo.weight.data)
+        if rng is not SHAPE_ONLY:                            # a placeholder is zeros already
+            self.wo.weight.data = np.zeros_like(self.wo.weight.data)
 
     def forward(self, x):                                    # (B, L, d) -> (B, L, d)
         return x + self.wo(F.relu(self.wi(x)))              # hidden (B, L, adapter_dim)
@@ -62,12 +73,13 @@ def feed_forward_layers(model) -> list:
     return [m for m in model.modules() if isinstance(m, T5LayerFF)]
 
 
-def insert_adapters(model, adapter_dim, seed=0):
+def insert_adapters(model, adapter_dim, seed=0, *, shape_only=False):
     """Put a fresh T5Adapter of inner size `adapter_dim` after every FFN of `model` and record
     `adapter_dim` in `model.config`; freezes nothing (see `add_adapters`). Returns the model.
 
     The adapters' weights come from np.random.default_rng([seed, ADAPTERS]), on the model's
-    device, in its dtype. A shared encoder-decoder (§3.2.2) gets one adapter per shared FFN.
+    device, in its dtype (shape_only: placeholders, minit5.nn.layers.SHAPE_ONLY). A shared
+    encoder-decoder (§3.2.2) gets one adapter per shared FFN.
     """
     adapter_dim = check_adapter_dim(adapter_dim)
     layers = feed_forward_layers(model)
@@ -81,12 +93,13 @@ def insert_adapters(model, adapter_dim, seed=0):
                          f"{present.wi.out_features}); a block takes one adapter: start from "
                          "the model without them")
     config = model.config
-    rng = np.random.default_rng([seed, ADAPTERS])
+    rng = SHAPE_ONLY if shape_only else np.random.default_rng([seed, ADAPTERS])
+    dtype, device = model.dtype, model.device
     for layer in layers:
         adapter = T5Adapter(config.d_model, adapter_dim, rng, config.initializer_factor,
-                            dtype=model.dtype)
-        if model.device != "cpu":
-            adapter.to(model.device)
+                            dtype=dtype)
+        if device != "cpu":
+            adapter.to(device)
         layer.adapter = adapter
     if config.adapter_dim != adapter_dim:
         model.config = dataclasses.replace(config, adapter_dim=adapter_dim,

@@ -47,13 +47,14 @@ class T5SharedEncoderDecoder(T5ForConditionalGeneration):
     gradient is the sum of what both stacks send back.
     """
 
-    def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):
+    def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None, *,
+                 shape_only: bool = False):
         if isinstance(config, T5Config) and config.num_decoder_layers != config.num_layers:
             raise ValueError(f"a shared encoder-decoder needs as many decoder layers as encoder "
                              f"layers, got num_layers={config.num_layers} and "
                              f"num_decoder_layers={config.num_decoder_layers}; set "
                              "num_decoder_layers=None (the same)")
-        super().__init__(config, seed=seed, dtype=dtype, device=device)
+        super().__init__(config, seed=seed, dtype=dtype, device=device, shape_only=shape_only)
         for encoder_block, decoder_block in zip(self.encoder.block, self.decoder.block):
             cross_attention = decoder_block.layer[1]
             decoder_block.layer = ModuleList([encoder_block.layer[0], cross_attention,
@@ -104,12 +105,14 @@ def half_depth_config(config: T5Config) -> T5Config:
     return dataclasses.replace(config, num_layers=half, num_decoder_layers=half)
 
 
-def build_architecture(name, config: T5Config, seed=0, dtype="float32", device=None):
-    """One of ARCHITECTURES, with `config`'s sizes (see the module docstring's table)."""
+def build_architecture(name, config: T5Config, seed=0, dtype="float32", device=None, *,
+                       shape_only=False):
+    """One of ARCHITECTURES, with `config`'s sizes (see the module docstring's table).
+    shape_only=True: placeholder weights, for names and shapes (minit5.nn.layers.SHAPE_ONLY)."""
     if not isinstance(config, T5Config):
         raise TypeError(f"expected a T5Config, got {type(config).__name__}; build one with "
                         "T5Config(...) or T5Config.preset('t5-small')")
-    kwargs = dict(seed=seed, dtype=dtype, device=device)
+    kwargs = dict(seed=seed, dtype=dtype, device=device, shape_only=shape_only)
     if name == "encoder-decoder":
         return T5ForConditionalGeneration(config, **kwargs)
     if name == "shared encoder-decoder":

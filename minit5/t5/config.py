@@ -10,19 +10,9 @@ import json
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from minit5.functional import ACTIVATIONS  # the one activation table (names as HF's ACT2FN)
-
-
-def check_adapter_dim(adapter_dim) -> int:
-    """`adapter_dim` as an int if it is a positive whole number (an adapter's inner size d,
-    paper §3.5.1), else a ValueError saying so."""
-    if isinstance(adapter_dim, bool) or not isinstance(adapter_dim, (int, np.integer)) \
-            or adapter_dim <= 0:
-        raise ValueError(f"adapter_dim must be a positive integer (the adapters' inner size d; "
-                         f"Table 10 uses 32, 128, 512, 2048), got {adapter_dim!r}")
-    return int(adapter_dim)
+from minit5.t5.adapters import check_adapter_dim
+from minit5.t5.layout import shape_only_tree
 
 
 @dataclass
@@ -137,45 +127,12 @@ class T5Config:
 
     # ---- sizes ------------------------------------------------------------------------
     def parameter_shapes(self) -> dict:
-        """name -> shape of every parameter, named as in the HF checkpoint, allocating nothing."""
-        d, inner, ff, heads = self.d_model, self.inner_dim, self.d_ff, self.num_heads
-        ffn = ["wi_0", "wi_1", "wo"] if self.is_gated_act else ["wi", "wo"]
-        shapes = {"shared.weight": (self.vocab_size, d)}
+        """name -> shape of every parameter, named as in the HF checkpoint, allocating nothing.
 
-        def attention(prefix, with_bias):
-            for name in ("q", "k", "v"):
-                shapes[f"{prefix}.{name}.weight"] = (inner, d)
-            shapes[f"{prefix}.o.weight"] = (d, inner)
-            if with_bias:
-                shapes[f"{prefix}.relative_attention_bias.weight"] = (
-                    self.relative_attention_num_buckets, heads)
-
-        def feed_forward(prefix):
-            for name in ffn:
-                shapes[f"{prefix}.DenseReluDense.{name}.weight"] = (d, ff) if name == "wo" \
-                    else (ff, d)
-            shapes[f"{prefix}.layer_norm.weight"] = (d,)
-            if self.adapter_dim is not None:
-                shapes[f"{prefix}.adapter.wi.weight"] = (self.adapter_dim, d)
-                shapes[f"{prefix}.adapter.wo.weight"] = (d, self.adapter_dim)
-
-        for i in range(self.num_layers):
-            p = f"encoder.block.{i}.layer"
-            attention(f"{p}.0.SelfAttention", i == 0)
-            shapes[f"{p}.0.layer_norm.weight"] = (d,)
-            feed_forward(f"{p}.1")
-        shapes["encoder.final_layer_norm.weight"] = (d,)
-        for i in range(self.num_decoder_layers):
-            p = f"decoder.block.{i}.layer"
-            attention(f"{p}.0.SelfAttention", i == 0)
-            shapes[f"{p}.0.layer_norm.weight"] = (d,)
-            attention(f"{p}.1.EncDecAttention", False)
-            shapes[f"{p}.1.layer_norm.weight"] = (d,)
-            feed_forward(f"{p}.2")
-        shapes["decoder.final_layer_norm.weight"] = (d,)
-        if not self.tie_word_embeddings:
-            shapes["lm_head.weight"] = (self.vocab_size, d)
-        return shapes
+        Read off the encoder-decoder's own module tree (minit5.t5.layout), built with
+        zero-stride placeholder weights: the names and shapes are the model's by construction.
+        """
+        return {name: tuple(p.shape) for name, p in shape_only_tree(self).named_parameters()}
 
     def num_parameters(self) -> int:
         """Exact parameter count (each tied weight once), computed from shapes alone."""

@@ -7,6 +7,7 @@ are counted exactly, so the approximation can be seen:
 
     count_parameters(model)                       distinct arrays' elements (shared once)
     architecture_parameters(name, config)         the same, from the config, allocating nothing
+                                                  (the model built with placeholder weights)
     forward_flops(name, config, inputs_length, targets_length)
 
 FLOPs are the matrix products of one forward pass of one example, 2 per multiply-add: the
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from minit5.t5.architectures import ARCHITECTURES, half_depth_config
+from minit5.t5.architectures import ARCHITECTURES, build_architecture, half_depth_config
 from minit5.t5.config import T5Config
 
 
@@ -53,20 +54,11 @@ def _ffn_parameters(c):
 
 
 def architecture_parameters(name, config: T5Config) -> int:
-    """count_parameters(build_architecture(name, config)), from the config alone."""
-    c = _check(name, config)
-    d = c.d_model
-    self_block = _attention_parameters(c) + d + _ffn_parameters(c) + d   # 2 layer norms
-    cross_layer = _attention_parameters(c) + d
-    table = c.relative_attention_num_buckets * c.num_heads             # block 0 of a stack
-    stack = c.num_layers * self_block + table + d                       # + final layer norm
-    embeddings = c.vocab_size * d * (1 if c.tie_word_embeddings else 2)
-    if name in ("language model", "prefix LM"):
-        return embeddings + stack
-    if name == "shared encoder-decoder":
-        return embeddings + stack + c.num_layers * cross_layer
-    decoder = c.num_decoder_layers * (self_block + cross_layer) + table + d
-    return embeddings + stack + decoder
+    """count_parameters(build_architecture(name, config)), allocating nothing: the count is
+    read off the architecture's own module tree, built with zero-stride placeholder weights
+    (build_architecture(..., shape_only=True)), so it cannot disagree with the model."""
+    _check(name, config)
+    return count_parameters(build_architecture(name, config, shape_only=True))
 
 
 def _self_attention_flops(c, length):
@@ -169,9 +161,15 @@ def layers_for_parameters(config: T5Config, multiple: float) -> int:
         raise ValueError(f"multiple must be positive, got {multiple!r}")
     target = multiple * architecture_parameters("encoder-decoder", config)
 
+    def grown(layers):
+        return architecture_parameters("encoder-decoder", dataclasses.replace(
+            config, num_layers=layers, num_decoder_layers=layers))
+    # Every block after block 0 costs the same, so the count grows by one step per layer.
+    one = grown(1)
+    per_layer = grown(2) - one
+
     def distance(layers):
-        grown = dataclasses.replace(config, num_layers=layers, num_decoder_layers=layers)
-        return abs(architecture_parameters("encoder-decoder", grown) - target)
+        return abs(one + (layers - 1) * per_layer - target)
 
     layers = 1
     while distance(layers + 1) < distance(layers):     # the count grows with the depth

@@ -68,21 +68,22 @@ class T5DecoderOnlyModel(_T5Base):
     prefix_lm=False: the language model; True: the prefix LM, which needs `prefix_mask`.
     Initialised like the encoder-decoder (HF's scheme, from numpy.random.default_rng(seed));
     dropout draws from its own Generator (`set_dropout_rng`). Starts in training mode.
+    shape_only=True: placeholder weights, for names and shapes (see T5ForConditionalGeneration).
     """
 
     decoder_only = True      # inputs and targets read as one sequence (data.model_batches)
 
     def __init__(self, config: T5Config, prefix_lm: bool = False, seed: int = 0,
-                 dtype="float32", device=None):
+                 dtype="float32", device=None, *, shape_only: bool = False):
         super().__init__()
-        rng, dtype = self._setup(decoder_only_config(config), seed, dtype)
+        rng, dtype = self._setup(decoder_only_config(config), seed, dtype, shape_only)
         self.prefix_lm = bool(prefix_lm)
         self.decoder = T5Stack(self.config, self.shared, True, rng, dtype, cross_attention=False)
         if not self.config.tie_word_embeddings:
             self.lm_head = Linear(self.config.d_model, self.config.vocab_size, rng,
                                   std=self.config.initializer_factor * 1.0, dtype=dtype)
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
-        self._finish(seed, device)
+        self._finish(seed, device, shape_only)
 
     def forward(self, input_ids, labels=None, prefix_mask=None, segment_ids=None):
         """input_ids (B, L): the sequence shifted right (start id 0 first). labels (B, L): the

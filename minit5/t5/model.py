@@ -14,10 +14,12 @@ import numpy as np
 from minit5 import backend
 from minit5 import functional as F
 from minit5.autograd.tensor import Tensor
-from minit5.nn import Embedding, Linear, Module
+from minit5.nn import Module
+from minit5.nn.layers import SHAPE_ONLY
 from minit5.t5.adapters import insert_adapters
 from minit5.t5.config import T5Config
 from minit5.t5.generation import generate
+from minit5.t5.layout import add_encoder_decoder, shared_embedding
 from minit5.t5.stack import T5Stack
 from minit5.t5.step_decoder import start_step_decoder
 from minit5.t5.validate import check_encoder_inputs, check_model_inputs
@@ -56,24 +58,26 @@ def lm_head_logits(hidden, shared_weight, lm_head_weight=None, rescale=None, wei
 
 
 class _T5Base(Module):
-    def _setup(self, config, seed, dtype):
+    def _setup(self, config, seed, dtype, shape_only=False):
+        """Check the config, pick the random source (SHAPE_ONLY placeholders for a model
+        built for its names and shapes only) and make the shared embedding."""
         if not isinstance(config, T5Config):
             raise TypeError(f"expected a T5Config, got {type(config).__name__}; build one with "
                             "T5Config(...) or T5Config.preset('t5-small')")
         self.config = config
         dtype = backend.resolve_dtype(dtype)
-        rng = np.random.default_rng(seed)
-        self.shared = Embedding(config.vocab_size, config.d_model, rng,
-                                std=config.initializer_factor * 1.0, dtype=dtype)
+        rng = SHAPE_ONLY if shape_only else np.random.default_rng(seed)
+        self.shared = shared_embedding(config, rng, dtype)
         return rng, dtype
 
-    def _finish(self, seed, device):
+    def _finish(self, seed, device, shape_only=False):
         """The adapters the config asks for (`adapter_dim`, §3.5.1: minit5.t5.adapters), then
         the device. Weights are drawn on the host (one Generator, same numbers on any device),
-        then moved: device None means MINIT5_DEVICE, or the CPU when it is unset."""
+        then moved: device None means MINIT5_DEVICE, or the CPU when it is unset. A shape-only
+        model stays on the host (moving its placeholders would allocate them)."""
         if self.config.adapter_dim is not None:
-            insert_adapters(self, self.config.adapter_dim, seed)
-        if backend.resolve_device(device) != "cpu":
+            insert_adapters(self, self.config.adapter_dim, seed, shape_only=shape_only)
+        if not shape_only and backend.resolve_device(device) != "cpu":
             self.to(device)
 
     @property
@@ -104,20 +108,19 @@ class T5ForConditionalGeneration(_T5Pretrained):
     """T5ForConditionalGeneration(config, seed=0, dtype="float32", device=None): HF's
     initialisation scheme, drawn from numpy.random.default_rng(seed). Dropout draws from its own
     Generator, seeded from `seed` too (replace it with `model.set_dropout_rng(rng)`). Starts in
-    training mode, as HF."""
+    training mode, as HF. shape_only=True builds the module tree with zero-stride placeholder
+    weights (minit5.nn.layers.SHAPE_ONLY): names and shapes without allocating a weight
+    matrix, for counting; it computes nothing useful and cannot be trained."""
 
     decoder_only = False     # inputs in the encoder, targets in the decoder (data.model_batches)
 
-    def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None):
+    def __init__(self, config: T5Config, seed: int = 0, dtype="float32", device=None, *,
+                 shape_only: bool = False):
         super().__init__()
-        rng, dtype = self._setup(config, seed, dtype)
-        self.encoder = T5Stack(config, self.shared, False, rng, dtype)
-        self.decoder = T5Stack(config, self.shared, True, rng, dtype)
-        if not config.tie_word_embeddings:
-            self.lm_head = Linear(config.d_model, config.vocab_size, rng,
-                                  std=config.initializer_factor * 1.0, dtype=dtype)
+        rng, dtype = self._setup(config, seed, dtype, shape_only)
+        add_encoder_decoder(self, config, rng, dtype)        # encoder, decoder, lm_head
         self.set_dropout_rng(np.random.default_rng([seed, 1]))
-        self._finish(seed, device)
+        self._finish(seed, device, shape_only)
 
     def encode(self, input_ids, attention_mask=None, segment_ids=None):
         """Encoder output (B, L, d) for input_ids (B, L), checking every argument."""

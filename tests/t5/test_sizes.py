@@ -1,4 +1,7 @@
 """Parameter counts of every preset, beside the paper's nominal sizes."""
+import time
+import tracemalloc
+
 import pytest
 
 from minit5 import T5Config, T5ForConditionalGeneration
@@ -27,6 +30,43 @@ def test_count_equals_allocated_model():
     assert sum(p.size for p in model.parameters()) == cfg.num_parameters()
     shapes = cfg.parameter_shapes()
     assert {n: p.shape for n, p in model.named_parameters()} == shapes
+
+
+def test_t5_11b_counts_at_once_and_allocates_no_weights():
+    """The count is read off the module tree built with zero-stride placeholders: 11 billion
+    weights cost neither time nor memory. The expected number is the layout summed by hand:
+    per encoder block 4 d I (attention) + 2 d d_ff (FFN) + 2 d (norms), per decoder block the
+    same plus 4 d I + d (cross-attention and its norm), a 32 x 128 bias table per stack, two
+    final norms and the tied 32128 x d embedding (d 1024, I = 128 * 128, d_ff 65536)."""
+    d, inner, ff = 1024, 128 * 128, 65536
+    encoder_block = 4 * d * inner + 2 * d * ff + 2 * d
+    decoder_block = encoder_block + 4 * d * inner + d
+    by_hand = 32128 * d + 24 * encoder_block + 24 * decoder_block + 2 * 32 * 128 + 2 * d
+    config = T5Config.preset("t5-11b")
+    tracemalloc.start()
+    began = time.perf_counter()
+    count = config.num_parameters()
+    seconds = time.perf_counter() - began
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == by_hand == 11_307_321_344
+    assert seconds < 5 and peak < 50e6, (seconds, peak)
+
+
+def test_a_shape_only_model_has_the_real_names_and_shapes_and_no_weights():
+    cfg = T5Config(vocab_size=100, d_model=24, d_kv=5, d_ff=40, num_heads=3, num_layers=2,
+                   num_decoder_layers=3, feed_forward_proj="gated-gelu",
+                   tie_word_embeddings=False, adapter_dim=7)
+    real = T5ForConditionalGeneration(cfg)
+    placeholder = T5ForConditionalGeneration(cfg, shape_only=True)
+    shapes = {n: p.shape for n, p in real.named_parameters()}
+    assert {n: p.shape for n, p in placeholder.named_parameters()} == shapes
+    assert cfg.parameter_shapes() == shapes
+    assert list(cfg.parameter_shapes()) == list(shapes)               # checkpoint order too
+    matrices = [p for p in placeholder.parameters() if p.ndim == 2]      # all but the norms
+    assert len(matrices) > 20
+    for p in matrices:
+        assert not any(p.data.strides) and not p.data.flags.writeable
 
 
 @pytest.mark.golden_live
