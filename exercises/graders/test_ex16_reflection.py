@@ -72,7 +72,7 @@ AGREEMENT_HINT = ("for each unordered pair of rows that both sides have, give th
 def grade_agreement(summary, paper, spread):
     __tracebackhide__ = True
     expected = reference("16.1")(summary, paper, spread)
-    got = pairwise_agreement(summary, paper, spread)
+    got = pairwise_agreement.with_defaults(summary, paper, paper_spread=spread)
     check(isinstance(got, (tuple, list)) and len(got) == 2,
           f"pairwise_agreement must return two ints (agreeing, pairs), got {got!r}",
           AGREEMENT_HINT)
