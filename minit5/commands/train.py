@@ -5,9 +5,15 @@ The final model is written to DIR/model (HF format, with the tokenizer beside it
 Your own data: `--corpus` takes a .txt / .jsonl / .json.gz file or a folder of them (C4's
 shards too); `finetune --task-file FILE` takes a TSV (input<TAB>target) or JSONL
 ({"input", "target"}) task, with `--eval-file` or a held-out `--valid-fraction`, scored by
-`--metric` (see minit5.data.task_files).
+`--metric` (see minit5.data.task_files). A task example whose input or target is longer
+than `--max-tokens` (512) is refused with its file and number, not cut: a cut target would
+teach a wrong answer.
 Under `mpiexec -n N` the N processes share each batch (minit5.train.distributed); rank 0
 alone writes the tokenizer, checkpoints, log, plot and model and prints.
+A run holds its --run folder: a second run started into it is refused, naming the first's
+pid. An option the phase would ignore (pretrain --task-file, finetune --corpus) is refused.
+Ctrl-C finishes the step, saves a checkpoint and exits with status 130, naming the checkpoint
+(DIR/model is written only by a run that ends); the same command with --resume continues.
 """
 from __future__ import annotations
 
