@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from exercises.graders.implementations import exercise, reference
-from exercises.graders.report import check, check_array, check_equal, check_pair, describe, fail
+from exercises.graders.report import (
+    check,
+    check_array,
+    check_dtype,
+    check_equal,
+    check_pair,
+    describe,
+    fail,
+)
 from tests.strategies import arrays
 
 random_spans_noise_mask = exercise("7.1")
@@ -71,7 +79,9 @@ def test_noise_mask_pinned_cases(length, density, mean):
 def grade_mask(length, density, mean, seed):
     __tracebackhide__ = True
     expected = reference("7.1")(length, density, mean, rng=np.random.default_rng(seed))
-    got = random_spans_noise_mask(length, density, mean, rng=np.random.default_rng(seed))
+    got = random_spans_noise_mask.with_defaults(length, noise_density=density,
+                                                mean_noise_span_length=mean,
+                                                rng=np.random.default_rng(seed))
     inputs = {"length": length, "noise_density": density, "mean_noise_span_length": mean,
               "rng": f"np.random.default_rng({seed})"}
     got_array = np.asarray(got) if got is not None else None
@@ -99,6 +109,8 @@ def grade_mask(length, density, mean, seed):
               "with a noise token", "the spans alternate starting with non-noise: nonnoise_0, "
               "noise_0, nonnoise_1, noise_1, ...", expected=short_mask(expected),
               got=short_mask(got_array))
+    check_dtype("random_spans_noise_mask", got_array, np.bool_, "return a bool array, as the "
+                "docstring says (True where a token is noise)")
     check_equal("random_spans_noise_mask", got_array.astype(bool), expected,
                 "the counts are right but the spans fall elsewhere than the library's for the "
                 "same generator: split the noise tokens first, then the non-noise ones, each "
@@ -144,7 +156,8 @@ def sentinel_mistakes(tokens, mask, eos_id):
 def test_replace_with_sentinels_matches_library(case):
     tokens, mask, eos_id = case
     expected = reference("7.2")(tokens, mask, VOCAB, eos_id)
-    check_pair("replace_with_sentinels", replace_with_sentinels(tokens, mask, VOCAB, eos_id),
+    check_pair("replace_with_sentinels",
+               replace_with_sentinels.with_defaults(tokens, mask, VOCAB, eos_id=eos_id),
                expected, ("inputs", "targets"),
                "one sentinel per run (the first run gets vocab_size - 1, each later run one "
                "less), the targets from the inverted mask, and eos_id at the end of both",
@@ -251,7 +264,8 @@ def test_random_spans_helper_at_density_one_half(length, mean):
 def grade_helper(length, density, mean):
     __tracebackhide__ = True
     expected = reference("7.4")(length, density, mean)
-    check_equal("random_spans_helper", _pair(random_spans_helper(length, density, mean)),
+    check_equal("random_spans_helper", _pair(random_spans_helper.with_defaults(
+        length, noise_density=density, mean_noise_span_length=mean)),
                 expected, "use the rounding of corrupted_lengths (Python's round), and mind "
                 "the density-0.5 case", inputs={"inputs_length": length,
                                                 "noise_density": density,
@@ -363,7 +377,7 @@ def test_adafactor_step_matches_library(case):
        st.sampled_from([10_000, 10_000, 1, 100, 4_000]))
 def test_inverse_sqrt_matches_library(step, warmup):
     expected = reference("7.7")(step, warmup)
-    got = inverse_sqrt(step, warmup)
+    got = inverse_sqrt.with_defaults(step, warmup=warmup)
     check_array("inverse_sqrt", got, np.float64(expected),
                 "the rate is constant at 1/sqrt(warmup) until `warmup` steps, then decays as "
                 "1/sqrt(step)", inputs={"step": step, "warmup": warmup}, rtol=1e-12,
