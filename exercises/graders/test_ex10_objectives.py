@@ -46,7 +46,7 @@ LENGTHS_HINT = ("count what each side holds: the inputs keep the uncorrupted tok
 def grade_lengths(n, r):
     __tracebackhide__ = True
     expected = reference("10.1")(n, r)
-    got = expected_iid_denoising_lengths(n, r)
+    got = expected_iid_denoising_lengths.with_defaults(n, noise_density=r)
     check(isinstance(got, (tuple, list)) and len(got) == 2,
           f"expected_iid_denoising_lengths must return two numbers (inputs, targets), got "
           f"{got!r}", LENGTHS_HINT)
