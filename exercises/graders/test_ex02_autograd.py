@@ -75,6 +75,23 @@ def test_sum_backward_matches_library(case):
 
 
 @pytest.mark.ex2_1
+@pytest.mark.parametrize("grad, shape, axis, keepdims", [
+    (np.array(2.0), (2, 3), None, False),            # a 0-d grad: every element gets it
+    (np.array(1.5), (), None, False),                # the sum of a 0-d x
+    (np.array([[4.0]]), (2, 3), None, True),
+    (np.ones(3, dtype=np.float32), (2, 3), 0, False),
+    (np.arange(2.0), (2, 1, 3), (-1, 1), False)])    # negative and positive axes mixed
+def test_sum_backward_pinned_cases(grad, shape, axis, keepdims):
+    expected = reference("2.1")(grad, shape, axis=axis, keepdims=keepdims)
+    got = sum_backward.with_defaults(grad, shape, axis=axis, keepdims=keepdims)
+    check_array("sum_backward", got, expected, "every element of x gets the gradient of the "
+                "output element it was summed into, 0-d grads and tuples of axes included",
+                inputs={"grad": grad, "shape": shape, "axis": axis, "keepdims": keepdims},
+                mistakes=sum_mistakes(grad, shape, axis, keepdims))
+    check_dtype("sum_backward", got, grad.dtype, "the gradient keeps grad's dtype")
+
+
+@pytest.mark.ex2_1
 @given(sum_case())
 def test_sum_backward_returns_its_own_array(case):
     grad, shape, axis, keepdims = case

@@ -94,6 +94,23 @@ def test_pairwise_agreement_matches_library(case):
     grade_agreement(*case)
 
 
+# Pinned: no rows, one row, a row only the paper has, gaps of both signs against the paper's
+# (the miniature below where the paper is above), a zero spread that makes any gap count.
+@pytest.mark.ex16_1
+@pytest.mark.parametrize("summary, paper, spread", [
+    ({}, {}, 0.235),
+    ({"a": {"mean": 50.0, "std": 1.0}}, {"a": 80.0}, 0.235),
+    ({"a": {"mean": 50.0, "std": 1.0}}, {"a": 80.0, "b": 81.0}, 0.235),
+    ({"a": {"mean": 50.0, "std": 0.5}, "b": {"mean": 55.0, "std": 0.5}},
+     {"a": 83.0, "b": 80.0}, 0.235),
+    ({"a": {"mean": 55.0, "std": 0.5}, "b": {"mean": 50.0, "std": 0.5}},
+     {"a": 83.0, "b": 80.0}, 0.235),
+    ({"a": {"mean": 50.0, "std": 0.0}, "b": {"mean": 50.25, "std": 0.0}},
+     {"b": 80.0, "a": 80.1}, 0.0)])
+def test_pairwise_agreement_pinned_cases(summary, paper, spread):
+    grade_agreement(summary, paper, spread)
+
+
 RECORDED = sorted(path for path in RESULTS.glob("*.json")
                   if {"summary", "paper"} <= set(json.loads(path.read_text())))
 
