@@ -42,7 +42,7 @@ SETTINGS = {
 
 
 def test_the_registry_holds_every_objective_of_chapter_10():
-    assert set(OBJECTIVES) == set(DIRECT)
+    assert set(DIRECT) <= set(OBJECTIVES)        # chapter 10's, and any added later
     for name, objective in OBJECTIVES.items():
         assert isinstance(objective, Objective) and objective.name == name
         assert objective.function is getattr(objectives, name)
@@ -133,7 +133,7 @@ def test_piece_lengths_fill_the_inputs_and_bound_the_targets(inputs_length):
     (Not at lengths so short that the noise makes under half a span: `random_spans_helper`
     then counts no span where the mask makes one, as the t5 library's helper does.)"""
     for name in OBJECTIVES:
-        for params in SETTINGS[name]:
+        for params in SETTINGS.get(name, [{}]):
             if params.get("eos_id", 1) is None:
                 continue
             objective = make_objective(name, V, **params)

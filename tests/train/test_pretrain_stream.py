@@ -119,7 +119,7 @@ def test_the_config_sets_only_what_the_objective_takes():
         "mean_noise_span_length": 5.0}
     with pytest.raises(ValueError, match="--mean_noise_span_length=3.0 does not apply to "
                                          "--objective=iid_denoising; leave it unset or choose "
-                                         "an objective that takes it \\(span_corruption\\)"):
+                                         "an objective that takes it \\(span_corruption"):
         apply_overrides(TrainConfig.preset("base"), ["--mean_noise_span_length=3"])
     with pytest.raises(ValueError, match="--noise_density=0.15 does not apply to "
                                          "--objective=deshuffle"):
