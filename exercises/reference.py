@@ -20,15 +20,19 @@ import numpy as np
 
 from minit5 import functional as F
 from minit5.autograd.tensor import Tensor
-from minit5.data import batching, cleaning, corpus_measures, metrics, objectives, packing_lm, tasks
-from minit5.data.byte_tokenizer import byt5_decode
-from minit5.data.language_sampling import alpha_for_max_epochs
+from minit5.data import batching, cleaning, metrics, objectives, packing_lm, tasks
 from minit5.data.mixing import temperature_for_rate as mixing_temperature_for_rate
 from minit5.data.tokenizer import EOS_ID
 from minit5.experiments import choice, statistics, verdicts
 from minit5.nn import Parameter, trainable_parameters
 from minit5.optim import Adafactor, schedules
-from minit5.optim.state_bytes import optimizer_state_bytes
+from minit5.reference import corpus_measures, ngram_ban
+from minit5.reference.byte_tokenizer import byt5_decode
+from minit5.reference.gnmt_penalty import gnmt_ranking
+from minit5.reference.language_sampling import alpha_for_max_epochs
+from minit5.reference.parameter_groups import parameter_groups
+from minit5.reference.state_bytes import optimizer_state_bytes
+from minit5.reference.untie import tie_word_embeddings
 from minit5.t5 import attention as t5_attention
 from minit5.t5 import counting, generation
 from minit5.t5 import model as t5_model
@@ -37,10 +41,7 @@ from minit5.t5.attention import additive_mask
 from minit5.t5.config import T5Config
 from minit5.t5.ensemble import average_log_probs
 from minit5.t5.ffn import T5DenseGatedActDense
-from minit5.t5.gnmt_penalty import gnmt_ranking
-from minit5.t5.parameter_groups import parameter_groups
 from minit5.t5.position import relative_position_bucket
-from minit5.t5.untie import tie_word_embeddings
 from minit5.train import distributed
 from minit5.train.unfreezing import apply_unfreezing
 
@@ -487,7 +488,7 @@ _TABLE = [
     ("14.3", "ex14_decoding", "add_finished_hypothesis",
      "Finished hypotheses and the length penalty", 2, add_finished_hypothesis),
     ("14.4", "ex14_decoding", "no_repeat_ngram_logits", "No repeated n-grams", 3,
-     generation.ban_repeated_ngrams),
+     ngram_ban.ban_repeated_ngrams),
     ("15.1", "ex15_putting_together", "parameter_groups", "Where a config's parameters are", 2,
      parameter_groups),
     ("15.2", "ex15_putting_together", "gnmt_ranking", "The paper's length penalty (GNMT)", 1,

@@ -3,7 +3,7 @@ no_repeat_ngram_size rule) and `top_candidates` (ties broken by the lower index)
 import numpy as np
 import pytest
 
-from minit5.t5.generation import ban_repeated_ngrams
+from minit5.reference.ngram_ban import ban_repeated_ngrams
 
 
 def banned(logits, sequences, n):

@@ -8,7 +8,8 @@ later one. `from minit5.t5 import generation` is an edge to the module `minit5.t
 
 Layers, bottom up (DESIGN.md): backend (and io beside it) < autograd (labels beside) <
 kernels/functional (testing beside) < nn < t5 (data and optim beside, none importing the
-others) < the `minit5` package's re-exports < train < experiments < commands/cli/demo.
+others) < the `minit5` package's re-exports < train < experiments < commands/cli/demo, with
+`reference` (exercise solutions the library does not call) beside them: nothing imports it.
 A module may import its own layer and any layer on a lower level.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ LEVELS = [
     [("minit5",)],
     [("train",)],
     [("experiments",)],
-    [("commands", "cli", "demo")],
+    [("commands", "cli", "demo"), ("reference",)],
 ]
 
 

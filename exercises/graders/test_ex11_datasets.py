@@ -1,5 +1,5 @@
 """Graders for chapter 11 (pre-training data sets): each compares the student's function with
-the library's (`minit5.data.corpus_measures`)."""
+the library's (`minit5.reference.corpus_measures`)."""
 import collections
 import math
 import re

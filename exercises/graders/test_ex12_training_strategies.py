@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from exercises.graders.implementations import exercise, reference
 from exercises.graders.report import check, check_equal, check_raises, fail, mistake_hint
 from minit5.data.mixing import mixing_rates
-from minit5.optim.state_bytes import optimizer_state_bytes
+from minit5.reference.state_bytes import optimizer_state_bytes
 from minit5.t5.config import T5Config
 from minit5.t5.model import T5ForConditionalGeneration
 

@@ -1,6 +1,6 @@
 """Graders for chapter 14 (decoding): each compares the student's function with the library's
 (`minit5.t5.kv_cache.KVCache.reorder`; `minit5.t5.generation`: top_candidates,
-FinishedHypotheses, ban_repeated_ngrams)."""
+FinishedHypotheses; `minit5.reference.ngram_ban.ban_repeated_ngrams`)."""
 import numpy as np
 import pytest
 from hypothesis import given

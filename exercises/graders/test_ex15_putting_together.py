@@ -1,6 +1,6 @@
 """Graders for chapter 15 (putting it all together): each compares the student's function with
-the library's (`minit5.t5.parameter_groups`, `minit5.t5.gnmt_penalty.gnmt_ranking`,
-`minit5.t5.untie.tie_word_embeddings`)."""
+the library's (`minit5.reference.parameter_groups`, `minit5.reference.gnmt_penalty.gnmt_ranking`,
+`minit5.reference.untie.tie_word_embeddings`)."""
 import dataclasses
 
 import numpy as np

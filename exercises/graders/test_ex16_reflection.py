@@ -1,6 +1,6 @@
 """Graders for chapter 16 (reflection): each compares the student's function with the library's
-(`minit5.experiments.verdicts.pairwise_agreement`, `minit5.data.byte_tokenizer.byt5_decode`,
-and `minit5.data.language_sampling.alpha_for_max_epochs`)."""
+(`minit5.experiments.verdicts.pairwise_agreement`, `minit5.reference.byte_tokenizer.byt5_decode`,
+and `minit5.reference.language_sampling.alpha_for_max_epochs`)."""
 import itertools
 import json
 import pathlib

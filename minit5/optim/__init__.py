@@ -16,14 +16,7 @@ from minit5.optim.schedules import (
                                     inverse_sqrt,
                                     linear_warmup_decay,
 )
-from minit5.optim.state_bytes import (
-                                    StateRow,
-                                    format_state_table,
-                                    optimizer_state_bytes,
-                                    optimizer_state_table,
-)
 
 __all__ = ["Adafactor", "AdamW", "Optimizer", "factored_axes", "clip_grad_norm",
            "InverseSqrt", "Constant", "LinearWarmupDecay", "inverse_sqrt", "constant",
-           "linear_warmup_decay", "optimizer_state_bytes", "optimizer_state_table",
-           "format_state_table", "StateRow"]
+           "linear_warmup_decay"]

@@ -266,34 +266,6 @@ def top_candidates(scores, n):
     return np.take_along_axis(part, order, axis=-1), np.take_along_axis(values, order, axis=-1)
 
 
-# ---- constraints on the next token -------------------------------------------------------------
-def ban_repeated_ngrams(logits, sequences, ngram_size):
-    """No output repeats an n-gram: the rule of transformers' `no_repeat_ngram_size`.
-
-    logits (N, V) of the next token, sequences int (N, t) the tokens so far (decoder start token
-    included, as transformers counts them). For each row, every token that would complete an
-    n-gram already in that row (its last n - 1 tokens followed by the token) gets -inf. Nothing
-    is banned while t + 1 < ngram_size. Returns a new array; the inputs are left as they were.
-    """
-    ngram_size = _check_int("ngram_size", ngram_size, low=1)
-    sequences = np.asarray(sequences)
-    if sequences.ndim != 2 or np.shape(logits)[:1] != sequences.shape[:1]:
-        raise ValueError(f"sequences must be (N, t) with one row per row of logits (N, V); got "
-                         f"sequences {sequences.shape} and logits {np.shape(logits)}")
-    xp = get_array_module(logits)
-    out = logits.copy()
-    t = sequences.shape[1]
-    if t + 1 < ngram_size:
-        return out
-    for row, tokens in enumerate(sequences.tolist()):
-        prefix = tuple(tokens[t - ngram_size + 1:])                # the last n - 1 tokens
-        banned = {tokens[i + ngram_size - 1] for i in range(t - ngram_size + 1)
-                  if tuple(tokens[i:i + ngram_size - 1]) == prefix}
-        if banned:
-            out[row, xp.asarray(sorted(banned))] = -xp.inf
-    return out
-
-
 # ---- helpers ------------------------------------------------------------------------------------
 def _check_int(name, value, low):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):

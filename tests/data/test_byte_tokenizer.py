@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minit5.data.byte_tokenizer import BYT5_VOCAB_SIZE, byt5_decode, byt5_encode
+from minit5.reference.byte_tokenizer import BYT5_VOCAB_SIZE, byt5_decode, byt5_encode
 
 
 def test_ascii_and_multibyte_worked_examples():

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from minit5.data.corpus_measures import repeat_profile, shared_spans, unigram_cross_entropy
+from minit5.reference.corpus_measures import repeat_profile, shared_spans, unigram_cross_entropy
 
 # --- unigram_cross_entropy ----------------------------------------------------------------------
 

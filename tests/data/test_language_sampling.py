@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minit5.data.language_sampling import language_epochs, language_sampling_rates
+from minit5.reference.language_sampling import language_epochs, language_sampling_rates
 
 
 def test_rates_are_sizes_to_the_alpha_normalised():

@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 
 from minit5.nn import Parameter
-from minit5.optim import (
-    Adafactor,
-    AdamW,
+from minit5.optim import Adafactor, AdamW
+from minit5.reference.state_bytes import (
     format_state_table,
     optimizer_state_bytes,
     optimizer_state_table,

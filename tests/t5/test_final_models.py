@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from minit5 import T5Config, T5ForConditionalGeneration
+from minit5.reference.gnmt_penalty import gnmt_ranking
+from minit5.reference.parameter_groups import GROUPS, parameter_groups
+from minit5.reference.untie import untie_word_embeddings
 from minit5.t5.config import PRESETS
-from minit5.t5.gnmt_penalty import gnmt_ranking
-from minit5.t5.parameter_groups import GROUPS, parameter_groups
-from minit5.t5.untie import untie_word_embeddings
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
