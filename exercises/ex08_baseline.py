@@ -65,9 +65,9 @@ def bootstrap_interval(correct, rng, n_resamples=1000, level=0.95):
     bootstrap resamples of the test set. How to draw the resamples from rng is yours to choose.
 
     Graded: by what a bootstrap must give, not by your generator calls: 0 <= low <= high <=
-    100, the same answer for the same generator state, (a, a) for a test set every resample scores alike, and with many
-    resamples both ends close to the library's (within the resampling noise and one
-    example's step of 100 / N); and that `correct` is unchanged.
+    100, the same answer for the same generator state, (a, a) for a test set every resample
+    scores alike, and with many resamples both ends close to the library's (within the
+    resampling noise and one example's step of 100 / N); and that `correct` is unchanged.
 
     Args:
         correct: bool (N,), whether each test example was answered right (N >= 1).
