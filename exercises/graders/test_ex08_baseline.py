@@ -195,9 +195,9 @@ def _close_interval(got, expected, tolerance):
         return False
 
 
-BOOTSTRAP_HINT = ("resample the test set with replacement, N examples per resample, score "
-                  "each resample's accuracy in percent, and read the interval's ends off the "
-                  "quantiles that leave (1 - level) / 2 outside on each side")
+BOOTSTRAP_HINT = ("check that each resample draws N examples with replacement, that the "
+                  "accuracies are in percent, and which two quantiles bound an interval of "
+                  "coverage `level`")
 
 # (number right, N, level): an all-right and an all-wrong set, a single example, a set of one
 # wrong answer in many (the normal approximation leaves 0-100 there), and balanced sets.

@@ -137,10 +137,9 @@ def restore_mistakes(inputs, targets, vocab):
              lambda: body[body < vocab - 100])]
 
 
-RESTORE_HINT = ("the inputs' sentinels and the targets' sentinels are numbered separately: "
-                "the inputs mark the corrupted runs, the targets the kept runs; find the "
-                "corrupted runs in the targets, in order, and check a text that starts with a "
-                "corrupted run")
+RESTORE_HINT = ("the inputs' sentinels and the targets' sentinels are numbered separately "
+                "(the inputs mark the corrupted runs, the targets the kept runs); check a text "
+                "that starts with a corrupted run, one that ends with one, and EOS")
 
 
 def grade_restore(inputs, targets, vocab, eos_id=1):

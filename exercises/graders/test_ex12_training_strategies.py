@@ -44,9 +44,9 @@ def mixing_temperature(sizes, rate):
     return reference("12.1")(sizes, None, rate)
 
 
-TEMPERATURE_HINT = ("the rates come from the capped sizes, raised to the power 1 / T and "
-                    "renormalised; the largest task's share falls as T grows, so search T "
-                    "(or 1 / T) until the share is `rate`, precisely")
+TEMPERATURE_HINT = ("check which task is the largest once the sizes are capped at K, that the "
+                    "answer is T and not 1 / T, and how precisely your T gives `rate` (the "
+                    "share must match to 1e-9)")
 
 
 def grade_temperature(sizes, K, rate):

@@ -72,10 +72,10 @@ def gradients_mistakes(rank_grads, labels):
              lambda: _combine(rank_grads, right, none_if_any=True))]
 
 
-GRADIENTS_HINT = ("a rank's gradient is that of the mean over its own scored tokens; weight it "
-                  "so that the ranks' parts add up to the batch's sum divided by the batch's "
-                  "number of scored tokens (rows split in contiguous blocks), count a missing "
-                  "gradient as zeros, and keep None only where no rank has one")
+GRADIENTS_HINT = ("check each rank's weight (a rank's gradient is that of the mean over its "
+                  "own scored tokens, its rows a contiguous block), a rank that has no "
+                  "gradient for a parameter, a parameter no rank has, and a rank or batch that "
+                  "scores no token")
 
 
 def _same_gradients(got, expected):

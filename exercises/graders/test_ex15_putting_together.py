@@ -203,9 +203,8 @@ def untied_case(draw):
             draw(st.booleans()), draw(st.booleans()))
 
 
-TIE_HINT = ("what meets the decoder output is the head times the untied config's scale; a "
-            "tied model gives the embedding times its own scale (d_model ** -0.5 or 1); tie "
-            "only when the two agree, and say in the new config which scale it is")
+TIE_HINT = ("check the untied config's own scaling of the decoder output, both scalings a "
+            "tied model may use, which one the new config says, and a head that is neither")
 
 
 def grade_tie(tied, state, config, rtol=1e-6, logits_rtol=None):

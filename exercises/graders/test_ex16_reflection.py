@@ -236,9 +236,9 @@ def alpha_mistakes(sizes, total, most):
              lambda: 1.0)]
 
 
-ALPHA_HINT = ("the smallest language repeats most, and its passes fall as alpha grows; find the "
-              "alpha where they equal max_epochs, precisely (0.0 when alpha = 0 is already "
-              "within it)")
+ALPHA_HINT = ("check which language repeats most and which way its passes move as alpha "
+              "grows, how precisely your alpha meets max_epochs (to 1e-9), and the case where "
+              "alpha = 0 is already within the bound")
 
 
 def grade_alpha(sizes, total, most):
