@@ -37,12 +37,19 @@ def list_experiments() -> str:
                                "on 2 CPU cores)")
 
 
+def kept(work) -> str:
+    """What a stopped experiment leaves in its work folder, and how to go on."""
+    return (f"The finished runs cached under {work} (pre-trained models, and fine-tuning "
+            "results where the experiment caches them) are reused by the same command; runs "
+            "that were in progress start again")
+
+
 def run(args):
     import pathlib
     import sys
 
     from minit5.experiments import MODULES, get
-    from minit5.experiments.core import format_table, run_experiment
+    from minit5.experiments.core import WorkerDied, format_table, run_experiment
 
     if args.list:
         print(list_experiments())
@@ -61,10 +68,10 @@ def run(args):
                                      args.out, args.progress, args.jobs)
         except KeyboardInterrupt:
             print(f"minit5 experiment: interrupted; no results file was written for {name}. "
-                  f"The training runs that finished are kept under {pathlib.Path(args.work)} "
-                  "and the same command reuses them (the runs that were in progress start "
-                  "again)", file=sys.stderr)
+                  f"{kept(args.work)}", file=sys.stderr)
             return 130
+        except WorkerDied as e:
+            raise WorkerDied(f"{e}. {kept(args.work)}") from None
         minutes = results["provenance"]["wall_seconds"] / 60
         print(f"{experiment.table} ({experiment.section}): {experiment.title}\n"
               f"{format_table(results)}\n{results['metric']}; {minutes:.1f} min")

@@ -1,6 +1,6 @@
 """A killed or interrupted `minit5 experiment`, run again, gives the results of an uninterrupted
 run: Table 1's miniature at a tiny shape, in real subprocesses of the command line, stopped by
-Ctrl-C and by SIGKILL while its two fine-tuning workers run."""
+Ctrl-C, by SIGKILL and by a worker's SIGKILL while its two fine-tuning workers run."""
 import json
 import os
 import signal
@@ -38,15 +38,28 @@ def _start(work, out):
 
 def _stop_while_fine_tuning(work, out, how):
     """Start the experiment, and once a fine-tuning run has logged a step, stop it `how`."""
+    started = time.time()
     job = _start(work, out)
+
+    def fine_tuning():                     # a log line of this run's (not an earlier run's)
+        for log in work.glob("table1/finetune-*/log.jsonl"):
+            try:
+                stat = log.stat()
+            except FileNotFoundError:
+                continue
+            if stat.st_size and stat.st_mtime > started:
+                return True
+        return False
     try:
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and job.poll() is None and not any(
-                log.stat().st_size for log in work.glob("table1/finetune-*/log.jsonl")):
+        while time.monotonic() < deadline and job.poll() is None and not fine_tuning():
             time.sleep(0.05)
         assert job.poll() is None, "the experiment ended before it could be stopped"
         if how == "ctrl-c":
             os.killpg(job.pid, signal.SIGINT)     # a terminal sends it to the whole group
+        elif how == "kill a worker":              # as the out-of-memory killer does
+            with open(f"/proc/{job.pid}/task/{job.pid}/children") as f:
+                os.kill(int(f.read().split()[0]), signal.SIGKILL)
         else:
             job.kill()                            # SIGKILL, to the parent alone
         _, err = job.communicate(timeout=120)
@@ -70,11 +83,20 @@ def test_a_stopped_experiment_run_again_gives_the_uninterrupted_results(tmp_path
     code, err = _stop_while_fine_tuning(work, out, "ctrl-c")
     assert code == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == (
-        "minit5 experiment: interrupted; no results file was written for table1. The training "
-        f"runs that finished are kept under {work} and the same command reuses them (the runs "
-        "that were in progress start again)")
+        "minit5 experiment: interrupted; no results file was written for table1. The finished "
+        f"runs cached under {work} (pre-trained models, and fine-tuning results where the "
+        "experiment caches them) are reused by the same command; runs that were in progress "
+        "start again")
     code, _ = _stop_while_fine_tuning(work, out, "kill")
     assert code == -signal.SIGKILL and not out.exists()
+    if os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+        code, err = _stop_while_fine_tuning(work, out, "kill a worker")
+        assert code == 2 and "Traceback" not in err, err
+        line = err.strip().splitlines()[-1]
+        assert line.startswith("minit5 experiment: error: the worker running (")
+        assert "was killed by SIGKILL (the out-of-memory killer" in line
+        assert line.endswith("are reused by the same command; runs that were in progress "
+                             "start again")
 
     again = _finish(work, out)
     for key in ("rows", "average", "summary", "details", "config", "seeds"):
