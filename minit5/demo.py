@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import shutil
+import sys
 
 import numpy as np
 
@@ -114,4 +115,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\nminit5 demo: interrupted. The demo starts afresh each time (its folder is "
+              "emptied first), so there is nothing to resume: run it again", file=sys.stderr)
+        sys.exit(130)

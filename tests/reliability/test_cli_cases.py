@@ -137,3 +137,23 @@ def test_ctrl_c_during_finetune_exits_130_and_says_how_to_resume(tmp_path):
                     f"checkpoint, {checkpoint}, is kept ({run / 'model'} is written only when "
                     "a run ends): add --resume to the same command to continue from it")
     assert os.path.exists(run / "log.jsonl")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a process group")
+def test_ctrl_c_during_the_demo_exits_130_without_a_traceback(tmp_path):
+    job = subprocess.Popen([sys.executable, "-m", "minit5.demo", "--run", str(tmp_path / "demo"),
+                            "--scale", "0.01", "--seeds", "1"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert job.stdout.readline().startswith("Pre-training a tiny T5")
+        time.sleep(1.0)
+        os.killpg(job.pid, signal.SIGINT)                    # Ctrl-C in a terminal
+        _, err = job.communicate(timeout=120)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+    assert job.returncode == 130
+    assert "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == (
+        "minit5 demo: interrupted. The demo starts afresh each time (its folder is emptied "
+        "first), so there is nothing to resume: run it again")
