@@ -58,9 +58,8 @@ def _lines(path: str, error: type, max_line_bytes: int) -> Iterator[tuple[int, s
             number += 1
             if len(raw) > max_line_bytes:
                 raise error(f"{path}:{number}: the line is longer than {max_line_bytes:,} bytes "
-                            "(the longest line this reader takes); is it a text file with one "
-                            "example or document a line? Split the line, or pass a larger "
-                            "max_line_bytes")
+                            "(the longest line minit5 reads); is it a text file with one "
+                            "example or document a line? Split the line into shorter ones")
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8):]
             try:
