@@ -71,7 +71,7 @@ def alpha_for_max_epochs(sizes: Mapping[str, int], total_examples, max_epochs: f
     def most_passes(alpha):
         return total_examples / values.min() / float(np.exp(alpha * ratios).sum())
 
-    if most_passes(1.0) > max_epochs:
+    if most_passes(1.0) > max_epochs * (1 + 1e-12):          # beyond rounding
         raise ValueError(f"even alpha = 1 passes over every language {most_passes(1.0):.6g} "
                          f"times, more than max_epochs = {max_epochs!r}: draw fewer examples "
                          f"or allow more passes")
