@@ -5,6 +5,8 @@ decoder output h scaled, then projected with the input embedding. Untied (v1.1):
 h @ lm_head.weight^T with no scaling (HF `modeling_t5.py`, T5ForConditionalGeneration.forward).
 So `lm_head.weight = d_model ** -0.5 * shared.weight` gives the same logits from a model that
 now has a separate head, which fine-tuning can move away from the embedding.
+`tie_word_embeddings` goes back where the head still is the embedding, scaled or not
+(Exercise 15.3).
 """
 from __future__ import annotations
 
