@@ -40,11 +40,12 @@ def add_parser(subparsers):
                                        "synthetic tasks")
     p.add_argument("--eval-file", help="with --task-file: the validation set (default: hold "
                                        "out --valid-fraction of the task file)")
-    p.add_argument("--valid-fraction", type=float, default=0.1,
-                   help="with --task-file: the share held out for validation")
-    p.add_argument("--metric", default="exact_match",
-                   help="with --task-file: a metric of minit5.data.metrics.METRICS")
-    p.add_argument("--max-tokens", type=int, default=MAX_TASK_TOKENS, metavar="N",
+    p.add_argument("--valid-fraction", type=float, default=None,
+                   help="with --task-file: the share held out for validation (default 0.1)")
+    p.add_argument("--metric", default=None,
+                   help="with --task-file: a metric of minit5.data.metrics.METRICS "
+                        "(default exact_match)")
+    p.add_argument("--max-tokens", type=int, default=None, metavar="N",
                    help="with --task-file: refuse an example whose input or target is longer "
                         f"than N tokens (default {MAX_TASK_TOKENS})")
     p.add_argument("--objective", choices=list(OBJECTIVES), metavar="NAME",
@@ -73,8 +74,6 @@ def run(args):
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"--run {run_dir} is a file; pass a folder for the run's "
                                  "checkpoints, log and model (it is created if missing)")
-    if args.max_tokens < 1:
-        raise ValueError(f"--max-tokens must be at least 1, got {args.max_tokens}")
     if args.vocab_size < 4:
         raise ValueError(f"--vocab-size must be >= 4 (3 special pieces and some text), got "
                          f"{args.vocab_size}")
@@ -91,8 +90,16 @@ def run(args):
             return 130
 
 
+# Options that only a --task-file run reads: (argument, option, default).
+TASK_FILE_OPTIONS = (("eval_file", "--eval-file", None),
+                     ("valid_fraction", "--valid-fraction", 0.1),
+                     ("metric", "--metric", "exact_match"),
+                     ("max_tokens", "--max-tokens", MAX_TASK_TOKENS))
+
+
 def check_phase_options(args):
-    """Refuse an option that the phase would ignore (it would look as if it had been used)."""
+    """Refuse an option that the phase would ignore (it would look as if it had been used),
+    then give the task-file options their defaults."""
     ignored = {"pretrain": (("task_file", "--task-file"), ("eval_file", "--eval-file"),
                             ("init", "--init")),
                "finetune": (("corpus", "--corpus"),)}[args.phase]
@@ -101,6 +108,14 @@ def check_phase_options(args):
             other = "finetune" if args.phase == "pretrain" else "pretrain"
             raise ValueError(f"{option} is an option of `minit5 train {other}`; `minit5 train "
                              f"{args.phase}` would ignore it. Drop it, or run {other}")
+    for name, option, default in TASK_FILE_OPTIONS:
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif args.task_file is None:
+            raise ValueError(f"{option} needs --task-file (the training examples); without "
+                             "it the option would be ignored")
+    if args.max_tokens < 1:
+        raise ValueError(f"--max-tokens must be at least 1, got {args.max_tokens}")
 
 
 def _saved(run_dir) -> str:
@@ -150,8 +165,6 @@ def _run(args, cfg, comm, run_dir):
             tasks, evaluation = pipeline.file_tasks(args.task_file, args.eval_file, args.metric,
                                                     args.valid_fraction, cfg.seed, tokenizer,
                                                     args.max_tokens)
-        elif args.eval_file:
-            raise ValueError("--eval-file needs --task-file (the training examples)")
         with stop_on_ctrl_c() as stop:
             model, trainer = pipeline.finetune(cfg, run_dir, tokenizer, model, args.resume,
                                                progress, tasks=tasks, evaluation=evaluation,

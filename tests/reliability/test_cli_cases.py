@@ -157,3 +157,13 @@ def test_ctrl_c_during_the_demo_exits_130_without_a_traceback(tmp_path):
     assert err.strip().splitlines()[-1] == (
         "minit5 demo: interrupted. The demo starts afresh each time (its folder is emptied "
         "first), so there is nothing to resume: run it again")
+
+
+@pytest.mark.parametrize("option", [["--metric", "squad"], ["--valid-fraction", "0.2"],
+                                    ["--max-tokens", "64"]])
+def test_task_file_options_without_a_task_file_are_refused(tmp_path, option):
+    done = minit5("train", "finetune", "--run", tmp_path / "run", "--tokenizer", TOKENIZER,
+                  *option)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"minit5 train: error: {option[0]} needs --task-file (the "
+                                   "training examples); without it the option would be ignored")
