@@ -18,6 +18,8 @@ in-place `x -= x.max()` fails with a message saying so).
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import importlib.util
 import inspect
 import sys
@@ -123,8 +125,9 @@ _PLAIN = (str, bytes, int, float, complex, bool, type(None), np.generic, np.dtyp
 def _snapshot(value):
     """A deep copy of the data in `value` (arrays, lists, tuples, dicts, plain values).
 
-    Other objects (a Tensor graph, a random Generator) are passed through as they are: a
-    generator is meant to advance, and a grader that hands over a graph checks it itself.
+    A dataclass (a T5Config) is deep-copied and compared with == afterwards. Other objects (a
+    Tensor graph, a random Generator) are passed through as they are: a generator is meant to
+    advance, and a grader that hands over a graph checks it itself.
     """
     if isinstance(value, np.ndarray):
         return value.copy()
@@ -132,6 +135,8 @@ def _snapshot(value):
         return type(value)(_snapshot(v) for v in value)
     if isinstance(value, dict):
         return {k: _snapshot(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return copy.deepcopy(value)          # a config: compared field by field afterwards
     return value
 
 
@@ -148,6 +153,11 @@ def _same(before, after) -> bool:
             and all(_same(before[k], after[k]) for k in before)
     if isinstance(before, _PLAIN):
         return before is after or before == after or (before != before and after != after)
+    if dataclasses.is_dataclass(before) and not isinstance(before, type):
+        try:
+            return type(after) is type(before) and bool(before == after)
+        except (TypeError, ValueError):          # fields == cannot compare (arrays)
+            return True
     return True                 # an object passed through: not compared here
 
 
