@@ -82,7 +82,8 @@ def unfrozen_parameters(config, step, total_steps):
     sets.
 
     Graded: against the library for random small configs (the two stacks of equal or different
-    depths, tied or untied) and every kind of step (first and last of an episode, first and
+    depths, tied or untied, gated or not, with or without §3.5.1's adapters, which belong to
+    their block) and every kind of step (first and last of an episode, first and
     last of the run), as a set of names; a step outside 1..total_steps, or total_steps below
     the depth, must raise ValueError.
 

@@ -301,7 +301,9 @@ def unfreezing_case(draw):
     config = T5Config(vocab_size=draw(st.integers(8, 40)), d_model=8, d_kv=4, num_heads=2,
                       d_ff=16, num_layers=draw(st.integers(1, 5)),
                       num_decoder_layers=draw(st.integers(1, 5)),
-                      tie_word_embeddings=draw(st.booleans()))
+                      tie_word_embeddings=draw(st.booleans()),
+                      feed_forward_proj=draw(st.sampled_from(["relu", "gated-gelu"])),
+                      adapter_dim=draw(st.one_of(st.none(), st.just(4))))
     depth = max(config.num_layers, config.num_decoder_layers)
     total = draw(st.integers(depth, 60))
     bounds = [b for k in range(depth + 1) for b in (k * total // depth, k * total // depth + 1)]
