@@ -23,7 +23,7 @@ from minit5.autograd.tensor import Tensor
 from minit5.data import batching, cleaning, metrics, objectives, packing_lm, tasks
 from minit5.data.mixing import temperature_for_rate as mixing_temperature_for_rate
 from minit5.data.tokenizer import EOS_ID
-from minit5.experiments import choice, statistics, verdicts
+from minit5.experiments import statistics, verdicts
 from minit5.nn import Parameter, trainable_parameters
 from minit5.optim import Adafactor, schedules
 from minit5.reference import corpus_measures, ngram_ban
@@ -42,7 +42,7 @@ from minit5.t5.config import T5Config
 from minit5.t5.ensemble import average_log_probs
 from minit5.t5.ffn import T5DenseGatedActDense
 from minit5.t5.position import relative_position_bucket
-from minit5.train import distributed
+from minit5.train import choice, distributed
 from minit5.train.unfreezing import apply_unfreezing
 
 # ---- chapter 2: autograd ---------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Graders for chapter 8 (fine-tuning and the baseline): each compares the student's function
-with the library's (`minit5.experiments.choice.best_options`, `minit5.experiments.statistics`,
+with the library's (`minit5.train.choice.best_options`, `minit5.experiments.statistics`,
 `minit5.data.metrics.matthews_corrcoef`)."""
 import numpy as np
 import pytest

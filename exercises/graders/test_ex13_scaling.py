@@ -1,7 +1,7 @@
 """Graders for chapter 13 (scaling): each compares the student's function with the library's
 (`minit5.train.distributed.token_shares` and `Communicator.reduce_gradients`,
 `minit5.t5.counting.layers_for_parameters`, and an ensemble's target log-likelihood from
-`minit5.t5.ensemble.average_log_probs` and `minit5.experiments.choice.sequence_log_likelihoods`)."""
+`minit5.t5.ensemble.average_log_probs` and `minit5.train.choice.sequence_log_likelihoods`)."""
 import dataclasses
 
 import numpy as np

@@ -49,7 +49,7 @@ it.
 
 Design 2 (current), chosen with the validation split only. The answer is one of the options
 written in the input, and the model's answer is the option it finds likelier as the whole
-target (rank classification, `minit5.experiments.choice`), so neither the output vocabulary nor
+target (rank classification, `minit5.train.choice`), so neither the output vocabulary nor
 copying a long string token by token stands between the model and what it knows:
   acceptability  as in design 1, the answer the likelier of its two labels (chance 50%).
   pair           "which is English: {a} | {b}", the sentence and its two-words-swapped copy in

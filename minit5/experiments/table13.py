@@ -53,13 +53,13 @@ import numpy as np
 
 from minit5.data.tokenizer import DEFAULT_EXTRA_IDS
 from minit5.experiments import pretraining
-from minit5.experiments.choice import evaluate
 from minit5.experiments.core import Experiment, parallel_map
 from minit5.experiments.finetune import EXAMPLES, examples_with_predictions
 from minit5.experiments.protocol_settings import METRIC, VOCAB_PIECES
 from minit5.t5.counting import architecture_parameters, relative_costs
 from minit5.t5.ensemble import T5Ensemble
 from minit5.train.config import TrainConfig
+from minit5.train.evaluate import evaluate
 
 PRETRAIN_STEPS = pretraining.QUARTER_PRETRAIN_STEPS       # the quarter budget of Tables 11-13
 MEMBERS = 4

@@ -13,7 +13,7 @@ the ensemble's either).
 
 An ensemble is used where a model is: `ensemble(input_ids=..., labels=...)` gives the
 ensemble's log-probabilities as `.logits` (and, with labels, its cross entropy as `.loss`),
-which rank classification (`minit5.experiments.choice`) scores; `ensemble.generate(...)` runs
+which rank classification (`minit5.train.choice`) scores; `ensemble.generate(...)` runs
 greedy or beam search (`minit5.t5.generation`) with one key/value cache per member. Members
 keep their own weights and train/eval modes; the ensemble has no parameters of its own.
 """

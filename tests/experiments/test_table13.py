@@ -8,9 +8,9 @@ import pytest
 from safetensors.numpy import load_file
 
 from minit5.experiments import get, pretraining, table13
-from minit5.experiments.choice import evaluate
 from minit5.t5.architectures import build_architecture
 from minit5.t5.counting import architecture_parameters, layers_for_parameters
+from minit5.train.evaluate import evaluate
 
 
 def test_rows_and_their_budgets():

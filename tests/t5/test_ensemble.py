@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from minit5.autograd.tensor import no_grad
-from minit5.experiments.choice import option_log_likelihoods
 from minit5.t5 import T5Config, T5ForConditionalGeneration
 from minit5.t5.architectures import build_architecture
 from minit5.t5.ensemble import T5Ensemble
+from minit5.train.choice import option_log_likelihoods
 
 CONFIG = dict(vocab_size=37, d_model=16, d_kv=4, d_ff=24, num_heads=2, num_layers=2,
               dropout_rate=0.0)

@@ -93,13 +93,3 @@ def test_sequence_log_likelihoods_sum_the_scored_labels_log_softmax():
         sequence_log_likelihoods(logits, np.where(labels == -100, -1, labels))
     with pytest.raises(TypeError, match="integer"):
         sequence_log_likelihoods(logits, labels.astype(np.float64))
-
-
-def test_the_book_and_exercises_name_the_same_functions():
-    """minit5.experiments.choice (chapter 13, Table 13, exercises 8.1 and 13.3) names these."""
-    from minit5.experiments import choice
-    from minit5.train import choice as train_choice
-    from minit5.train import evaluate as train_evaluate
-    for name in ("best_options", "choose", "option_log_likelihoods", "sequence_log_likelihoods"):
-        assert getattr(choice, name) is getattr(train_choice, name)
-    assert choice.evaluate is train_evaluate.evaluate
