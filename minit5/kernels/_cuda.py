@@ -119,11 +119,13 @@ class CudaSource:
         key = (kernel, np.dtype(dtype))
         found = self._functions.get(key)
         if found is None:
-            if self._module is None:
-                import cupy
-                self._module = cupy.RawModule(code=self.code,
-                                              name_expressions=self.name_expressions())
-            found = self._module.get_function(f"{kernel}<{CTYPES[key[1]]}>")
+            from minit5.kernels._nvrtc import thread_locale_kept
+            with thread_locale_kept():          # RawModule compiles with NVRTC, in this thread
+                if self._module is None:
+                    import cupy
+                    self._module = cupy.RawModule(code=self.code,
+                                                  name_expressions=self.name_expressions())
+                found = self._module.get_function(f"{kernel}<{CTYPES[key[1]]}>")
             self._functions[key] = found
         return found
 

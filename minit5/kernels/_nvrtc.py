@@ -11,6 +11,7 @@ toolkit's libnvrtc works too.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import glob
@@ -107,9 +108,36 @@ def _read(lib, prog, size_fn, get_fn):
     return buffer.raw[:n.value]
 
 
+@contextlib.contextmanager
+def thread_locale_kept():
+    """Give the calling thread its locale back when the block ends.
+
+    NVRTC's compile sets the calling thread's locale to "C" (uselocale) and leaves it so.
+    Python then takes ASCII for that thread's default text encoding: a later open() of a UTF-8
+    file, or a subprocess's text output, fails with UnicodeDecodeError. Where libc has no
+    uselocale (not glibc or musl) the block runs as it is."""
+    try:
+        uselocale = ctypes.CDLL(None).uselocale
+    except (OSError, AttributeError):
+        yield
+        return
+    uselocale.restype, uselocale.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+    saved = uselocale(None)                 # NULL: only ask for the current one
+    try:
+        yield
+    finally:
+        uselocale(saved)
+
+
 def compile_source(code: str, options, name_expressions, filename="minit5_kernel.cu") -> Program:
     """Compile `code` with NVRTC `options` (which must include -arch=...), instantiating each
-    name expression (e.g. 'rms_norm_forward<float>'). CompileError with the log if it fails."""
+    name expression (e.g. 'rms_norm_forward<float>'). CompileError with the log if it fails.
+    The calling thread's locale is left as it was (`thread_locale_kept`)."""
+    with thread_locale_kept():
+        return _compile(code, options, name_expressions, filename)
+
+
+def _compile(code: str, options, name_expressions, filename) -> Program:
     lib = library()
     prog = ctypes.c_void_p()
     _check(lib.nvrtcCreateProgram(ctypes.byref(prog), code.encode(), filename.encode(), 0,

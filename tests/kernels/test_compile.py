@@ -4,6 +4,7 @@ PTX and to cubins for the A100 (sm_80) and H100 (sm_90). NVRTC comes from the
 nvidia-cuda-nvrtc-cu12 wheel (`pip install -e ".[nvrtc]"`, which `make test` installs);
 without it these tests skip and say so.
 """
+import locale
 import re
 
 import pytest
@@ -84,3 +85,12 @@ def test_the_offline_options_are_cupys():
     codegen = [o for o in captured["options"] if not o.startswith("-I")]
     later = ["-ftz=true", "--device-as-default-execution-space"]
     assert sorted(codegen + later) == sorted(_cuda.CUPY_NVRTC_OPTIONS)
+
+
+def test_a_compile_leaves_the_threads_text_encoding_alone(nvrtc):
+    """NVRTC sets the calling thread's locale to "C"; after minit5's compile, Python's default
+    text encoding must still be what it was (else open() of a UTF-8 file fails afterwards)."""
+    before = locale.getpreferredencoding(False)
+    _nvrtc.compile_source('extern "C" __global__ void k(float* x) { x[0] = 1.0f; }',
+                          ["-arch=compute_80"], [])
+    assert locale.getpreferredencoding(False) == before
