@@ -5,11 +5,10 @@ apply it: the paper decodes greedily or with plain beam search.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from minit5.backend import get_array_module
+from minit5.t5.generation import _check_int  # generate()'s own argument check
 
 
 def ban_repeated_ngrams(logits, sequences, ngram_size):
@@ -38,10 +37,3 @@ def ban_repeated_ngrams(logits, sequences, ngram_size):
             out[row, xp.asarray(sorted(banned))] = -xp.inf
     return out
 
-
-def _check_int(name, value, low):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return int(value)
