@@ -6,7 +6,17 @@ HERE = pathlib.Path(__file__).parent
 
 
 def main():
-    for path in sorted((HERE / "results").glob("*.json")):
+    for path in sorted((HERE / "results").glob("world_transfer*.json")):
+        record = json.loads(path.read_text())
+        print(f"{path.name}: {record['task']}, lr {record['args']['lr']}, "
+              f"{record['args']['steps']} steps, {record['args']['train']} fine-tuning nouns, "
+              f"{record['test_nouns']} held out ({record['test_share_regular_s']:.0%} regular)")
+        for arm, scores in record["arms"].items():
+            print(f"  {arm:<13} held out {scores['held_out_exact_match']:.3f}  "
+                  f"fine-tuning nouns {scores['train_exact_match']:.3f}  by frequency band "
+                  f"{scores['held_out_by_frequency_band']}")
+        print()
+    for path in sorted((HERE / "results").glob("world_probe*.json")):
         record = json.loads(path.read_text())
         print(f"{path.name}: centred probe accuracy by noun-frequency band "
               f"(chance: {record['chance']})")
