@@ -11,17 +11,42 @@ def add_parser(subparsers):
     p = subparsers.add_parser("eval", help="evaluate a checkpoint on the synthetic tasks")
     p.add_argument("--model", required=True, help="model directory (config.json + safetensors)")
     p.add_argument("--tokenizer", help="spiece.model (default: MODEL/spiece.model)")
-    p.add_argument("--examples", type=int, default=64, help="examples per task")
-    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation sets")
+    p.add_argument("--examples", type=int, help="examples per synthetic task (default 64)")
+    p.add_argument("--seed", type=int, help="seed of the synthetic evaluation sets (default 0)")
     p.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))
     p.add_argument("--task-file", help="score every example of this .tsv / .jsonl task file")
-    p.add_argument("--metric", default="exact_match",
-                   help="with --task-file: a metric of minit5.data.metrics.METRICS")
-    p.add_argument("--max-tokens", type=int, default=MAX_TASK_TOKENS, metavar="N",
+    p.add_argument("--metric",
+                   help="with --task-file: a metric of minit5.data.metrics.METRICS "
+                        "(default exact_match)")
+    p.add_argument("--max-tokens", type=int, metavar="N",
                    help="with --task-file: refuse an example whose input or target is longer "
                         f"than N tokens (default {MAX_TASK_TOKENS})")
     p.set_defaults(func=run)
     return p
+
+
+# Options that only one of the two evaluations reads: (attribute, option, default).
+TASK_FILE_ONLY = (("metric", "--metric", "exact_match"),
+                  ("max_tokens", "--max-tokens", MAX_TASK_TOKENS))
+SYNTHETIC_ONLY = (("examples", "--examples", 64), ("seed", "--seed", 0))
+
+
+def check_options(args):
+    """Refuse an option the chosen evaluation would ignore (it would look as if it had been
+    used), then give the others their defaults."""
+    for name, option, default in TASK_FILE_ONLY:
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif args.task_file is None:
+            raise ValueError(f"{option} needs --task-file (the examples to score); without it "
+                             "the synthetic tasks are scored and the option would be ignored")
+    for name, option, default in SYNTHETIC_ONLY:
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif args.task_file is not None:
+            raise ValueError(f"{option} sets the synthetic tasks' evaluation sets; with "
+                             "--task-file every example of the file is scored and the option "
+                             "would be ignored. Drop it")
 
 
 def run(args):
@@ -32,6 +57,7 @@ def run(args):
     from minit5.train.pipeline import default_tasks, file_evaluation
     from minit5.train.streams import eval_sets
 
+    check_options(args)
     if args.examples < 1:
         raise ValueError(f"--examples must be at least 1, got {args.examples}")
     if args.seed < 0:

@@ -167,3 +167,23 @@ def test_task_file_options_without_a_task_file_are_refused(tmp_path, option):
     assert done.returncode == 2
     assert done.stderr.strip() == (f"minit5 train: error: {option[0]} needs --task-file (the "
                                    "training examples); without it the option would be ignored")
+
+
+@pytest.mark.parametrize("option", [["--metric", "squad"], ["--max-tokens", "64"]])
+def test_eval_refuses_task_file_options_without_a_task_file(tmp_path, option):
+    done = minit5("eval", "--model", tmp_path / "model", *option)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"minit5 eval: error: {option[0]} needs --task-file (the examples to score); without "
+        "it the synthetic tasks are scored and the option would be ignored")
+
+
+@pytest.mark.parametrize("option", [["--examples", "8"], ["--seed", "3"]])
+def test_eval_refuses_synthetic_options_with_a_task_file(tmp_path, option):
+    done = minit5("eval", "--model", tmp_path / "model", "--task-file", tmp_path / "t.tsv",
+                  *option)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"minit5 eval: error: {option[0]} sets the synthetic tasks' evaluation sets; with "
+        "--task-file every example of the file is scored and the option would be ignored. "
+        "Drop it")
