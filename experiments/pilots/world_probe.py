@@ -38,18 +38,20 @@ VERBS = [(v, c) for c, (verbs, _, _) in CATEGORIES.items() for v in verbs]
 
 
 def pieces(tokenizer, documents, length):
-    ids = np.concatenate([np.asarray(tokenizer.encode(d) + [EOS_ID]) for d in documents])
+    ids = np.concatenate([np.asarray(tokenizer.encode(d)) for d in documents])   # each ends in EOS
     n = len(ids) // length
     return ids[: n * length].reshape(n, length)
 
 
 def masked_example(tokenizer, before: str, answer: str, after: str):
     """(inputs, targets) of one span-corruption example whose one noise span is `answer`."""
-    a = tokenizer.encode(before)
-    ab = tokenizer.encode(f"{before} {answer}")
-    tokens = np.array(tokenizer.encode(f"{before} {answer}{after}"))
+    def encode(text):
+        return tokenizer.encode(text, add_eos=False)      # one EOS, at the end, below
+    a = encode(before)
+    ab = encode(f"{before} {answer}")
+    tokens = np.array(encode(f"{before} {answer}{after}"))
     if ab[:len(a)] != a or list(tokens[:len(ab)]) != ab:      # pieces cross the boundaries
-        b, c = tokenizer.encode(answer), tokenizer.encode(after)
+        b, c = encode(answer), encode(after)
         tokens, ab = np.array(a + b + c), a + b
     mask = np.zeros(len(tokens), bool)
     mask[len(a): len(ab)] = True

@@ -40,8 +40,8 @@ def examples(tokenizer, nouns):
             out.append(masked_example(tokenizer, f"One {n.stem} {verb} and two", n.plural,
                                       f" {verb[:-1]}."))
         return out
-    return [(np.array(tokenizer.encode(f"plural: {n.stem}") + [1]),
-             np.array(tokenizer.encode(n.plural) + [1])) for n in nouns]
+    return [(np.array(tokenizer.encode(f"plural: {n.stem}")),          # each ends in EOS
+             np.array(tokenizer.encode(n.plural))) for n in nouns]
 
 
 def answer(tokenizer, ids) -> str:
