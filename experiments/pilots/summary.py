@@ -6,7 +6,7 @@ HERE = pathlib.Path(__file__).parent
 
 
 def main():
-    for path in sorted((HERE / "results").glob("world_transfer*.json")):
+    for path in sorted((HERE / "results").glob("world*_transfer*.json")):
         record = json.loads(path.read_text())
         print(f"{path.name}: {record['task']}, lr {record['args']['lr']}, "
               f"{record['args']['steps']} steps, {record['args']['train']} fine-tuning nouns, "
