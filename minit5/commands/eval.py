@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
+from minit5.commands.option_defaults import resolve
 from minit5.data.task_files import MAX_TASK_TOKENS
 
 
@@ -32,21 +33,14 @@ SYNTHETIC_ONLY = (("examples", "--examples", 64), ("seed", "--seed", 0))
 
 
 def check_options(args):
-    """Refuse an option the chosen evaluation would ignore (it would look as if it had been
-    used), then give the others their defaults."""
-    for name, option, default in TASK_FILE_ONLY:
-        if getattr(args, name) is None:
-            setattr(args, name, default)
-        elif args.task_file is None:
-            raise ValueError(f"{option} needs --task-file (the examples to score); without it "
-                             "the synthetic tasks are scored and the option would be ignored")
-    for name, option, default in SYNTHETIC_ONLY:
-        if getattr(args, name) is None:
-            setattr(args, name, default)
-        elif args.task_file is not None:
-            raise ValueError(f"{option} sets the synthetic tasks' evaluation sets; with "
-                             "--task-file every example of the file is scored and the option "
-                             "would be ignored. Drop it")
+    """Refuse an option the chosen evaluation would ignore, then give the others their
+    defaults."""
+    resolve(args, TASK_FILE_ONLY, args.task_file is not None,
+            "{option} needs --task-file (the examples to score); without it the synthetic "
+            "tasks are scored and the option would be ignored")
+    resolve(args, SYNTHETIC_ONLY, args.task_file is None,
+            "{option} sets the synthetic tasks' evaluation sets; with --task-file every example "
+            "of the file is scored and the option would be ignored. Drop it")
 
 
 def run(args):

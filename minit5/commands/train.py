@@ -21,6 +21,7 @@ import contextlib
 import pathlib
 import sys
 
+from minit5.commands.option_defaults import resolve
 from minit5.data.objectives import OBJECTIVES
 from minit5.data.task_files import MAX_TASK_TOKENS
 
@@ -108,12 +109,9 @@ def check_phase_options(args):
             other = "finetune" if args.phase == "pretrain" else "pretrain"
             raise ValueError(f"{option} is an option of `minit5 train {other}`; `minit5 train "
                              f"{args.phase}` would ignore it. Drop it, or run {other}")
-    for name, option, default in TASK_FILE_OPTIONS:
-        if getattr(args, name) is None:
-            setattr(args, name, default)
-        elif args.task_file is None:
-            raise ValueError(f"{option} needs --task-file (the training examples); without "
-                             "it the option would be ignored")
+    resolve(args, TASK_FILE_OPTIONS, args.task_file is not None,
+            "{option} needs --task-file (the training examples); without it the option would "
+            "be ignored")
     if args.max_tokens < 1:
         raise ValueError(f"--max-tokens must be at least 1, got {args.max_tokens}")
 
