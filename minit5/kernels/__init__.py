@@ -66,12 +66,12 @@ Precision
   in bfloat16 and its weights load exactly into float32 (every bfloat16 value is a float32).
 """
 from minit5.kernels import (
-                            adafactor_update,
-                            attention_softmax,
-                            cross_entropy,
-                            embedding_backward,
-                            gated_gelu,
-                            rms_norm,
+    adafactor_update,
+    attention_softmax,
+    cross_entropy,
+    embedding_backward,
+    gated_gelu,
+    rms_norm,
 )
 from minit5.kernels._cuda import use_kernels
 from minit5.kernels._dispatch import Op

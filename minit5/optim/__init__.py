@@ -9,12 +9,12 @@ from minit5.optim.adamw import AdamW
 from minit5.optim.clipping import clip_grad_norm
 from minit5.optim.optimizer import Optimizer
 from minit5.optim.schedules import (
-                                    Constant,
-                                    InverseSqrt,
-                                    LinearWarmupDecay,
-                                    constant,
-                                    inverse_sqrt,
-                                    linear_warmup_decay,
+    Constant,
+    InverseSqrt,
+    LinearWarmupDecay,
+    constant,
+    inverse_sqrt,
+    linear_warmup_decay,
 )
 
 __all__ = ["Adafactor", "AdamW", "Optimizer", "factored_axes", "clip_grad_norm",

@@ -6,10 +6,10 @@ from minit5.labels import shift_right
 from minit5.t5.config import PRESETS, T5Config
 from minit5.t5.decoder_only import DecoderOnlyOutput, T5DecoderOnlyModel
 from minit5.t5.model import (
-                             EncoderOutput,
-                             Seq2SeqLMOutput,
-                             T5EncoderModel,
-                             T5ForConditionalGeneration,
+    EncoderOutput,
+    Seq2SeqLMOutput,
+    T5EncoderModel,
+    T5ForConditionalGeneration,
 )
 from minit5.t5.position import relative_position_bucket
 
