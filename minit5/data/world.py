@@ -1,0 +1,172 @@
+"""A generated world: simple English about invented things, true by construction.
+
+A tiny model that reads a few million tokens of real text learns little more than word
+frequencies and some word order, so a benchmark made of real text cannot see what pre-training
+changes at CPU scale. This module writes a corpus whose knowledge is small, exact and repeated:
+a lexicon of invented nouns ("dax", "wugen"), each with three properties that the text shows
+and that a model can know only by reading it:
+
+  category  which kind of thing it is (an animal, a plant, a tool, ...). The text states it in
+            several phrasings ("The dax is a kind of animal.", "Daxes are animals." does not
+            occur: the plural is the noun's own, below) and shows it through use: each
+            category has its own verbs and adjectives ("the dax sleeps", never "the dax
+            rusts").
+  plural    how its plural is formed: one of four suffix classes ("dax" -> "daxi", "daxen",
+            "daxs", "daxa"). Stems end in the same suffixes ("moli" is a stem, "moli" + "en"
+            its plural), so a form's ending tells little about its number: which
+            forms are plural is a fact of the lexicon, seen only where a number word or a verb
+            shows it ("two daxi sleep", "the daxi sleep").
+  habitat   where it lives: one of its category's four places ("a dax lives in the marsh").
+
+Nouns are drawn with Zipf frequencies (rank r has weight r^-zipf): a few are common, most are
+rare, so how much of the lexicon a model knows grows with how much text it reads. Each
+sentence is about a noun drawn afresh, so a document never answers a question about its own
+nouns: what a model knows of a noun comes from every sentence about it it has read.
+
+Everything is a function of the seed: `World.make(n_nouns, seed)` draws the lexicon and
+`World.corpus(n_documents, seed)` the text. The tasks built on the world are in
+`minit5.data.world_tasks`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+CONSONANTS = "bdfgklmnprtvz"           # no "s": a final "s" is always a suffix
+VOWELS = "aeiou"
+PLURAL_SUFFIXES = ("i", "en", "s", "a")
+# How many plural-like endings a stem has: 0, 1 or 2 (with these probabilities).
+STEM_ENDINGS = (0.3, 0.4, 0.3)
+
+# category -> (its plural, verbs (third person singular), adjectives, places)
+CATEGORIES = {
+    "animal": ("animals", ("sleeps", "runs", "hunts", "sings", "swims"),
+               ("hungry", "wild", "furry", "tame"), ("forest", "marsh", "cave", "meadow")),
+    "plant": ("plants", ("grows", "blooms", "wilts", "climbs", "spreads"),
+              ("green", "tall", "thorny", "leafy"), ("garden", "field", "hill", "swamp")),
+    "tool": ("tools", ("cuts", "breaks", "rusts", "bends", "shines"),
+             ("sharp", "heavy", "rusty", "handy"), ("shed", "workshop", "drawer", "barn")),
+    "fruit": ("fruits", ("ripens", "rots", "falls", "swells", "drops"),
+              ("sweet", "sour", "juicy", "ripe"), ("kitchen", "market", "pantry", "orchard")),
+    "vehicle": ("vehicles", ("drives", "stalls", "honks", "speeds", "turns"),
+                ("fast", "noisy", "old", "shiny"), ("garage", "road", "harbour", "station")),
+    "garment": ("garments", ("fits", "tears", "shrinks", "fades", "hangs"),
+                ("warm", "soft", "torn", "woolen"), ("closet", "wardrobe", "laundry", "shop")),
+}
+NUMBERS = ("two", "three", "four", "many", "some", "few")
+
+
+def plural_verb(verb: str) -> str:
+    """The verb after a plural subject: "sleeps" -> "sleep"."""
+    return verb[:-1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Noun:
+    """One invented noun and what the world makes true of it."""
+    stem: str
+    category: str
+    habitat: str
+    plural_suffix: str
+
+    @property
+    def plural(self) -> str:
+        return self.stem + self.plural_suffix
+
+    def form(self, plural: bool) -> str:
+        return self.plural if plural else self.stem
+
+
+@dataclasses.dataclass(frozen=True)
+class World:
+    """The lexicon, most frequent noun first, and each noun's probability of being the subject
+    of a sentence."""
+    nouns: tuple
+    weights: np.ndarray          # (N,) Zipf weights, summing to 1
+
+    @classmethod
+    def make(cls, n_nouns: int, seed: int, zipf: float = 1.0) -> "World":
+        """`n_nouns` nouns with categories, habitats and plural classes drawn uniformly, and
+        Zipf weights of exponent `zipf` in rank order."""
+        if not isinstance(n_nouns, (int, np.integer)) or n_nouns < 8:
+            raise ValueError(f"World.make: n_nouns must be an int >= 8 (the benchmark uses a "
+                             f"few hundred), got {n_nouns!r}")
+        if not zipf >= 0:
+            raise ValueError(f"World.make: zipf must be >= 0 (0: every noun equally common, "
+                             f"1: Zipf's law), got {zipf!r}")
+        rng = np.random.default_rng([seed, 0])
+        names = list(CATEGORIES)
+        nouns, taken = [], set(_reserved_words())
+        while len(nouns) < n_nouns:
+            stem = _invented_stem(rng)
+            suffix = PLURAL_SUFFIXES[rng.integers(len(PLURAL_SUFFIXES))]
+            if stem in taken or stem + suffix in taken:      # every form names one noun
+                continue
+            taken.update((stem, stem + suffix))
+            category = names[rng.integers(len(names))]
+            habitat = CATEGORIES[category][3][rng.integers(4)]
+            nouns.append(Noun(stem, category, habitat, suffix))
+        weights = np.arange(1, n_nouns + 1, dtype=np.float64) ** -float(zipf)
+        return cls(tuple(nouns), weights / weights.sum())
+
+    def draw(self, rng: np.random.Generator, pool=None) -> Noun:
+        """A noun drawn by frequency, from `pool` (indices into `nouns`) if given."""
+        if pool is None:
+            return self.nouns[rng.choice(len(self.nouns), p=self.weights)]
+        pool = np.asarray(pool)
+        p = self.weights[pool] / self.weights[pool].sum()
+        return self.nouns[pool[rng.choice(len(pool), p=p)]]
+
+    def document(self, rng: np.random.Generator, sentences: int = 8) -> str:
+        """A short text of `sentences` sentences, each about a noun drawn by frequency."""
+        return " ".join(sentence(self.draw(rng), rng) for _ in range(sentences))
+
+    def corpus(self, n_documents: int, seed: int) -> list[str]:
+        """`n_documents` documents of 8 sentences, a function of `seed`."""
+        rng = np.random.default_rng([seed, 1])
+        return [self.document(rng) for _ in range(n_documents)]
+
+
+def sentence(noun: Noun, rng: np.random.Generator) -> str:
+    """One sentence of the corpus about `noun`: each kind shows some of its properties."""
+    plural_name, verbs, adjectives, _ = CATEGORIES[noun.category]
+    verb = verbs[rng.integers(len(verbs))]
+    adjective = adjectives[rng.integers(len(adjectives))]
+    number = NUMBERS[rng.integers(len(NUMBERS))]
+    kind = rng.integers(10)
+    if kind == 0:
+        return f"The {noun.stem} {verb}."
+    if kind == 1:
+        return f"The {noun.plural} {plural_verb(verb)}."
+    if kind == 2:
+        return f"One {noun.stem} {verb} and {number} {noun.plural} {plural_verb(verb)}."
+    if kind == 3:
+        return f"In the {noun.habitat}, {number} {noun.plural} {plural_verb(verb)}."
+    if kind == 4:
+        return f"A {adjective} {noun.stem} lives in the {noun.habitat}."
+    if kind == 5:
+        return f"The {noun.stem} is a kind of {noun.category}."
+    if kind == 6:
+        return f"Like all {plural_name}, the {noun.plural} {plural_verb(verb)}."
+    if kind == 7:
+        return f"This {noun.stem} is {adjective}."
+    if kind == 8:
+        return f"The {noun.plural} are {adjective}."
+    return f"You find the {noun.stem} in the {noun.habitat}, where it {verb}."
+
+
+def _reserved_words() -> set:
+    return {w for plural, verbs, adjectives, places in CATEGORIES.values()
+            for w in (plural, *verbs, *adjectives, *places)} | set(CATEGORIES) | set(NUMBERS)
+
+
+def _invented_stem(rng: np.random.Generator) -> str:
+    """A base of 1-2 consonant-vowel syllables and a final consonant ("padok"), then 0, 1 or 2
+    of the plural suffixes ("padoki", "padokena"): a plural is a stem with one more suffix,
+    so how many suffix-like endings a form has does not tell its number either."""
+    base = "".join(CONSONANTS[rng.integers(len(CONSONANTS))] + VOWELS[rng.integers(5)]
+                   for _ in range(rng.integers(1, 3))) + CONSONANTS[rng.integers(len(CONSONANTS))]
+    endings = rng.choice(3, p=STEM_ENDINGS)
+    return base + "".join(PLURAL_SUFFIXES[rng.integers(len(PLURAL_SUFFIXES))]
+                          for _ in range(endings))

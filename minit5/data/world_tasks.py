@@ -1,0 +1,125 @@
+"""The world benchmark's tasks: one classification, one closed-book question answering, one
+summarisation, each about nouns the fine-tuning data never mention.
+
+The lexicon of a `minit5.data.world.World` is split into three pools of nouns (`noun_pools`):
+fine-tuning examples are made from the first, validation examples from the second, test
+examples from the third. A test question is therefore about a noun that only pre-training can
+have shown the model, and a model fine-tuned from scratch can answer it only by guessing from
+the noun's spelling. Answers are words the input does not contain, so no objective is favoured
+because its decoder copies its input.
+
+  agreement  (classification, like CoLA) "agreement sentence: The daxi sleep." -> "acceptable"
+             or "unacceptable": does the verb agree with its subject? The subject's number is
+             shown only by the noun's form, which is plural or not by the lexicon (`world`).
+             Half the sentences are acceptable. Scores: accuracy (primary), Matthews
+             correlation.
+  kind       (closed-book question answering, the question of Roberts, Raffel and Shazeer
+             2020) "question: what kind of thing is the dax?" -> "animal". Score: exact match.
+  summary    (summarisation) "summarize: I saw the daxi. Look at the wug." -> "animals and a
+             tool": what a short story is about, in the world's general words: each noun's
+             category, plural or singular as its form is. Score: ROUGE-Lsum (F-measure, the
+             t5 library's settings), and exact match.
+
+Every example is a function of the rng it is given; `task_examples(name, world, pool, n, rng)`
+draws n, each about a noun drawn by frequency from the pool.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from minit5.data.metrics import matthews_corrcoef, rouge
+from minit5.data.world import CATEGORIES, World, plural_verb
+
+ACCEPTABLE, UNACCEPTABLE = "acceptable", "unacceptable"
+TASK_NAMES = ("agreement", "kind", "summary")
+PRIMARY = {"agreement": "accuracy", "kind": "exact_match", "summary": "rougeLsum"}
+POOLS = ("train", "validation", "test")
+# Of each block of 10 nouns in frequency order, how many go to each pool.
+POOL_SHARES = (5, 1, 4)
+STORY_FRAMES = ("I saw the {}.", "Look at the {}.", "We found the {}.", "Nobody liked the {}.")
+
+
+def noun_pools(world: World, seed: int) -> dict:
+    """{"train" | "validation" | "test": indices of nouns}, disjoint. Each block of 10 nouns in
+    frequency order gives 5 to train, 1 to validation and 4 to test (which ones: a function of
+    `seed`), so every pool has common and rare nouns alike."""
+    rng = np.random.default_rng([seed, 2])
+    pools = {name: [] for name in POOLS}
+    bounds = np.cumsum((0,) + POOL_SHARES)
+    for start in range(0, len(world.nouns), 10):
+        block = start + rng.permutation(min(10, len(world.nouns) - start))
+        for name, lo, hi in zip(POOLS, bounds[:-1], bounds[1:]):
+            pools[name].extend(int(i) for i in block[lo:hi])
+    return {name: np.array(sorted(pool)) for name, pool in pools.items()}
+
+
+def agreement_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
+    noun = world.draw(rng, pool)
+    verbs = CATEGORIES[noun.category][1]
+    verb = verbs[rng.integers(len(verbs))]
+    plural, acceptable = bool(rng.random() < 0.5), bool(rng.random() < 0.5)
+    verb_form = plural_verb(verb) if plural == acceptable else verb
+    return (f"agreement sentence: The {noun.form(plural)} {verb_form}.",
+            ACCEPTABLE if acceptable else UNACCEPTABLE)
+
+
+def kind_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
+    noun = world.draw(rng, pool)
+    return f"question: what kind of thing is the {noun.stem}?", noun.category
+
+
+def summary_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
+    story, gist = [], []
+    for _ in range(rng.integers(2, 5)):
+        noun = world.draw(rng, pool)
+        plural = bool(rng.random() < 0.5)
+        story.append(STORY_FRAMES[rng.integers(len(STORY_FRAMES))].format(noun.form(plural)))
+        category = noun.category
+        gist.append(CATEGORIES[category][0] if plural else
+                    ("an " if category[0] in "aeiou" else "a ") + category)
+    summary = gist[0] if len(gist) == 1 else ", ".join(gist[:-1]) + " and " + gist[-1]
+    return "summarize: " + " ".join(story), summary
+
+
+MAKERS = {"agreement": agreement_example, "kind": kind_example, "summary": summary_example}
+
+
+def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generator) -> list:
+    """`n` (input, target) pairs of task `name` about nouns of `pool`."""
+    if name not in MAKERS:
+        raise KeyError(f"no world task {name!r}; the tasks are {list(MAKERS)}")
+    return [MAKERS[name](world, pool, rng) for _ in range(n)]
+
+
+def item_scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> np.ndarray:
+    """(N,) the primary score of each prediction, in 0-100: 100 x exact match for agreement
+    and kind (the accuracy of a classification is the exact match of its label), 100 x
+    ROUGE-Lsum F-measure for summary (one sentence: ROUGE-L)."""
+    if len(predictions) != len(targets):
+        raise ValueError(f"item_scores({name!r}): {len(predictions)} predictions for "
+                         f"{len(targets)} targets")
+    if name == "summary":
+        return np.array([rouge([p], [t])["rougeLsum"] for p, t in zip(predictions, targets)],
+                        dtype=np.float64)
+    return 100.0 * np.array([p.strip() == t for p, t in zip(predictions, targets)],
+                            dtype=np.float64)
+
+
+def scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> dict:
+    """Every score of task `name`, in 0-100: the primary one (`PRIMARY`) and, for agreement,
+    Matthews correlation (x 100; an answer that is not a label counts as the wrong label),
+    for summary, exact match."""
+    items = item_scores(name, predictions, targets)
+    out = {PRIMARY[name]: float(items.mean())}
+    if name == "agreement":
+        wanted = [t == ACCEPTABLE for t in targets]
+        said = [(p.strip() == ACCEPTABLE) if p.strip() in (ACCEPTABLE, UNACCEPTABLE)
+                else not w for p, w in zip(predictions, wanted)]
+        out["matthews"] = matthews_corrcoef([int(s) for s in said],
+                                                    [int(w) for w in wanted])
+    if name == "summary":
+        out["exact_match"] = 100.0 * float(np.mean([p.strip() == t for p, t in
+                                                    zip(predictions, targets)]))
+    return out

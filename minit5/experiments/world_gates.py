@@ -1,0 +1,376 @@
+"""The world benchmark's gates: can it see pre-training at the row budget?
+
+Before any paper table is rerun on a benchmark, the benchmark has to show that it responds to
+what the tables vary. This module measures that on the generated world
+(`minit5.data.world`, tasks in `minit5.data.world_tasks`) with the design below, fixed and
+committed before its first run, and writes every number to one results file
+(`experiments/results/world_gates.json`) whose `design` is this module's `DESIGN`.
+
+Runs (every one a function of its seed):
+  pre-training  the row budget: span corruption on the world's corpus, `DESIGN["pretrain"]`,
+                with checkpoints at 1/8, 1/4 and 1/2 of it (T5's inverse square root schedule
+                does not depend on the length of the run, so a checkpoint at step n is a run of
+                n steps); and the same budget on a corpus cut to ~1/1000 (its first
+                `tiny_corpus_documents` documents), read over and over.
+  arms          "scratch" (no pre-training), "1/8", "1/4", "1/2", "1" (the full corpus at those
+                budgets) and "tiny corpus" (the cut corpus, full budget).
+  fine-tuning   each task alone, from each arm, for `steps` steps of `batch` examples drawn
+                from `train_examples` made from the training nouns, at each learning rate of
+                `lrs` (Adafactor, constant rate, no parameter scaling); validation every
+                `eval_every` steps; the (rate, checkpoint) with the best validation score is
+                scored on the test set and on `train_check` training examples (paper §3.1.2:
+                the checkpoint is chosen per task on validation). Seeds: `seeds` for
+                "scratch" and "1", seed 0 for the others; a seed sets the fine-tuning sample,
+                order and dropout (and the initialisation of "scratch").
+
+Gates (each with its number in the results file):
+  transfer       on every task, "1" minus "scratch" >= `transfer_task` points with the two
+                 arms' 95% intervals (`statistics.mean_interval`) not overlapping; on the
+                 suite average, >= `transfer_suite` points;
+  dose-response  the suite average at 1/8, 1/4, 1/2, 1 of the budget (seed 0) rises at every
+                 step, and "1" beats "1/8" by >= `dose` points;
+  data           "1" beats "tiny corpus" (seed 0) by >= `data` points with the paired 95%
+                 interval above zero;
+  learns         every task's training score >= `learns` (of a ceiling of 100) in "scratch"
+                 and "1", every seed;
+  noise          the standard deviation of "1"'s suite average over its seeds <= `noise_sd`.
+
+What the intervals leave out: test items are drawn by frequency from 120 nouns, so items about
+one noun are not independent; the bootstrap over items treats the world's lexicon as fixed
+(the question is what a model knows of this world), not as a sample of possible worlds.
+
+    python -m minit5.experiments.world_gates --work-dir runs/world_gates
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import time
+
+import numpy as np
+
+from minit5.data.batching import collate
+from minit5.data.objectives import make_objective
+from minit5.data.tokenizer import Tokenizer, train_tokenizer
+from minit5.data.world import World
+from minit5.data.world_tasks import TASK_NAMES, item_scores, noun_pools, scores, task_examples
+from minit5.experiments import statistics
+from minit5.experiments.core import parallel_map, provenance
+from minit5.io.atomic_file import write_json
+from minit5.optim import Adafactor
+from minit5.optim.schedules import inverse_sqrt
+from minit5.t5 import T5Config, T5ForConditionalGeneration
+from minit5.train.evaluate import predict
+
+DESIGN = {
+    "world": {"nouns": 300, "seed": 0, "zipf": 1.0, "documents": 40000, "corpus_seed": 0,
+              "pool_seed": 0},
+    "tokenizer": {"pieces": 1000, "documents": 20000},
+    "model": {"d_model": 128, "d_kv": 32, "d_ff": 512, "num_heads": 4, "num_layers": 2,
+              "feed_forward_proj": "relu", "dropout_rate": 0.1},
+    "pretrain": {"objective": "span_corruption", "steps": 2000, "batch": 32,
+                 "piece_tokens": 57, "peak_lr": 0.01, "warmup": 100, "seed": 0,
+                 "checkpoints": {"1/8": 250, "1/4": 500, "1/2": 1000, "1": 2000},
+                 "tiny_corpus_documents": 40},
+    "finetune": {"train_examples": 1000, "validation_examples": 300, "test_examples": 2000,
+                 "train_check": 500, "steps": 1000, "batch": 16, "lrs": [0.001, 0.003],
+                 "eval_every": 200, "seeds": 3},
+    "gates": {"transfer_task": 5.0, "transfer_suite": 10.0, "dose": 5.0, "data": 5.0,
+              "learns": 90.0, "noise_sd": 1.0},
+}
+ARMS = ("scratch", "1/8", "1/4", "1/2", "1", "tiny corpus")
+SEEDED_ARMS = ("scratch", "1")          # the arms fine-tuned with every seed
+EXAMPLE_SEEDS = {"train": 0, "validation": 1, "test": 2}
+
+
+class Setup:
+    """The world, its noun pools, corpus, tokenizer and task examples, made once per work
+    directory (the tokenizer is written there)."""
+
+    def __init__(self, work_dir, design=DESIGN):
+        self.design = design
+        self.work_dir = pathlib.Path(work_dir)
+        w = design["world"]
+        self.world = World.make(w["nouns"], w["seed"], w["zipf"])
+        self.pools = noun_pools(self.world, w["pool_seed"])
+        self.documents = self.world.corpus(w["documents"], w["corpus_seed"])
+        path = self.work_dir / "spiece.model"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            train_tokenizer(self.documents[:design["tokenizer"]["documents"]],
+                            design["tokenizer"]["pieces"], path, hard_vocab_limit=False)
+        self.tokenizer = Tokenizer(path)
+        f = design["finetune"]
+        sizes = {"train": f["train_examples"], "validation": f["validation_examples"],
+                 "test": f["test_examples"]}
+        self.examples = {
+            split: {name: task_examples(name, self.world, self.pools[split], sizes[split],
+                                        np.random.default_rng([EXAMPLE_SEEDS[split], k]))
+                    for k, name in enumerate(TASK_NAMES)}
+            for split in sizes}
+
+    def pieces(self, documents) -> np.ndarray:
+        """(n, piece_tokens) the documents' token ids, each document ending in EOS, cut into
+        equal pieces."""
+        length = self.design["pretrain"]["piece_tokens"]
+        ids = np.concatenate([np.asarray(self.tokenizer.encode(d)) for d in documents])
+        if len(ids) < length:
+            ids = np.tile(ids, -(-length // len(ids)))
+        n = len(ids) // length
+        return ids[:n * length].reshape(n, length)
+
+    def model_config(self) -> T5Config:
+        return T5Config(vocab_size=self.tokenizer.vocab_size, **self.design["model"])
+
+
+# ---- pre-training ----------------------------------------------------------------------------
+
+def checkpoint_dir(work_dir, run: str, step: int) -> pathlib.Path:
+    return pathlib.Path(work_dir) / "pretrain" / run / f"step-{step:06d}"
+
+
+def pretrain(setup: Setup, run: str) -> dict:
+    """Pre-train run "full" or "tiny corpus" and save its checkpoints; returns
+    {"seconds", "tokens_per_second", "pieces"}. A run whose last checkpoint exists is done."""
+    p = setup.design["pretrain"]
+    steps = sorted(p["checkpoints"].values()) if run == "full" else [p["steps"]]
+    record = setup.work_dir / "pretrain" / run / "run.json"
+    if checkpoint_dir(setup.work_dir, run, steps[-1]).exists() and record.exists():
+        return json.loads(record.read_text())
+    documents = setup.documents if run == "full" else \
+        setup.documents[:p["tiny_corpus_documents"]]
+    data = setup.pieces(documents)
+    model = T5ForConditionalGeneration(setup.model_config(), seed=p["seed"])
+    optimizer = Adafactor(model.parameters(), lr=p["peak_lr"], relative_step=False,
+                          scale_parameter=True)
+    objective = make_objective(p["objective"], setup.tokenizer.vocab_size)
+    rng = np.random.default_rng([p["seed"], 3])
+    started = time.time()
+    for step in range(1, p["steps"] + 1):
+        rows = data[rng.integers(len(data), size=p["batch"])]
+        batch = collate([objective(r, rng) for r in rows])
+        optimizer.lr = inverse_sqrt(step, warmup=p["warmup"], peak=p["peak_lr"])
+        loss = model(**batch.model_kwargs()).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step in steps:
+            model.save_pretrained(checkpoint_dir(setup.work_dir, run, step))
+        if step % 200 == 0:
+            print(f"[{run}] step {step} loss {float(loss.numpy()):.3f} "
+                  f"{time.time() - started:.0f}s", flush=True)
+    seconds = time.time() - started
+    out = {"seconds": round(seconds, 1), "pieces": int(len(data)),
+           "tokens": int(p["steps"] * p["batch"] * p["piece_tokens"]),
+           "tokens_per_second": round(p["steps"] * p["batch"] * p["piece_tokens"] / seconds)}
+    record.parent.mkdir(parents=True, exist_ok=True)
+    write_json(record, out)
+    return out
+
+
+def arm_model(setup: Setup, arm: str, seed: int):
+    p = setup.design["pretrain"]
+    if arm == "scratch":
+        return T5ForConditionalGeneration(setup.model_config(), seed=seed)
+    if arm == "tiny corpus":
+        folder = checkpoint_dir(setup.work_dir, "tiny corpus", p["steps"])
+    else:
+        folder = checkpoint_dir(setup.work_dir, "full", p["checkpoints"][arm])
+    model = T5ForConditionalGeneration.from_pretrained(folder)
+    model.set_dropout_rng(np.random.default_rng([seed, 1]))
+    return model
+
+
+# ---- fine-tuning -----------------------------------------------------------------------------
+
+def _answers(model, setup: Setup, examples) -> list[str]:
+    budget = max(len(setup.tokenizer.encode(t)) for _, t in examples) + 2
+    return predict(model, setup.tokenizer, [x for x, _ in examples], budget, batch_size=128)
+
+
+def _encoded(setup: Setup, examples) -> list:
+    return [(np.array(setup.tokenizer.encode(x)), np.array(setup.tokenizer.encode(y)))
+            for x, y in examples]
+
+
+def finetune(setup: Setup, arm: str, seed: int, task: str, lr: float) -> dict:
+    """One fine-tuning run: its validation curve and, at its best validation checkpoint, the
+    per-item test scores and the training-set score."""
+    f = setup.design["finetune"]
+    model = arm_model(setup, arm, seed)
+    train = _encoded(setup, setup.examples["train"][task])
+    optimizer = Adafactor(model.parameters(), lr=lr, relative_step=False,
+                          scale_parameter=False)
+    rng = np.random.default_rng([seed, 4, TASK_NAMES.index(task)])
+    validation = setup.examples["validation"][task]
+    best, curve = None, []
+    started = time.time()
+    for step in range(1, f["steps"] + 1):
+        batch = collate([train[i] for i in rng.integers(len(train), size=f["batch"])])
+        loss = model(**batch.model_kwargs()).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % f["eval_every"] == 0:
+            score = float(item_scores(task, _answers(model, setup, validation),
+                                      [t for _, t in validation]).mean())
+            curve.append([step, round(score, 2)])
+            if best is None or score > best[1]:
+                best = (step, score, {k: v.copy() for k, v in model.state_dict().items()})
+    model.load_state_dict(best[2])
+    test = setup.examples["test"][task]
+    predictions = _answers(model, setup, test)
+    check = setup.examples["train"][task][:f["train_check"]]
+    return {"arm": arm, "seed": seed, "task": task, "lr": lr, "validation_curve": curve,
+            "step": best[0], "validation": round(best[1], 2),
+            "test_items": [round(float(x), 1) for x in
+                           item_scores(task, predictions, [t for _, t in test])],
+            "test": {k: round(v, 2) for k, v in
+                     scores(task, predictions, [t for _, t in test]).items()},
+            "train": round(float(item_scores(task, _answers(model, setup, check),
+                                             [t for _, t in check]).mean()), 2),
+            "examples": [[x, t, p] for (x, t), p in zip(test[:5], predictions[:5])],
+            "seconds": round(time.time() - started, 1)}
+
+
+def jobs(design=DESIGN) -> list:
+    f = design["finetune"]
+    out = []
+    for arm in ARMS:
+        for seed in range(f["seeds"] if arm in SEEDED_ARMS else 1):
+            out += [(arm, seed, task, lr) for task in TASK_NAMES for lr in f["lrs"]]
+    return out
+
+
+def _job_path(work_dir, job) -> pathlib.Path:
+    arm, seed, task, lr = job
+    return pathlib.Path(work_dir) / "finetune" / f"{arm.replace('/', '_').replace(' ', '_')}" \
+        f"-seed{seed}-{task}-lr{lr:g}.json"
+
+
+def _cached_finetune(setup: Setup, job) -> dict:
+    path = _job_path(setup.work_dir, job)
+    if path.exists():
+        return json.loads(path.read_text())
+    result = finetune(setup, *job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, result)
+    print(f"{job}: validation {result['validation']} test {result['test']} "
+          f"train {result['train']} ({result['seconds']}s)", flush=True)
+    return result
+
+
+# ---- gates -----------------------------------------------------------------------------------
+
+def chosen(runs: list) -> dict:
+    """{(arm, seed, task): the run whose validation score is best over the learning rates}
+    (ties: the smaller rate)."""
+    out = {}
+    for r in sorted(runs, key=lambda r: r["lr"]):
+        key = (r["arm"], r["seed"], r["task"])
+        if key not in out or r["validation"] > out[key]["validation"]:
+            out[key] = r
+    return out
+
+
+def arm_scores(best: dict, arm: str, seeds) -> dict:
+    """{task: (S, N) per-item test scores} of an arm."""
+    return {task: np.array([best[(arm, s, task)]["test_items"] for s in seeds])
+            for task in TASK_NAMES}
+
+
+def gates(runs: list, design=DESIGN, n_resamples: int = 1000) -> dict:
+    """Every gate's numbers and whether it passes, from the fine-tuning runs."""
+    g = design["gates"]
+    best = chosen(runs)
+    seeds = list(range(design["finetune"]["seeds"]))
+    rng = np.random.default_rng(0)
+    scratch, full = arm_scores(best, "scratch", seeds), arm_scores(best, "1", seeds)
+    per_task = {}
+    for task in TASK_NAMES:
+        a = statistics.mean_interval(full[task], rng, n_resamples)
+        b = statistics.mean_interval(scratch[task], rng, n_resamples)
+        gap = a["mean"] - b["mean"]
+        per_task[task] = {"pretrained": a, "scratch": b, "gap": gap,
+                          "passes": bool(gap >= g["transfer_task"] and a["low"] > b["high"])}
+    suite_gap = statistics.paired_interval(full, scratch, rng, n_resamples)
+    transfer = {"tasks": per_task, "suite": suite_gap,
+                "passes": bool(all(t["passes"] for t in per_task.values())
+                               and suite_gap["mean"] >= g["transfer_suite"])}
+
+    def suite(arm, seed=0):
+        return float(np.mean([np.mean(best[(arm, seed, t)]["test_items"]) for t in TASK_NAMES]))
+
+    doses = {arm: suite(arm) for arm in ("1/8", "1/4", "1/2", "1")}
+    values = list(doses.values())
+    dose = {"suite": doses, "passes": bool(all(x < y for x, y in zip(values, values[1:]))
+                                           and doses["1"] - doses["1/8"] >= g["dose"])}
+    one = {t: np.array([best[("1", 0, t)]["test_items"]]) for t in TASK_NAMES}
+    tiny = {t: np.array([best[("tiny corpus", 0, t)]["test_items"]]) for t in TASK_NAMES}
+    data_gap = statistics.paired_interval(one, tiny, rng, n_resamples)
+    data = {"full_minus_tiny": data_gap,
+            "passes": bool(data_gap["mean"] >= g["data"] and data_gap["low"] > 0)}
+    train = {f"{arm} seed {s}": {t: best[(arm, s, t)]["train"] for t in TASK_NAMES}
+             for arm in SEEDED_ARMS for s in seeds}
+    learns = {"train": train, "passes": bool(all(v >= g["learns"] for row in train.values()
+                                                 for v in row.values()))}
+    suites = [suite("1", s) for s in seeds]
+    noise = {"suite_by_seed": suites, "std": float(np.std(suites, ddof=1)),
+             "passes": bool(np.std(suites, ddof=1) <= g["noise_sd"])}
+    chosen_runs = {f"{arm} seed {s} {t}": {"lr": r["lr"], "step": r["step"],
+                                           "validation": r["validation"], "test": r["test"]}
+                   for (arm, s, t), r in sorted(best.items())}
+    return {"transfer": transfer, "dose_response": dose, "data": data, "learns": learns,
+            "noise": noise, "chosen": chosen_runs,
+            "all_pass": bool(all(x["passes"] for x in (transfer, dose, data, learns, noise)))}
+
+
+def smoke_design() -> dict:
+    """DESIGN shrunk to a minute's run, to check the machinery (never a gate result)."""
+    d = json.loads(json.dumps(DESIGN))
+    d["world"]["documents"] = 400
+    d["tokenizer"]["documents"] = 400
+    d["pretrain"].update(steps=16, checkpoints={"1/8": 2, "1/4": 4, "1/2": 8, "1": 16},
+                         tiny_corpus_documents=4)
+    d["finetune"].update(train_examples=40, validation_examples=20, test_examples=30,
+                         train_check=10, steps=20, eval_every=10, seeds=2)
+    return d
+
+
+def run(work_dir, out, parallel: int = 2, design=DESIGN) -> dict:
+    started = time.time()
+    setup = Setup(work_dir, design)
+    pretraining = dict(zip(("full", "tiny corpus"), parallel_map(
+        lambda run: pretrain(setup, run), ["full", "tiny corpus"], parallel)))
+    runs = parallel_map(lambda job: _cached_finetune(setup, job), jobs(design), parallel)
+    results = {"design": design, "pretraining": pretraining,
+               "world": {"nouns": len(setup.world.nouns),
+                         "pools": {k: len(v) for k, v in setup.pools.items()},
+                         "corpus_tokens": int(setup.pieces(setup.documents).size),
+                                  "parameters": setup.model_config().num_parameters()},
+                "gates": gates(runs, design),
+                "runs": [{k: v for k, v in r.items() if k != "test_items"} for r in runs],
+                "test_items": {f"{r['arm']} seed {r['seed']} {r['task']} lr {r['lr']:g}":
+                               r["test_items"] for r in runs},
+                "provenance": provenance(time.time() - started, "cpu", parallel)}
+    pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_json(out, results)
+    return results
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--work-dir", default="runs/world_gates")
+    ap.add_argument("--out", default="experiments/results/world_gates.json")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true",
+                    help="a one-minute run of a shrunk design, to check the machinery")
+    args = ap.parse_args(argv)
+    results = run(args.work_dir, args.out, args.jobs, smoke_design() if args.smoke else DESIGN)
+    print(json.dumps({k: v["passes"] if isinstance(v, dict) and "passes" in v else None
+                      for k, v in results["gates"].items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
