@@ -166,7 +166,8 @@ def main():
                 opt.step()
                 if (step + 1) % (args.steps // 3) == 0:
                     curve.append((step + 1, accuracy(model, tokenizer, test[:300])))
-            row = {"train": accuracy(model, tokenizer, train), "test": accuracy(model, tokenizer, test),
+            row = {"train": accuracy(model, tokenizer, train),
+                   "test": accuracy(model, tokenizer, test),
                    "test300_curve": curve, "seconds": round(time.time() - started)}
             results["tasks"][name][arm] = row
             print(name, arm, row, flush=True)

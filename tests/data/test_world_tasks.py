@@ -1,0 +1,116 @@
+"""The world benchmark's tasks: about nouns of one pool only, right by construction, scored
+item by item."""
+import re
+
+import numpy as np
+import pytest
+
+from minit5.data.world import CATEGORIES, World, plural_verb
+from minit5.data.world_tasks import (
+    ACCEPTABLE,
+    PRIMARY,
+    TASK_NAMES,
+    UNACCEPTABLE,
+    item_scores,
+    noun_pools,
+    scores,
+    task_examples,
+)
+
+WORLD = World.make(300, seed=0)
+POOLS = noun_pools(WORLD, seed=0)
+FORMS = {form: (i, form == n.plural) for i, n in enumerate(WORLD.nouns)
+         for form in (n.stem, n.plural)}
+
+
+def named(text):
+    """[(noun index, is plural)] of the noun forms in a text, in order."""
+    return [FORMS[w] for w in re.findall(r"[a-z]+", text) if w in FORMS]
+
+
+def test_pools_split_the_lexicon():
+    together = np.concatenate(list(POOLS.values()))
+    assert sorted(together) == list(range(len(WORLD.nouns)))
+    assert [len(POOLS[p]) for p in ("train", "validation", "test")] == [150, 30, 120]
+    for start in range(0, 300, 10):                 # 5, 1, 4 of every block of 10
+        block = set(range(start, start + 10))
+        assert [len(block & set(POOLS[p])) for p in ("train", "validation", "test")] == [5, 1, 4]
+    assert noun_pools(WORLD, seed=1)["test"].tolist() != POOLS["test"].tolist()
+    small = noun_pools(World.make(13, seed=0), seed=0)
+    assert sum(len(v) for v in small.values()) == 13
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+@pytest.mark.parametrize("pool", ["train", "test"])
+def test_examples_are_about_their_pool_only(task, pool):
+    examples = task_examples(task, WORLD, POOLS[pool], 300, np.random.default_rng(1))
+    mentioned = {i for x, _ in examples for i, _ in named(x)}
+    assert mentioned and mentioned <= set(POOLS[pool].tolist())
+    assert task_examples(task, WORLD, POOLS[pool], 300, np.random.default_rng(1)) == examples
+
+
+def test_agreement_labels_are_right_and_balanced():
+    examples = task_examples("agreement", WORLD, POOLS["test"], 2000, np.random.default_rng(2))
+    singular_verbs = {v for _, verbs, _, _ in CATEGORIES.values() for v in verbs}
+    plural_verbs = {plural_verb(v) for v in singular_verbs}
+    for x, label in examples:
+        assert x.startswith("agreement sentence: The ")
+        (i, plural), = named(x)
+        verb = x.rstrip(".").split()[-1]
+        assert verb in singular_verbs | plural_verbs
+        agrees = (verb in plural_verbs) == plural
+        assert label == (ACCEPTABLE if agrees else UNACCEPTABLE), x
+        assert verb in CATEGORIES[WORLD.nouns[i].category][1] or \
+            verb in {plural_verb(v) for v in CATEGORIES[WORLD.nouns[i].category][1]}
+    labels = [t for _, t in examples]
+    assert 0.45 < labels.count(ACCEPTABLE) / len(labels) < 0.55
+    plural = [named(x)[0][1] for x, _ in examples]
+    assert 0.45 < np.mean(plural) < 0.55
+
+
+def test_kind_answers_the_category_not_in_the_question():
+    for x, target in task_examples("kind", WORLD, POOLS["test"], 200, np.random.default_rng(3)):
+        (i, plural), = named(x)
+        assert not plural and target == WORLD.nouns[i].category
+        assert target not in x
+
+
+def test_summary_names_each_noun_by_category_and_number():
+    examples = task_examples("summary", WORLD, POOLS["test"], 300, np.random.default_rng(4))
+    lengths = set()
+    for x, target in examples:
+        nouns = named(x)
+        lengths.add(len(nouns))
+        parts = re.split(r", | and ", target)
+        assert len(parts) == len(nouns)
+        for (i, plural), part in zip(nouns, parts):
+            category = WORLD.nouns[i].category
+            wanted = CATEGORIES[category][0] if plural else \
+                ("an " if category[0] in "aeiou" else "a ") + category
+            assert part == wanted, (x, target)
+        assert not set(target.split()) & set(x.lower().rstrip(".").split()) - {"a", "an"}
+    assert lengths == {2, 3, 4}
+
+
+def test_item_scores_and_scores():
+    assert item_scores("kind", ["animal", " animal ", "tool"], ["animal"] * 3).tolist() == \
+        [100.0, 100.0, 0.0]
+    s = item_scores("summary", ["animals and a tool", "a plant", ""],
+                    ["animals and a tool", "a tool", "a tool"])
+    assert s[0] == pytest.approx(100.0) and s[1] == pytest.approx(50.0) and s[2] == 0.0
+    assert s.dtype == np.float64
+    out = scores("agreement", [ACCEPTABLE, UNACCEPTABLE, "maybe", UNACCEPTABLE],
+                 [ACCEPTABLE, UNACCEPTABLE, ACCEPTABLE, ACCEPTABLE])
+    assert out["accuracy"] == 50.0
+    # "maybe" reads as the wrong label: predicted (1, 0, 0, 0) for wanted (1, 0, 1, 1)
+    assert out["matthews"] == pytest.approx(100 * (1 * 1 - 0 * 2) / np.sqrt(1 * 3 * 3 * 1))
+    summary = scores("summary", ["a tool", "tools"], ["a tool", "a tool"])
+    assert summary["exact_match"] == 50.0 and set(summary) == {PRIMARY["summary"],
+                                                               "exact_match"}
+
+
+def test_bad_calls_say_what_to_do():
+    with pytest.raises(KeyError, match="agreement"):
+        task_examples("parity", WORLD, POOLS["test"], 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="2 predictions for 1 targets"):
+        item_scores("kind", ["a", "b"], ["a"])

@@ -1,0 +1,89 @@
+"""The world benchmark's gates: each gate's rule on made-up runs, and the recorded gates file
+tied to the design and recomputed from its own per-item scores."""
+import copy
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from minit5.data.world_tasks import TASK_NAMES
+from minit5.experiments import world_gates
+from minit5.experiments.world_gates import ARMS, DESIGN, SEEDED_ARMS, chosen, gates, jobs
+
+RESULTS = pathlib.Path(__file__).parents[2] / "experiments" / "results" / "world_gates.json"
+N_ITEMS = 400
+
+
+def fake_runs(levels: dict, train: float = 99.0, seed_spread: float = 0.0,
+              validation_bonus: dict | None = None) -> list:
+    """Runs whose test items score 100 with probability levels[arm] / 100 (the same items for
+    every lr, so the chosen lr does not matter unless `validation_bonus` says so)."""
+    runs = []
+    for arm, seed, task, lr in jobs(DESIGN):
+        rng = np.random.default_rng([ARMS.index(arm), seed, TASK_NAMES.index(task)])
+        p = min(1.0, max(0.0, (levels[arm] + seed_spread * (seed - 1)) / 100))
+        items = 100.0 * (rng.random(N_ITEMS) < p)
+        bonus = (validation_bonus or {}).get((arm, lr), 0.0)
+        runs.append({"arm": arm, "seed": seed, "task": task, "lr": lr, "step": 200,
+                     "validation": levels[arm] + bonus, "test_items": items.tolist(),
+                     "test": {}, "train": train})
+    return runs
+
+
+GOOD = {"scratch": 40.0, "1/8": 50.0, "1/4": 60.0, "1/2": 70.0, "1": 80.0, "tiny corpus": 45.0}
+
+
+def test_jobs_cover_every_arm_seed_task_and_rate():
+    f = DESIGN["finetune"]
+    expected = (len(SEEDED_ARMS) * f["seeds"] + len(ARMS) - len(SEEDED_ARMS)) \
+        * len(TASK_NAMES) * len(f["lrs"])
+    assert len(jobs(DESIGN)) == len(set(jobs(DESIGN))) == expected
+
+
+def test_chosen_takes_the_best_validation_and_the_smaller_rate_on_ties():
+    runs = fake_runs(GOOD, validation_bonus={("1", 0.003): 1.0})
+    best = chosen(runs)
+    assert best[("1", 0, "kind")]["lr"] == 0.003
+    assert best[("scratch", 0, "kind")]["lr"] == 0.001
+
+
+def test_every_gate_passes_on_a_benchmark_that_sees_pre_training():
+    out = gates(fake_runs(GOOD), n_resamples=200)
+    assert out["all_pass"], {k: v.get("passes") for k, v in out.items()
+                             if isinstance(v, dict)}
+    assert out["transfer"]["suite"]["mean"] == pytest.approx(40.0, abs=5)
+
+
+def test_each_gate_fails_on_its_own_flaw():
+    small_gap = dict(GOOD, scratch=77.0)
+    out = gates(fake_runs(small_gap), n_resamples=200)
+    assert not out["transfer"]["passes"] and not out["all_pass"]
+    flat = dict(GOOD, **{"1/2": 85.0})                # 1/2 above 1: no rise at every step
+    assert not gates(fake_runs(flat), n_resamples=200)["dose_response"]["passes"]
+    assert not gates(fake_runs(dict(GOOD, **{"tiny corpus": 79.0})),
+                     n_resamples=200)["data"]["passes"]
+    assert not gates(fake_runs(GOOD, train=85.0), n_resamples=200)["learns"]["passes"]
+    noisy = gates(fake_runs(GOOD, seed_spread=5.0), n_resamples=200)
+    assert not noisy["noise"]["passes"] and noisy["noise"]["std"] > 3
+
+
+def test_smoke_design_only_shrinks_sizes():
+    smoke = world_gates.smoke_design()
+    assert smoke["model"] == DESIGN["model"] and smoke["gates"] == DESIGN["gates"]
+    assert smoke["pretrain"]["steps"] < DESIGN["pretrain"]["steps"]
+    assert DESIGN["pretrain"]["checkpoints"]["1"] == DESIGN["pretrain"]["steps"]
+    assert copy.deepcopy(DESIGN) == DESIGN
+
+
+@pytest.mark.skipif(not RESULTS.exists(), reason="the world gates have not been recorded")
+def test_recorded_gates_match_the_design_and_their_own_runs():
+    recorded = json.loads(RESULTS.read_text())
+    assert recorded["design"] == json.loads(json.dumps(DESIGN))
+    runs = []
+    for run in recorded["runs"]:
+        key = f"{run['arm']} seed {run['seed']} {run['task']} lr {run['lr']:g}"
+        runs.append({**run, "test_items": recorded["test_items"][key]})
+    assert len(runs) == len(jobs(DESIGN))
+    again = gates(runs)
+    assert json.loads(json.dumps(again)) == recorded["gates"]
