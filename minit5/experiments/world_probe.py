@@ -1,0 +1,116 @@
+"""What a pre-trained model knows of the world before any fine-tuning: the premise probe.
+
+A benchmark built on the world (`minit5.data.world_tasks`) can only see pre-training if
+pre-training stores the lexicon. This probe asks a span-corruption model directly, in its own
+format: one masked span per question, the candidates ranked by log p(target | input), the
+likeliest counted right or wrong. For each noun of the test pool:
+
+  plural    "One {stem} {verb} and two <X> {verb}." -- which of the four forms stem+suffix
+            (one per plural class) fills <X>? Chance 1/4.
+  category  "The {stem} is a kind of <X>." -- which of the six categories? Chance 1/6.
+
+The probe reads the model's likelihoods, not its greedy output, so it measures what is stored,
+not whether a fine-tuning run can surface it; a curve of probe accuracy against pre-training
+tokens is what the gates file's budget is read against.
+
+    python -m minit5.experiments.world_probe --work-dir runs/world_gates
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from minit5.autograd import no_grad
+from minit5.data.batching import collate
+from minit5.data.objectives import noise_span_to_unique_sentinel
+from minit5.data.tokenizer import EOS_ID
+from minit5.data.world import CATEGORIES, PLURAL_SUFFIXES, plural_verb
+from minit5.io.atomic_file import write_json
+from minit5.nn.module import eval_mode
+from minit5.t5 import T5ForConditionalGeneration
+from minit5.train.choice import sequence_log_likelihoods
+
+CHANCE = {"plural": 1 / len(PLURAL_SUFFIXES), "category": 1 / len(CATEGORIES)}
+
+
+def masked_example(tokenizer, before: str, answer: str, after: str):
+    """(inputs, targets) ids of a span-corruption example whose one noise span is `answer`:
+    inputs "before <X> after </s>", targets "<X> answer <Y> </s>"."""
+    def encode(text):
+        return list(tokenizer.encode(text, add_eos=False))
+    a, b, c = encode(before), encode(answer), encode(after)
+    tokens = np.array(a + b + c)
+    mask = np.zeros(len(tokens), bool)
+    mask[len(a):len(a) + len(b)] = True
+    V = tokenizer.vocab_size
+    return (np.append(noise_span_to_unique_sentinel(tokens, mask, V), EOS_ID),
+            np.append(noise_span_to_unique_sentinel(tokens, ~mask, V), EOS_ID))
+
+
+def questions(tokenizer, noun) -> dict:
+    """{property: ([(inputs, targets) per candidate], index of the right one)}."""
+    verb = CATEGORIES[noun.category][1][0]
+    plural = [masked_example(tokenizer, f"One {noun.stem} {verb} and two", noun.stem + s,
+                             f" {plural_verb(verb)}.") for s in PLURAL_SUFFIXES]
+    category = [masked_example(tokenizer, f"The {noun.stem} is a kind of", c, ".")
+                for c in CATEGORIES]
+    return {"plural": (plural, PLURAL_SUFFIXES.index(noun.plural_suffix)),
+            "category": (category, list(CATEGORIES).index(noun.category))}
+
+
+def log_likelihoods(model, examples, batch: int = 64) -> np.ndarray:
+    out = []
+    with no_grad(), eval_mode(model):
+        for start in range(0, len(examples), batch):
+            b = collate(examples[start:start + batch])
+            logits = model(input_ids=b.input_ids, attention_mask=b.attention_mask,
+                           decoder_input_ids=b.decoder_input_ids).logits.numpy()
+            out.append(sequence_log_likelihoods(logits, b.labels))
+    return np.concatenate(out)
+
+
+def probe(model, tokenizer, nouns) -> dict:
+    """{property: accuracy in 0-100} over `nouns`, and {property + "_right": [0/1 per noun]}."""
+    asked = [questions(tokenizer, n) for n in nouns]
+    out = {}
+    for prop in CHANCE:
+        examples = [ex for q in asked for ex in q[prop][0]]
+        scores = log_likelihoods(model, examples).reshape(len(nouns), -1)
+        right = (scores.argmax(axis=1) == np.array([q[prop][1] for q in asked])).astype(int)
+        out[prop] = 100.0 * float(right.mean())
+        out[prop + "_right"] = right.tolist()
+    return out
+
+
+def main(argv=None):
+    from minit5.experiments.world_gates import DESIGN, Setup, checkpoint_dir
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--work-dir", default="runs/world_gates")
+    ap.add_argument("--out", default="experiments/results/world_probe.json")
+    args = ap.parse_args(argv)
+    setup = Setup(args.work_dir)
+    nouns = [setup.world.nouns[i] for i in setup.pools["test"]]
+    p = DESIGN["pretrain"]
+    rows = []
+    for arm, step in [("scratch", 0)] + sorted(p["checkpoints"].items(), key=lambda x: x[1]) \
+            + [("tiny corpus", p["steps"])]:
+        if arm == "scratch":
+            model = T5ForConditionalGeneration(setup.model_config(), seed=p["seed"])
+        else:
+            run = "tiny corpus" if arm == "tiny corpus" else "full"
+            model = T5ForConditionalGeneration.from_pretrained(
+                checkpoint_dir(args.work_dir, run, step))
+        result = probe(model, setup.tokenizer, nouns)
+        rows.append({"arm": arm, "step": step,
+                     "tokens": step * p["batch"] * p["piece_tokens"], **result})
+        print(json.dumps({k: v for k, v in rows[-1].items() if not k.endswith("_right")}),
+              flush=True)
+    ranks = [int(i) for i in setup.pools["test"]]
+    write_json(args.out, {"design": DESIGN, "chance": {k: 100 * v for k, v in CHANCE.items()},
+                          "test_noun_ranks": ranks, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
