@@ -8,6 +8,8 @@ likeliest counted right or wrong. For each noun of the test pool:
   plural    "One {stem} {verb} and two <X> {verb}." -- which of the four forms stem+suffix
             (one per plural class) fills <X>? Chance 1/4.
   category  "The {stem} is a kind of <X>." -- which of the six categories? Chance 1/6.
+  agreement "The {form} <X>." for the stem and for the plural -- which verb form, "sleeps" or
+            "sleep"? Right only if both forms get the agreeing verb. Chance 1/4.
 
 The probe reads the model's likelihoods, not its greedy output, so it measures what is stored,
 not whether a fine-tuning run can surface it; a curve of probe accuracy against pre-training
@@ -32,7 +34,8 @@ from minit5.nn.module import eval_mode
 from minit5.t5 import T5ForConditionalGeneration
 from minit5.train.choice import sequence_log_likelihoods
 
-CHANCE = {"plural": 1 / len(PLURAL_SUFFIXES), "category": 1 / len(CATEGORIES)}
+CHANCE = {"plural": 1 / len(PLURAL_SUFFIXES), "category": 1 / len(CATEGORIES),
+          "agreement": 1 / 4}
 
 
 def masked_example(tokenizer, before: str, answer: str, after: str):
@@ -56,8 +59,11 @@ def questions(tokenizer, noun) -> dict:
                              f" {plural_verb(verb)}.") for s in PLURAL_SUFFIXES]
     category = [masked_example(tokenizer, f"The {noun.stem} is a kind of", c, ".")
                 for c in CATEGORIES]
+    agreement = [masked_example(tokenizer, f"The {form}", v, ".")
+                 for form in (noun.stem, noun.plural) for v in (verb, plural_verb(verb))]
     return {"plural": (plural, PLURAL_SUFFIXES.index(noun.plural_suffix)),
-            "category": (category, list(CATEGORIES).index(noun.category))}
+            "category": (category, list(CATEGORIES).index(noun.category)),
+            "agreement": (agreement, None)}
 
 
 def log_likelihoods(model, examples, batch: int = 64) -> np.ndarray:
@@ -78,24 +84,47 @@ def probe(model, tokenizer, nouns) -> dict:
     for prop in CHANCE:
         examples = [ex for q in asked for ex in q[prop][0]]
         scores = log_likelihoods(model, examples).reshape(len(nouns), -1)
-        right = (scores.argmax(axis=1) == np.array([q[prop][1] for q in asked])).astype(int)
+        if prop == "agreement":          # (stem: sg, pl; plural: sg, pl) -> both agree
+            right = ((scores[:, 0] > scores[:, 1]) & (scores[:, 3] > scores[:, 2])).astype(int)
+        else:
+            right = (scores.argmax(axis=1) == np.array([q[prop][1] for q in asked])).astype(int)
         out[prop] = 100.0 * float(right.mean())
         out[prop + "_right"] = right.tolist()
     return out
 
 
+def longer_design(factor: int) -> dict:
+    """The gates' design with `factor` times the pre-training steps, checkpoints at 1, 2, ...
+    times the row budget. The schedule does not depend on the run's length, so its first
+    checkpoint is the gates' full-budget model."""
+    from minit5.experiments.world_gates import DESIGN
+    d = json.loads(json.dumps(DESIGN))
+    steps = DESIGN["pretrain"]["steps"]
+    d["pretrain"].update(steps=factor * steps, checkpoints={
+        str(k): k * steps for k in (1, 2, 4, 8, 16) if k <= factor})
+    return d
+
+
 def main(argv=None):
-    from minit5.experiments.world_gates import DESIGN, Setup, checkpoint_dir
+    from minit5.experiments.world_gates import DESIGN, Setup, checkpoint_dir, pretrain
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work-dir", default="runs/world_gates")
     ap.add_argument("--out", default="experiments/results/world_probe.json")
+    ap.add_argument("--longer", type=int, default=None,
+                    help="pre-train this many times the row budget first (in --work-dir), "
+                         "and probe its checkpoints instead of the gates' runs")
     args = ap.parse_args(argv)
-    setup = Setup(args.work_dir)
+    design = DESIGN if args.longer is None else longer_design(args.longer)
+    setup = Setup(args.work_dir, design)
+    if args.longer is not None:
+        pretrain(setup, "full")
     nouns = [setup.world.nouns[i] for i in setup.pools["test"]]
-    p = DESIGN["pretrain"]
+    p = design["pretrain"]
     rows = []
-    for arm, step in [("scratch", 0)] + sorted(p["checkpoints"].items(), key=lambda x: x[1]) \
-            + [("tiny corpus", p["steps"])]:
+    arms = [("scratch", 0)] + sorted(p["checkpoints"].items(), key=lambda x: x[1])
+    if args.longer is None:
+        arms.append(("tiny corpus", p["steps"]))
+    for arm, step in arms:
         if arm == "scratch":
             model = T5ForConditionalGeneration(setup.model_config(), seed=p["seed"])
         else:
@@ -108,7 +137,7 @@ def main(argv=None):
         print(json.dumps({k: v for k, v in rows[-1].items() if not k.endswith("_right")}),
               flush=True)
     ranks = [int(i) for i in setup.pools["test"]]
-    write_json(args.out, {"design": DESIGN, "chance": {k: 100 * v for k, v in CHANCE.items()},
+    write_json(args.out, {"design": design, "chance": {k: 100 * v for k, v in CHANCE.items()},
                           "test_noun_ranks": ranks, "rows": rows})
 
 

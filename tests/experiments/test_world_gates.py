@@ -87,3 +87,33 @@ def test_recorded_gates_match_the_design_and_their_own_runs():
     assert len(runs) == len(jobs(DESIGN))
     again = gates(runs)
     assert json.loads(json.dumps(again)) == recorded["gates"]
+
+
+def test_gpu_scale_is_the_cpu_design_with_a_bigger_model_and_100x_the_tokens():
+    gpu = world_gates.gpu_design()
+
+    def tokens(d):
+        p = d["pretrain"]
+        return p["steps"] * p["batch"] * p["piece_tokens"]
+
+    assert tokens(gpu) == 100 * tokens(DESIGN)
+    assert gpu["device"] == "gpu" and "device" not in DESIGN
+    assert gpu["finetune"] == DESIGN["finetune"] and gpu["gates"] == DESIGN["gates"]
+    assert {k: v for k, v in gpu["world"].items() if k != "documents"} == \
+        {k: v for k, v in DESIGN["world"].items() if k != "documents"}
+    steps = gpu["pretrain"]["steps"]
+    assert gpu["pretrain"]["checkpoints"] == {"1/8": steps // 8, "1/4": steps // 4,
+                                             "1/2": steps // 2, "1": steps}
+    ratio = gpu["pretrain"]["tiny_corpus_documents"] / gpu["world"]["documents"]
+    assert ratio == DESIGN["pretrain"]["tiny_corpus_documents"] / DESIGN["world"]["documents"]
+
+
+def test_longer_probe_run_starts_with_the_gates_run():
+    from minit5.experiments.world_probe import longer_design
+    d = longer_design(4)
+    steps = DESIGN["pretrain"]["steps"]
+    assert d["pretrain"]["steps"] == 4 * steps
+    assert d["pretrain"]["checkpoints"] == {"1": steps, "2": 2 * steps, "4": 4 * steps}
+    same = {k: v for k, v in d["pretrain"].items() if k not in ("steps", "checkpoints")}
+    assert same == {k: v for k, v in DESIGN["pretrain"].items()
+                    if k not in ("steps", "checkpoints")}
