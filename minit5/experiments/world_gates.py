@@ -23,6 +23,16 @@ Runs (every one a function of its seed):
                 "scratch" and "1", seed 0 for the others; a seed sets the fine-tuning sample,
                 order and dropout (and the initialisation of "scratch").
 
+Budget, chosen from compute before the run: the tiny shape (2+2 layers, d_model 128, about
+1.06M parameters with the world's 1,000-piece vocabulary) and 2,000 steps of 32 pieces of 57
+tokens, 3.65M tokens per row, about one pass over the corpus and 3.4 tokens per parameter (a
+compute-optimal budget would be about 20). The pilots (experiments/pilots/) had found the
+plural class stored at this budget and rising with it, so the row budget sits where that
+property is still growing. Two runs go in parallel, one BLAS thread each (on 2 cores that is
+faster than one run on two threads at this size); each run's seconds and tokens/s are
+measured and recorded in the results file, and `tables_budget` turns them into the cost of the
+paper's tables.
+
 Gates (each with its number in the results file):
   transfer       on every task, "1" minus "scratch" >= `transfer_task` points with the two
                  arms' 95% intervals (`statistics.mean_interval`) not overlapping; on the
@@ -337,6 +347,23 @@ def smoke_design() -> dict:
     d["finetune"].update(train_examples=40, validation_examples=20, test_examples=30,
                          train_check=10, steps=20, eval_every=10, seeds=2)
     return d
+
+
+def tables_budget(results: dict, rows: int, seeds: int = 3, parallel: int = 2) -> dict:
+    """What the paper's tables would cost on this benchmark, from the gates file's measured
+    times: every one of `rows` rows pre-trained once (the mean of the two pre-training runs)
+    and fine-tuned with `seeds` seeds as an arm of the gates is (every task at every learning
+    rate; the mean over the arm-seeds that were run), `parallel` runs at a time.
+    {"pretraining_seconds", "finetuning_seconds" (per row), "hours" (wall, on `parallel`
+    cores)}."""
+    pretraining = float(np.mean([r["seconds"] for r in results["pretraining"].values()]))
+    per_arm_seed = {}
+    for r in results["runs"]:
+        key = (r["arm"], r["seed"])
+        per_arm_seed[key] = per_arm_seed.get(key, 0.0) + r["seconds"]
+    finetuning = seeds * float(np.mean(list(per_arm_seed.values())))
+    return {"pretraining_seconds": pretraining, "finetuning_seconds": finetuning,
+            "hours": rows * (pretraining + finetuning) / parallel / 3600}
 
 
 def gpu_design() -> dict:

@@ -117,3 +117,14 @@ def test_longer_probe_run_starts_with_the_gates_run():
     same = {k: v for k, v in d["pretrain"].items() if k not in ("steps", "checkpoints")}
     assert same == {k: v for k, v in DESIGN["pretrain"].items()
                     if k not in ("steps", "checkpoints")}
+
+
+def test_tables_budget_adds_measured_times():
+    results = {"pretraining": {"full": {"seconds": 300.0}, "tiny corpus": {"seconds": 100.0}},
+               "runs": [{"arm": "scratch", "seed": 0, "seconds": 50.0},
+                        {"arm": "scratch", "seed": 0, "seconds": 70.0},
+                        {"arm": "1", "seed": 0, "seconds": 80.0}]}
+    out = world_gates.tables_budget(results, rows=10, seeds=3, parallel=2)
+    assert out["pretraining_seconds"] == 200.0
+    assert out["finetuning_seconds"] == 3 * 100.0           # mean of 120 and 80, 3 seeds
+    assert out["hours"] == pytest.approx(10 * 500.0 / 2 / 3600)
