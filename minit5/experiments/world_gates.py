@@ -28,8 +28,8 @@ Budget, chosen from compute before the run: the tiny shape (2+2 layers, d_model 
 tokens, 3.65M tokens per row, about one pass over the corpus and 3.4 tokens per parameter (a
 compute-optimal budget would be about 20). The pilots (experiments/pilots/) had found the
 plural class stored at this budget and rising with it, so the row budget sits where that
-property is still growing. Two runs go in parallel, one BLAS thread each (on 2 cores that is
-faster than one run on two threads at this size); each run's seconds and tokens/s are
+property is still growing. Two runs go in parallel, one BLAS thread each, as the tables'
+runs do; each run's seconds and tokens/s are
 measured and recorded in the results file, and `tables_budget` turns them into the cost of the
 paper's tables.
 
