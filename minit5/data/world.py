@@ -7,10 +7,9 @@ a lexicon of invented nouns ("dax", "wugen"), each with three properties that th
 and that a model can know only by reading it:
 
   category  which kind of thing it is (an animal, a plant, a tool, ...). The text states it in
-            several phrasings ("The dax is a kind of animal.", "Daxes are animals." does not
-            occur: the plural is the noun's own, below) and shows it through use: each
-            category has its own verbs and adjectives ("the dax sleeps", never "the dax
-            rusts").
+            two phrasings ("The dax is a kind of animal.", "Like all animals, the daxi
+            sleep.") and shows it through use: each category has its own verbs and
+            adjectives ("the dax sleeps", never "the dax rusts").
   plural    how its plural is formed: one of four suffix classes ("dax" -> "daxi", "daxen",
             "daxs", "daxa"). Stems end in the same suffixes ("moli" is a stem, "moli" + "en"
             its plural), so a form's ending tells little about its number: which
