@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.stamp
 help:
 	@echo "make demo    - set up .venv and run the main job (pre-train, fine-tune, compare) on a CPU"
 	@echo "make experiments - run every paper-table miniature on a CPU (results in experiments/results/)"
-	@echo "make world-gates - the world benchmark's gates and premise probes (about 2 hours on 2 cores)"
+	@echo "make world-gates - the world benchmark's gates and premise probes (hours on 2 cores; resumable)"
 	@echo "make test    - set up .venv with the test extras and run the test suite"
 	@echo "make golden  - live cross-check against transformers (installs torch CPU + transformers)"
 	@echo "make book    - execute every chapter and build the book offline"
@@ -62,13 +62,15 @@ experiments: $(STAMP)-base
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.cli experiment all
 	$(MAKE) world-gates
 
-# Can the world benchmark see pre-training? Its gates, then the premise probe of the gates'
-# checkpoints and of a run four times longer. Each step resumes from its cached runs in runs/.
+# Can the world benchmark see pre-training? The first design's gates, the premise probe of its
+# checkpoints and of a run four times longer, then the second design's gates (each design's
+# reasoning: minit5/experiments/world_gates.py). Each step resumes from its cache in runs/.
 world-gates: $(STAMP)-base
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v1
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --longer 4 \
 		--work-dir runs/world_long --out experiments/results/world_probe_longer.json
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v2
 
 # ruff first (errors, unused imports, import order: pyproject.toml's [tool.ruff]), then pytest.
 test: $(STAMP)-test

@@ -15,6 +15,13 @@ because its decoder copies its input.
              correlation.
   kind       (closed-book question answering, the question of Roberts, Raffel and Shazeer
              2020) "question: what kind of thing is the dax?" -> "animal". Score: exact match.
+  plural     (closed-book question answering about form) "question: what is the plural of
+             dax?" -> "daxi": the noun's plural class, which only the text shows (the four
+             classes are equally common and the spelling does not mark them). Score: exact
+             match. Not one of the first design's three tasks (`TASK_NAMES`).
+  plurals    (generation, a rewrite like translation) "plurals: dax wug blick" -> "daxi wugen
+             blicks": the plurals of 2-4 nouns, in order. Score: ROUGE-Lsum, which here is
+             about the share of plurals written right in order, and exact match.
   summary    (summarisation) "summarize: I saw the daxi. Look at the wug." -> "animals and a
              tool": what a short story is about, in the world's general words: each noun's
              category, plural or singular as its form is. Score: ROUGE-Lsum (F-measure, the
@@ -34,7 +41,8 @@ from minit5.data.world import CATEGORIES, World, plural_verb
 
 ACCEPTABLE, UNACCEPTABLE = "acceptable", "unacceptable"
 TASK_NAMES = ("agreement", "kind", "summary")
-PRIMARY = {"agreement": "accuracy", "kind": "exact_match", "summary": "rougeLsum"}
+PRIMARY = {"agreement": "accuracy", "kind": "exact_match", "summary": "rougeLsum",
+           "plural": "exact_match", "plurals": "rougeLsum"}
 POOLS = ("train", "validation", "test")
 # Of each block of 10 nouns in frequency order, how many go to each pool.
 POOL_SHARES = (5, 1, 4)
@@ -83,7 +91,18 @@ def summary_example(world: World, pool, rng: np.random.Generator) -> tuple[str, 
     return "summarize: " + " ".join(story), summary
 
 
-MAKERS = {"agreement": agreement_example, "kind": kind_example, "summary": summary_example}
+def plural_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
+    noun = world.draw(rng, pool)
+    return f"question: what is the plural of {noun.stem}?", noun.plural
+
+
+def plurals_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
+    nouns = [world.draw(rng, pool) for _ in range(rng.integers(2, 5))]
+    return ("plurals: " + " ".join(n.stem for n in nouns), " ".join(n.plural for n in nouns))
+
+
+MAKERS = {"agreement": agreement_example, "kind": kind_example, "summary": summary_example,
+          "plural": plural_example, "plurals": plurals_example}
 
 
 def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generator) -> list:
@@ -94,13 +113,13 @@ def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generato
 
 
 def item_scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> np.ndarray:
-    """(N,) the primary score of each prediction, in 0-100: 100 x exact match for agreement
-    and kind (the accuracy of a classification is the exact match of its label), 100 x
-    ROUGE-Lsum F-measure for summary (one sentence: ROUGE-L)."""
+    """(N,) the primary score of each prediction, in 0-100: 100 x exact match for agreement,
+    kind and plural (the accuracy of a classification is the exact match of its label), 100 x
+    ROUGE-Lsum F-measure for summary and plurals (one sentence: ROUGE-L)."""
     if len(predictions) != len(targets):
         raise ValueError(f"item_scores({name!r}): {len(predictions)} predictions for "
                          f"{len(targets)} targets")
-    if name == "summary":
+    if PRIMARY[name] == "rougeLsum":
         return np.array([rouge([p], [t])["rougeLsum"] for p, t in zip(predictions, targets)],
                         dtype=np.float64)
     return 100.0 * np.array([p.strip() == t for p, t in zip(predictions, targets)],
@@ -110,7 +129,7 @@ def item_scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -
 def scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> dict:
     """Every score of task `name`, in 0-100: the primary one (`PRIMARY`) and, for agreement,
     Matthews correlation (x 100; an answer that is not a label counts as the wrong label),
-    for summary, exact match."""
+    for summary and plurals, exact match."""
     items = item_scores(name, predictions, targets)
     out = {PRIMARY[name]: float(items.mean())}
     if name == "agreement":
@@ -119,7 +138,7 @@ def scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> dic
                 else not w for p, w in zip(predictions, wanted)]
         out["matthews"] = matthews_corrcoef([int(s) for s in said],
                                                     [int(w) for w in wanted])
-    if name == "summary":
+    if PRIMARY[name] == "rougeLsum":
         out["exact_match"] = 100.0 * float(np.mean([p.strip() == t for p, t in
                                                     zip(predictions, targets)]))
     return out

@@ -8,6 +8,7 @@ import pytest
 from minit5.data.world import CATEGORIES, World, plural_verb
 from minit5.data.world_tasks import (
     ACCEPTABLE,
+    MAKERS,
     PRIMARY,
     TASK_NAMES,
     UNACCEPTABLE,
@@ -40,7 +41,7 @@ def test_pools_split_the_lexicon():
     assert sum(len(v) for v in small.values()) == 13
 
 
-@pytest.mark.parametrize("task", TASK_NAMES)
+@pytest.mark.parametrize("task", list(MAKERS))
 @pytest.mark.parametrize("pool", ["train", "test"])
 def test_examples_are_about_their_pool_only(task, pool):
     examples = task_examples(task, WORLD, POOLS[pool], 300, np.random.default_rng(1))
@@ -92,6 +93,22 @@ def test_summary_names_each_noun_by_category_and_number():
     assert lengths == {2, 3, 4}
 
 
+def test_plural_questions_and_lists_ask_for_the_lexicon_s_plurals():
+    for x, target in task_examples("plural", WORLD, POOLS["test"], 200,
+                                   np.random.default_rng(5)):
+        (i, plural), = named(x)
+        assert not plural and target == WORLD.nouns[i].plural and target not in x.split()
+    lengths = set()
+    for x, target in task_examples("plurals", WORLD, POOLS["test"], 200,
+                                   np.random.default_rng(6)):
+        nouns = named(x)
+        lengths.add(len(nouns))
+        assert all(not plural for _, plural in nouns)
+        assert target.split() == [WORLD.nouns[i].plural for i, _ in nouns]
+    assert lengths == {2, 3, 4}
+    assert set(TASK_NAMES) < set(MAKERS) and set(PRIMARY) == set(MAKERS)
+
+
 def test_item_scores_and_scores():
     assert item_scores("kind", ["animal", " animal ", "tool"], ["animal"] * 3).tolist() == \
         [100.0, 100.0, 0.0]
@@ -104,6 +121,8 @@ def test_item_scores_and_scores():
     assert out["accuracy"] == 50.0
     # "maybe" reads as the wrong label: predicted (1, 0, 0, 0) for wanted (1, 0, 1, 1)
     assert out["matthews"] == pytest.approx(100 * (1 * 1 - 0 * 2) / np.sqrt(1 * 3 * 3 * 1))
+    assert item_scores("plurals", ["daxi wugen", "daxi wug"], ["daxi wugen"] * 2).tolist() \
+        == [100.0, 50.0]
     summary = scores("summary", ["a tool", "tools"], ["a tool", "a tool"])
     assert summary["exact_match"] == 50.0 and set(summary) == {PRIMARY["summary"],
                                                                "exact_match"}
