@@ -24,8 +24,8 @@ Runs (every one a function of its seed):
                 order and dropout (and the initialisation of "scratch").
 
 Budget, chosen from compute before the run: the tiny shape (2+2 layers, d_model 128, about
-1.06M parameters with the world's 1,000-piece vocabulary) and 2,000 steps of 32 pieces of 57
-tokens, 3.65M tokens per row, about one pass over the corpus and 3.4 tokens per parameter (a
+1.0M parameters with the world's 1,000-piece vocabulary) and 2,000 steps of 32 pieces of 57
+tokens, 3.65M tokens per row, about one pass over the corpus and 3.7 tokens per parameter (a
 compute-optimal budget would be about 20). The pilots (experiments/pilots/) had found the
 plural class stored at this budget and rising with it, so the row budget sits where that
 property is still growing. Two runs go in parallel, one BLAS thread each, as the tables'
