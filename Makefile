@@ -69,7 +69,7 @@ world-gates: $(STAMP)-base
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v1
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --longer 4 \
-		--work-dir runs/world_long --out experiments/results/world_probe_longer.json
+		--work-dir runs/world_long --out experiments/results/world/probe_longer.json
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v2
 
 # ruff first (errors, unused imports, import order: pyproject.toml's [tool.ruff]), then pytest.

@@ -4,7 +4,7 @@ Before any paper table is rerun on a benchmark, the benchmark has to show that i
 what the tables vary. This module measures that on the generated world
 (`minit5.data.world`, tasks in `minit5.data.world_tasks`) with the design below, fixed and
 committed before its first run, and writes every number to one results file
-(`experiments/results/world_gates.json`) whose `design` is this module's `DESIGN`.
+(`experiments/results/world/gates.json`) whose `design` is this module's `DESIGN`.
 
 Runs (every one a function of its seed):
   pre-training  the row budget: span corruption on the world's corpus, `DESIGN["pretrain"]`,
@@ -98,7 +98,7 @@ DESIGN = {
 }
 
 # The second design, written after the first one's gates and premise probe (their files:
-# experiments/results/world_gates.json, world_probe.json) and before any run of its own. What
+# experiments/results/world/gates.json, probe.json) and before any run of its own. What
 # the first showed: pre-training stores the plural class of the nouns, more with more tokens and
 # less from the cut corpus, and agreement judged through that class transferred to held-out
 # nouns at every budget; the category stayed at its prior in the probe, and the two tasks that
@@ -453,12 +453,12 @@ def run(work_dir, out, parallel: int = 2, design=DESIGN,
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--design", choices=sorted(DESIGNS), default="v2",
-                    help="v1: the first design (its results: world_gates.json); v2: the second")
+                    help="v1: the first design (its results: world/gates.json); v2: the second")
     ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                     help="gpu: the GPU scale (`gpu_design`), one run at a time")
     ap.add_argument("--work-dir", default=None,
                     help="default: runs/world_gates, + _v2 for v2, + _gpu for --device gpu")
-    ap.add_argument("--out", default=None, help="default: experiments/results/world_gates"
+    ap.add_argument("--out", default=None, help="default: experiments/results/world/gates"
                     ".json, + _v2 for v2, + _gpu for --device gpu")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--smoke", action="store_true",
@@ -473,7 +473,7 @@ def main(argv=None):
     command = f"python -m minit5.experiments.world_gates --design {args.design}" + \
         (" --device gpu" if gpu else "")
     results = run(args.work_dir or f"runs/world_gates{suffix}",
-                  args.out or f"experiments/results/world_gates{suffix}.json",
+                  args.out or f"experiments/results/world/gates{suffix}.json",
                   1 if gpu else args.jobs, design, command)
     print(json.dumps({k: v["passes"] if isinstance(v, dict) and "passes" in v else None
                       for k, v in results["gates"].items()}, indent=1))

@@ -109,7 +109,7 @@ def main(argv=None):
     from minit5.experiments.world_gates import DESIGN, Setup, checkpoint_dir, pretrain
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work-dir", default="runs/world_gates")
-    ap.add_argument("--out", default="experiments/results/world_probe.json")
+    ap.add_argument("--out", default="experiments/results/world/probe.json")
     ap.add_argument("--longer", type=int, default=None,
                     help="pre-train this many times the row budget first (in --work-dir), "
                          "and probe its checkpoints instead of the gates' runs")

@@ -12,7 +12,8 @@ from minit5.experiments import world_gates
 from minit5.experiments.world_gates import ARMS, DESIGN, SEEDED_ARMS, chosen, gates, jobs
 
 RESULTS_DIR = pathlib.Path(__file__).parents[2] / "experiments" / "results"
-RECORDED = {"v1": RESULTS_DIR / "world_gates.json", "v2": RESULTS_DIR / "world_gates_v2.json"}
+RECORDED = {"v1": RESULTS_DIR / "world" / "gates.json",
+            "v2": RESULTS_DIR / "world" / "gates_v2.json"}
 N_ITEMS = 400
 
 
