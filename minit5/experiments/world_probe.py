@@ -5,7 +5,7 @@ pre-training stores the lexicon. This probe asks a span-corruption model directl
 format: one masked span per question, the candidates ranked by log p(target | input), the
 likeliest counted right or wrong. For each noun of the test pool:
 
-  plural    "One {stem} {verb} and two <X> {verb}." -- which of the four forms stem+suffix
+  plural    "One {stem} {verb} and two <X> {plural verb}." -- which of the four forms stem+suffix
             (one per plural class) fills <X>? Chance 1/4.
   category  "The {stem} is a kind of <X>." -- which of the six categories? Chance 1/6.
   agreement "The {form} <X>." for the stem and for the plural -- which verb form, "sleeps" or
@@ -29,6 +29,7 @@ from minit5.data.batching import collate
 from minit5.data.objectives import noise_span_to_unique_sentinel
 from minit5.data.tokenizer import EOS_ID
 from minit5.data.world import CATEGORIES, PLURAL_SUFFIXES, plural_verb
+from minit5.experiments.world_gates import DESIGN, Setup, checkpoint_dir, pretrain
 from minit5.io.atomic_file import write_json
 from minit5.nn.module import eval_mode
 from minit5.t5 import T5ForConditionalGeneration
@@ -97,7 +98,6 @@ def longer_design(factor: int) -> dict:
     """The gates' design with `factor` times the pre-training steps, checkpoints at 1, 2, ...
     times the row budget. The schedule does not depend on the run's length, so its first
     checkpoint is the gates' full-budget model."""
-    from minit5.experiments.world_gates import DESIGN
     d = json.loads(json.dumps(DESIGN))
     steps = DESIGN["pretrain"]["steps"]
     d["pretrain"].update(steps=factor * steps, checkpoints={
@@ -106,7 +106,6 @@ def longer_design(factor: int) -> dict:
 
 
 def main(argv=None):
-    from minit5.experiments.world_gates import DESIGN, Setup, checkpoint_dir, pretrain
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work-dir", default="runs/world_gates")
     ap.add_argument("--out", default="experiments/results/world/probe.json")

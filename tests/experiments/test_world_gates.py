@@ -145,3 +145,18 @@ def test_tables_budget_adds_measured_times():
     assert out["pretraining_seconds"] == 200.0
     assert out["finetuning_seconds"] == 3 * 100.0           # mean of 120 and 80, 3 seeds
     assert out["hours"] == pytest.approx(10 * 500.0 / 2 / 3600)
+
+
+@pytest.mark.parametrize("name, design", [("probe", DESIGN), ("probe_longer", None)])
+def test_recorded_probes_match_their_designs(name, design):
+    from minit5.experiments.world_probe import CHANCE, longer_design
+    path = RESULTS_DIR / "world" / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"{path.name} has not been recorded")
+    recorded = json.loads(path.read_text())
+    wanted = design if design is not None else longer_design(4)
+    assert recorded["design"] == json.loads(json.dumps(wanted))
+    for row in recorded["rows"]:
+        for prop in CHANCE:
+            assert row[prop] == pytest.approx(100 * np.mean(row[prop + "_right"]))
+            assert len(row[prop + "_right"]) == len(recorded["test_noun_ranks"])
