@@ -1,12 +1,14 @@
-"""The world benchmark's tasks: one classification, one closed-book question answering, one
-summarisation, each about nouns the fine-tuning data never mention.
+"""The world benchmark's tasks: classification, closed-book question answering and generation,
+each about nouns the fine-tuning data never mention (a design picks three: `TASK_NAMES` are the
+first design's, `minit5.experiments.world_gates`).
 
 The lexicon of a `minit5.data.world.World` is split into three pools of nouns (`noun_pools`):
 fine-tuning examples are made from the first, validation examples from the second, test
 examples from the third. A test question is therefore about a noun that only pre-training can
 have shown the model, and a model fine-tuned from scratch can answer it only by guessing from
-the noun's spelling. Answers are words the input does not contain, so no objective is favoured
-because its decoder copies its input.
+the noun's spelling. Answers are words the input does not contain (for plural and plurals, a
+stem of the input with its ending), so no objective is favoured because its decoder copies its
+input.
 
   agreement  (classification, like CoLA) "agreement sentence: The daxi sleep." -> "acceptable"
              or "unacceptable": does the verb agree with its subject? The subject's number is
