@@ -407,7 +407,10 @@ def gpu_design(base=DESIGN) -> dict:
     t5-small-shaped model (d_model 512, 6 + 6 layers, 8 heads) and 100 times the CPU row's
     pre-training tokens (25,000 steps of 256 pieces of 57 tokens, 364.8M tokens, about ten
     passes over a 400,000-document corpus; the cut corpus keeps 1/1000 of it), 1,000 warm-up
-    steps; the world, the tasks and the fine-tuning are the CPU design's."""
+    steps; the world, the tasks and the fine-tuning are the CPU design's. Its cost is not
+    measured yet (no GPU has run it): pre-training alone is 6 x parameters x tokens, about
+    1e17 FLOPs, so at 20 TFLOP/s sustained in float32 it is over an hour, more than a
+    15-minute device loan holds; run it where a GPU is yours for an afternoon."""
     d = json.loads(json.dumps(base))
     d["model"].update(d_model=512, d_kv=64, d_ff=2048, num_heads=8, num_layers=6)
     d["world"]["documents"] = 400_000
