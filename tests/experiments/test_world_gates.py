@@ -160,3 +160,31 @@ def test_recorded_probes_match_their_designs(name, design):
         for prop in CHANCE:
             assert row[prop] == pytest.approx(100 * np.mean(row[prop + "_right"]))
             assert len(row[prop + "_right"]) == len(recorded["test_noun_ranks"])
+
+
+def test_probe_masks_the_answer_and_scores_every_noun(tmp_path):
+    from minit5.data.tokenizer import EOS_ID, Tokenizer, train_tokenizer
+    from minit5.data.world import World
+    from minit5.experiments.world_probe import CHANCE, masked_example, probe
+    from minit5.t5 import T5Config, T5ForConditionalGeneration
+
+    world = World.make(20, seed=0)
+    train_tokenizer(world.corpus(300, seed=0), 300, tmp_path / "spiece.model",
+                    hard_vocab_limit=False)
+    tokenizer = Tokenizer(tmp_path / "spiece.model")
+    stem = world.nouns[0].stem
+    inputs, targets = masked_example(tokenizer, f"The {stem} is a kind of", "animal", ".")
+    sentinel = tokenizer.vocab_size - 1                       # <extra_id_0>
+    assert list(inputs).count(sentinel) == 1 and inputs[-1] == EOS_ID
+    assert targets[0] == sentinel and targets[-1] == EOS_ID
+    assert tokenizer.decode([int(t) for t in targets[1:-2]]).strip() == "animal"
+    assert tokenizer.decode([int(t) for t in inputs if t < sentinel - 99]).replace(" ", "") \
+        == f"The{stem}isakindof."
+    model = T5ForConditionalGeneration(T5Config(vocab_size=tokenizer.vocab_size, d_model=16,
+                                                d_kv=4, d_ff=32, num_heads=4, num_layers=1),
+                                       seed=0)
+    nouns = list(world.nouns[:7])
+    out = probe(model, tokenizer, nouns)
+    for prop in CHANCE:
+        assert len(out[prop + "_right"]) == 7 and set(out[prop + "_right"]) <= {0, 1}
+        assert out[prop] == pytest.approx(100 * np.mean(out[prop + "_right"]))
