@@ -29,7 +29,7 @@ from minit5.data.batching import collate
 from minit5.data.objectives import noise_span_to_unique_sentinel
 from minit5.data.tokenizer import EOS_ID
 from minit5.data.world import CATEGORIES, PLURAL_SUFFIXES, plural_verb
-from minit5.experiments.world_gates import DESIGN, Setup, checkpoint_dir, pretrain
+from minit5.experiments.world_gates import DESIGN, DESIGNS, Setup, checkpoint_dir, pretrain
 from minit5.io.atomic_file import write_json
 from minit5.nn.module import eval_mode
 from minit5.t5 import T5ForConditionalGeneration
@@ -94,12 +94,12 @@ def probe(model, tokenizer, nouns) -> dict:
     return out
 
 
-def longer_design(factor: int) -> dict:
-    """The gates' design with `factor` times the pre-training steps, checkpoints at 1, 2, ...
+def longer_design(factor: int, base=DESIGN) -> dict:
+    """A gates design with `factor` times the pre-training steps, checkpoints at 1, 2, ...
     times the row budget. The schedule does not depend on the run's length, so its first
     checkpoint is the gates' full-budget model."""
-    d = json.loads(json.dumps(DESIGN))
-    steps = DESIGN["pretrain"]["steps"]
+    d = json.loads(json.dumps(base))
+    steps = base["pretrain"]["steps"]
     d["pretrain"].update(steps=factor * steps, checkpoints={
         str(k): k * steps for k in (1, 2, 4, 8, 16) if k <= factor})
     return d
@@ -107,14 +107,22 @@ def longer_design(factor: int) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--work-dir", default="runs/world_gates")
-    ap.add_argument("--out", default="experiments/results/world/probe.json")
+    ap.add_argument("--design", choices=sorted(DESIGNS), default="v1",
+                    help="whose world and checkpoints (default v1, the recorded probe's)")
+    ap.add_argument("--work-dir", default=None,
+                    help="default: the design's gates work dir (runs/world_gates, + _v2)")
+    ap.add_argument("--out", default=None,
+                    help="default: experiments/results/world/probe.json (+ _v2)")
     ap.add_argument("--longer", type=int, default=None,
                     help="pre-train this many times the row budget first (in --work-dir), "
                          "and probe its checkpoints instead of the gates' runs")
     args = ap.parse_args(argv)
-    design = DESIGN if args.longer is None else longer_design(args.longer)
-    setup = Setup(args.work_dir, design)
+    suffix = "" if args.design == "v1" else f"_{args.design}"
+    work_dir = args.work_dir or f"runs/world_gates{suffix}"
+    out = args.out or f"experiments/results/world/probe{suffix}.json"
+    base = DESIGNS[args.design]
+    design = base if args.longer is None else longer_design(args.longer, base)
+    setup = Setup(work_dir, design)
     if args.longer is not None:
         pretrain(setup, "full")
     nouns = [setup.world.nouns[i] for i in setup.pools["test"]]
@@ -129,14 +137,14 @@ def main(argv=None):
         else:
             run = "tiny corpus" if arm == "tiny corpus" else "full"
             model = T5ForConditionalGeneration.from_pretrained(
-                checkpoint_dir(args.work_dir, run, step))
+                checkpoint_dir(work_dir, run, step))
         result = probe(model, setup.tokenizer, nouns)
         rows.append({"arm": arm, "step": step,
                      "tokens": step * p["batch"] * p["piece_tokens"], **result})
         print(json.dumps({k: v for k, v in rows[-1].items() if not k.endswith("_right")}),
               flush=True)
     ranks = [int(i) for i in setup.pools["test"]]
-    write_json(args.out, {"design": design, "chance": {k: 100 * v for k, v in CHANCE.items()},
+    write_json(out, {"design": design, "chance": {k: 100 * v for k, v in CHANCE.items()},
                           "test_noun_ranks": ranks, "rows": rows})
 
 

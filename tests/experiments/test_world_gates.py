@@ -147,7 +147,8 @@ def test_tables_budget_adds_measured_times():
     assert out["hours"] == pytest.approx(10 * 500.0 / 2 / 3600)
 
 
-@pytest.mark.parametrize("name, design", [("probe", DESIGN), ("probe_longer", None)])
+@pytest.mark.parametrize("name, design", [("probe", DESIGN), ("probe_longer", None),
+                                          ("probe_v2", world_gates.DESIGN_V2)])
 def test_recorded_probes_match_their_designs(name, design):
     from minit5.experiments.world_probe import CHANCE, longer_design
     path = RESULTS_DIR / "world" / f"{name}.json"
