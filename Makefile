@@ -63,15 +63,16 @@ experiments: $(STAMP)-base
 	$(MAKE) world-gates
 
 # Can the world benchmark see pre-training? The first design's gates, the premise probe of its
-# checkpoints and of a run four times longer, then the second design's gates and probe (each
-# design's reasoning: minit5/experiments/world_gates.py). Each step resumes from its cache in runs/.
+# checkpoints and of a run four times longer, then the third design's gates and probe (each
+# design's reasoning: minit5/experiments/world_gates.py; the second was superseded by the third
+# after its first runs). Each step resumes from its cache in runs/.
 world-gates: $(STAMP)-base
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v1
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --longer 4 \
 		--work-dir runs/world_long --out experiments/results/world/probe_longer.json
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v2
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --design v2
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v3
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --design v3
 
 # ruff first (errors, unused imports, import order: pyproject.toml's [tool.ruff]), then pytest.
 test: $(STAMP)-test

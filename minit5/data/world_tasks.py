@@ -30,10 +30,12 @@ input.
              t5 library's settings), and exact match.
 
 Every example is a function of the rng it is given; `task_examples(name, world, pool, n, rng)`
-draws n, each about a noun drawn by frequency from the pool.
+draws n, each about a noun drawn by frequency from the pool (or, with `uniform=True`, with
+every noun of the pool alike).
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import numpy as np
@@ -107,10 +109,15 @@ MAKERS = {"agreement": agreement_example, "kind": kind_example, "summary": summa
           "plural": plural_example, "plurals": plurals_example}
 
 
-def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generator) -> list:
-    """`n` (input, target) pairs of task `name` about nouns of `pool`."""
+def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generator,
+                  uniform: bool = False) -> list:
+    """`n` (input, target) pairs of task `name` about nouns of `pool`, drawn by the nouns'
+    frequencies, or with `uniform` each noun of the pool alike (so that a score is not
+    carried by the pool's few common nouns)."""
     if name not in MAKERS:
         raise KeyError(f"no world task {name!r}; the tasks are {list(MAKERS)}")
+    if uniform:
+        world = dataclasses.replace(world, weights=np.full(len(world.nouns), 1 / len(world.nouns)))
     return [MAKERS[name](world, pool, rng) for _ in range(n)]
 
 

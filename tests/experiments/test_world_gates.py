@@ -13,7 +13,8 @@ from minit5.experiments.world_gates import ARMS, DESIGN, SEEDED_ARMS, chosen, ga
 
 RESULTS_DIR = pathlib.Path(__file__).parents[2] / "experiments" / "results"
 RECORDED = {"v1": RESULTS_DIR / "world" / "gates.json",
-            "v2": RESULTS_DIR / "world" / "gates_v2.json"}
+            "v2": RESULTS_DIR / "world" / "gates_v2.json",
+            "v3": RESULTS_DIR / "world" / "gates_v3.json"}
 N_ITEMS = 400
 
 
@@ -82,6 +83,32 @@ def test_second_design_changes_only_what_it_says():
     assert len(jobs(v2)) == len(jobs(DESIGN))
 
 
+def test_third_design_is_the_second_with_uniform_evaluation_items_and_a_new_world(tmp_path):
+    from minit5.data.world_tasks import task_examples
+    v2, v3 = world_gates.DESIGN_V2, world_gates.DESIGN_V3
+    assert v3["uniform_eval"] is True and "uniform_eval" not in v2
+    assert v3["world"]["seed"] not in (DESIGN["world"]["seed"], v2["world"]["seed"])
+    for key in ("tokenizer", "model", "pretrain", "finetune", "gates", "tasks"):
+        assert v3[key] == v2[key]
+    small = world_gates.smoke_design(v3)
+    setup = world_gates.Setup(tmp_path, small)
+    sizes = {"train": "train_examples", "validation": "validation_examples",
+             "test": "test_examples"}
+    for split, uniform in (("train", False), ("validation", True), ("test", True)):
+        seed = [world_gates.EXAMPLE_SEEDS[split], world_gates.TASK_IDS["plural"]]
+        wanted = task_examples("plural", setup.world, setup.pools[split],
+                               small["finetune"][sizes[split]], np.random.default_rng(seed),
+                               uniform=uniform)
+        assert setup.examples[split]["plural"] == wanted
+    pool = setup.pools["test"]
+    commonest = setup.world.nouns[pool[0]].stem
+    for uniform, low, high in ((True, 0.5, 2.0), (False, 3.0, 100.0)):
+        drawn = task_examples("plural", setup.world, pool, 4000, np.random.default_rng(0),
+                              uniform=uniform)
+        share = sum(f" {commonest}?" in x for x, _ in drawn) / len(drawn)
+        assert low < share * len(pool) < high, (uniform, share * len(pool))
+
+
 def test_smoke_design_only_shrinks_sizes():
     smoke = world_gates.smoke_design()
     assert smoke["model"] == DESIGN["model"] and smoke["gates"] == DESIGN["gates"]
@@ -148,7 +175,8 @@ def test_tables_budget_adds_measured_times():
 
 
 @pytest.mark.parametrize("name, design", [("probe", DESIGN), ("probe_longer", None),
-                                          ("probe_v2", world_gates.DESIGN_V2)])
+                                          ("history/probe_v2", world_gates.DESIGN_V2),
+                                          ("probe_v3", world_gates.DESIGN_V3)])
 def test_recorded_probes_match_their_designs(name, design):
     from minit5.experiments.world_probe import CHANCE, longer_design
     path = RESULTS_DIR / "world" / f"{name}.json"
