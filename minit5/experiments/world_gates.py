@@ -379,8 +379,8 @@ def gates(runs: list, design=DESIGN, n_resamples: int = 1000) -> dict:
     learns = {"train": train, "passes": bool(all(v >= g["learns"] for row in train.values()
                                                  for v in row.values()))}
     suites = [suite("1", s) for s in seeds]
-    noise = {"suite_by_seed": suites, "std": float(np.std(suites, ddof=1)),
-             "passes": bool(np.std(suites, ddof=1) <= g["noise_sd"])}
+    spread = float(np.std(suites, ddof=1))
+    noise = {"suite_by_seed": suites, "std": spread, "passes": bool(spread <= g["noise_sd"])}
     chosen_runs = {f"{arm} seed {s} {t}": {"lr": r["lr"], "step": r["step"],
                                            "validation": r["validation"], "test": r["test"]}
                    for (arm, s, t), r in sorted(best.items())}
