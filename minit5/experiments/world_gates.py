@@ -76,10 +76,13 @@ from minit5.data.world_tasks import (
 )
 from minit5.experiments import statistics
 from minit5.experiments.core import parallel_map, provenance
+from minit5.io.atomic_directory import atomic_directory, checkpoint_file, read_whole
 from minit5.io.atomic_file import write_json
 from minit5.optim import Adafactor
 from minit5.optim.schedules import inverse_sqrt
 from minit5.t5 import T5Config, T5ForConditionalGeneration
+from minit5.t5.checkpoint import read_weights, write_model_files
+from minit5.train.checkpoint import OPTIMIZER, load_optimizer_state
 from minit5.train.evaluate import predict
 
 DESIGN = {
@@ -134,6 +137,7 @@ DESIGNS = {"v1": DESIGN, "v2": DESIGN_V2, "v3": DESIGN_V3}
 ARMS = ("scratch", "1/8", "1/4", "1/2", "1", "tiny corpus")
 SEEDED_ARMS = ("scratch", "1")          # the arms fine-tuned with every seed
 EXAMPLE_SEEDS = {"train": 0, "validation": 1, "test": 2}
+RESUME = "resume.json"                  # a pre-training checkpoint's step, streams and time
 TASK_IDS = {name: k for k, name in enumerate(MAKERS)}   # a task's random streams, any design
 
 
@@ -191,9 +195,34 @@ def checkpoint_dir(work_dir, run: str, step: int) -> pathlib.Path:
     return pathlib.Path(work_dir) / "pretrain" / run / f"step-{step:06d}"
 
 
+def _resume_point(work_dir, run: str, steps) -> tuple:
+    """(step, state) of the run's newest checkpoint saved with its training state, or (0, None).
+    A checkpoint written before that state was saved with it (the first designs' runs) is
+    only a model, and the run restarts from step 0 over it."""
+    for step in reversed(steps):
+        folder = checkpoint_dir(work_dir, run, step)
+        if checkpoint_file(folder, RESUME).is_file():
+            return step, read_whole(folder, lambda folder=folder: {
+                "resume": json.loads(checkpoint_file(folder, RESUME).read_text()),
+                "weights": read_weights(folder), "optimizer": load_optimizer_state(folder)})
+    return 0, None
+
+
+def _save_checkpoint(folder, model, optimizer, resume: dict) -> None:
+    """The model (loads with from_pretrained) with what continues its run exactly: the
+    optimizer's state and the two random streams, in one atomic save."""
+    with atomic_directory(folder) as staging:
+        write_model_files(model, staging)
+        np.savez(staging / OPTIMIZER, **optimizer.state_dict())
+        (staging / RESUME).write_text(json.dumps(resume) + "\n", encoding="utf-8")
+
+
 def pretrain(setup: Setup, run: str) -> dict:
     """Pre-train run "full" or "tiny corpus" and save its checkpoints; returns
-    {"seconds", "tokens_per_second", "pieces"}. A run whose last checkpoint exists is done."""
+    {"seconds", "tokens_per_second", "pieces", "tokens", "resumed_from"}. A run whose last
+    checkpoint exists is done; a run stopped part-way continues exactly from its newest
+    checkpoint (the data and dropout streams are restored with the optimizer, so the
+    continued run computes what an unbroken one would)."""
     p = setup.design["pretrain"]
     steps = sorted(p["checkpoints"].values()) if run == "full" else [p["steps"]]
     record = setup.work_dir / "pretrain" / run / "run.json"
@@ -204,12 +233,22 @@ def pretrain(setup: Setup, run: str) -> dict:
     data = setup.pieces(documents)
     model = _placed(T5ForConditionalGeneration(setup.model_config(), seed=p["seed"]),
                     setup.design)
+    dropout = np.random.default_rng([p["seed"], 1])      # the constructor's own stream
+    model.set_dropout_rng(dropout)
     optimizer = Adafactor(model.parameters(), lr=p["peak_lr"], relative_step=False,
                           scale_parameter=True)
     objective = make_objective(p["objective"], setup.tokenizer.vocab_size)
     rng = np.random.default_rng([p["seed"], 3])
+    start, state = _resume_point(setup.work_dir, run, steps)
+    earlier = 0.0
+    if state is not None:
+        model.load_state_dict(state["weights"])
+        optimizer.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["resume"]["data_rng"]
+        dropout.bit_generator.state = state["resume"]["dropout_rng"]
+        earlier = state["resume"]["seconds"]
     started = time.time()
-    for step in range(1, p["steps"] + 1):
+    for step in range(start + 1, p["steps"] + 1):
         rows = data[rng.integers(len(data), size=p["batch"])]
         batch = collate([objective(r, rng) for r in rows])
         optimizer.lr = inverse_sqrt(step, warmup=p["warmup"], peak=p["peak_lr"])
@@ -218,14 +257,18 @@ def pretrain(setup: Setup, run: str) -> dict:
         loss.backward()
         optimizer.step()
         if step in steps:
-            model.save_pretrained(checkpoint_dir(setup.work_dir, run, step))
+            _save_checkpoint(checkpoint_dir(setup.work_dir, run, step), model, optimizer,
+                             {"step": step, "data_rng": rng.bit_generator.state,
+                              "dropout_rng": dropout.bit_generator.state,
+                              "seconds": earlier + time.time() - started})
         if step % 200 == 0:
             print(f"[{run}] step {step} loss {float(loss.numpy()):.3f} "
                   f"{time.time() - started:.0f}s", flush=True)
-    seconds = time.time() - started
+    seconds = earlier + time.time() - started
     out = {"seconds": round(seconds, 1), "pieces": int(len(data)),
            "tokens": int(p["steps"] * p["batch"] * p["piece_tokens"]),
-           "tokens_per_second": round(p["steps"] * p["batch"] * p["piece_tokens"] / seconds)}
+           "tokens_per_second": round(p["steps"] * p["batch"] * p["piece_tokens"] / seconds),
+           "resumed_from": start}
     record.parent.mkdir(parents=True, exist_ok=True)
     write_json(record, out)
     return out

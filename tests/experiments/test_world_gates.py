@@ -3,6 +3,7 @@ tied to the design and recomputed from its own per-item scores."""
 import copy
 import json
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
@@ -116,6 +117,26 @@ def test_smoke_design_only_shrinks_sizes():
     assert smoke["pretrain"]["steps"] < DESIGN["pretrain"]["steps"]
     assert DESIGN["pretrain"]["checkpoints"]["1"] == DESIGN["pretrain"]["steps"]
     assert DESIGN == before                     # shrinking a copy leaves the design alone
+
+
+def test_pretraining_stopped_part_way_continues_exactly(tmp_path):
+    from minit5.t5.checkpoint import read_weights
+    design = world_gates.smoke_design()
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    world_gates.pretrain(world_gates.Setup(whole, design), "full")
+    setup = world_gates.Setup(cut, design)
+    world_gates.pretrain(setup, "full")
+    final = world_gates.checkpoint_dir(cut, "full", 16)
+    for path in (final, cut / "pretrain" / "full" / "run.json"):     # a kill before step 16
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    record = world_gates.pretrain(setup, "full")
+    assert record["resumed_from"] == 8
+    a = read_weights(world_gates.checkpoint_dir(whole, "full", 16))
+    b = read_weights(final)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["shared.weight"],
+                              read_weights(world_gates.checkpoint_dir(whole, "full", 8))
+                              ["shared.weight"])      # the resumed steps did train
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))
