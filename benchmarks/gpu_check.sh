@@ -9,7 +9,8 @@
 # says so), each writing its output to $OUT/<step>.txt (and JSON where it has numbers):
 #   env      nvidia-smi, versions, backend.gpu_available() and why not
 #   pytest   every test marked `gpu` (kernels and their edges, the host-transfer test, dropout
-#            on the device, golden logits on the GPU, backend, optimizer, T5)    pytest_gpu.xml
+#            on the device, golden logits on the GPU, backend, optimizer, T5, the world
+#            benchmark's --device gpu path at smoke sizes)                  pytest_gpu.xml
 #   lab      benchmarks/kernels_lab.py at t5-small: each kernel's outputs checked one by one
 #            against the composed ops, then timed                               kernels_lab.json
 #   bench    benchmarks/bench_train.py --device gpu at t5-small (batch 64 x 512 -> 114) vs
@@ -87,7 +88,8 @@ run_step env 40 10 bash -c env_step
 
 run_step pytest 150 60 "$PY" -m pytest -m gpu -p no:cacheprovider -q -ra --durations=10 \
     --junitxml="$OUT/pytest_gpu.xml" tests/kernels tests/test_backend.py \
-    tests/test_functional_dropout.py tests/optim tests/t5 tests/golden
+    tests/test_functional_dropout.py tests/optim tests/t5 tests/golden \
+    tests/experiments/test_world_gates.py
 run_step lab 70 40 "$PY" benchmarks/kernels_lab.py --models t5-small --repeats 20 \
     --out "$OUT/kernels_lab.json"
 run_step bench 90 50 "$PY" benchmarks/bench_train.py --device gpu --shape t5-small --batch 64 \

@@ -139,6 +139,22 @@ def test_pretraining_stopped_part_way_continues_exactly(tmp_path):
                               ["shared.weight"])      # the resumed steps did train
 
 
+@pytest.mark.gpu
+def test_gpu_scale_machinery_runs_on_the_device(tmp_path):
+    """The `--device gpu` path at the smoke sizes: pre-training and a fine-tuning run on the
+    GPU, checkpoints that load on the host, finite scores in range."""
+    from minit5.t5.checkpoint import read_weights
+    design = {**world_gates.smoke_design(world_gates.DESIGN_V3), "device": "gpu"}
+    setup = world_gates.Setup(tmp_path, design)
+    record = world_gates.pretrain(setup, "full")
+    assert record["resumed_from"] == 0 and record["tokens_per_second"] > 0
+    weights = read_weights(world_gates.checkpoint_dir(tmp_path, "full", 16))
+    assert all(np.isfinite(w).all() for w in weights.values())
+    result = world_gates.finetune(setup, "1", 0, "plural", 1e-3)
+    assert len(result["test_items"]) == design["finetune"]["test_examples"]
+    assert 0 <= result["train"] <= 100 and 0 <= result["validation"] <= 100
+
+
 @pytest.mark.parametrize("name", sorted(RECORDED))
 def test_recorded_gates_match_the_design_and_their_own_runs(name):
     if not RECORDED[name].exists():
