@@ -432,6 +432,40 @@ def gates(runs: list, design=DESIGN, n_resamples: int = 1000) -> dict:
             "all_pass": bool(all(x["passes"] for x in (transfer, dose, data, learns, noise)))}
 
 
+GATE_NAMES = {"transfer": "transfer", "dose_response": "dose-response", "data": "data",
+              "learns": "the fine-tuning learns", "noise": "noise"}
+
+
+def describe(results: dict) -> list[str]:
+    """A gates file as lines of text: each gate's figures and verdict, then the run."""
+    g = results["gates"]
+
+    def interval(x):
+        return f"{x['mean']:5.1f} [{x['low']:5.1f}, {x['high']:5.1f}]"
+
+    def verdict(key):
+        return f"{GATE_NAMES[key]}: {'PASS' if g[key]['passes'] else 'FAIL'}"
+
+    lines = [verdict("transfer")]
+    for task, t in g["transfer"]["tasks"].items():
+        lines.append(f"  {task:<10} pre-trained {interval(t['pretrained'])}  scratch "
+                     f"{interval(t['scratch'])}  gap {t['gap']:+5.1f}")
+    lines.append(f"  suite gap {interval(g['transfer']['suite'])}")
+    lines.append(verdict("dose_response") + ", suite at "
+                 + ", ".join(f"{k} {v:.1f}" for k, v in g["dose_response"]["suite"].items()))
+    lines.append(verdict("data") + f", full minus cut corpus "
+                 f"{interval(g['data']['full_minus_tiny'])}")
+    lines.append(verdict("learns") + ", training-set scores at the chosen checkpoint:")
+    lines += [f"  {run:<16} " + ", ".join(f"{t} {v:.1f}" for t, v in row.items())
+              for run, row in g["learns"]["train"].items()]
+    lines.append(verdict("noise") + ", suite by seed "
+                 + ", ".join(f"{v:.1f}" for v in g["noise"]["suite_by_seed"])
+                 + f" (sd {g['noise']['std']:.2f})")
+    lines.append(f"made by {results['command']} on {results['provenance']['machine']}, "
+                 f"{results['provenance']['date']}; CPU seconds {results['cpu_seconds']}")
+    return lines
+
+
 def smoke_design(base=DESIGN) -> dict:
     """A design shrunk to a minute's run, to check the machinery (never a gate result)."""
     d = json.loads(json.dumps(base))
@@ -539,8 +573,7 @@ def main(argv=None):
     results = run(args.work_dir or f"runs/world_gates{suffix}",
                   args.out or f"experiments/results/world/gates{suffix}.json",
                   1 if gpu else args.jobs, design, command)
-    print(json.dumps({k: v["passes"] if isinstance(v, dict) and "passes" in v else None
-                      for k, v in results["gates"].items()}, indent=1))
+    print("\n".join(describe(results)))
 
 
 if __name__ == "__main__":

@@ -72,6 +72,22 @@ def test_each_gate_fails_on_its_own_flaw():
     assert not noisy["noise"]["passes"] and noisy["noise"]["std"] > 3
 
 
+def test_describe_reads_each_gate_and_its_figures():
+    def text(runs):
+        results = {"gates": gates(runs, n_resamples=200), "command": "world_gates",
+                   "provenance": {"machine": "m", "date": "d"}, "cpu_seconds": {}}
+        return results["gates"], "\n".join(world_gates.describe(results))
+
+    good, lines = text(fake_runs(GOOD))
+    for name in world_gates.GATE_NAMES.values():
+        assert f"{name}: PASS" in lines
+    assert f"{good['transfer']['tasks']['agreement']['gap']:+5.1f}" in lines
+    assert f"sd {good['noise']['std']:.2f}" in lines
+    _, lines = text(fake_runs(GOOD, train=85.0))
+    assert "the fine-tuning learns: FAIL" in lines and "transfer: PASS" in lines
+    assert "85.0" in lines
+
+
 def test_second_design_changes_only_what_it_says():
     v2 = world_gates.DESIGN_V2
     assert world_gates.tasks_of(v2) == ("agreement", "plural", "plurals")
