@@ -15,6 +15,13 @@ input.
              shown only by the noun's form, which is plural or not by the lexicon (`world`).
              Half the sentences are acceptable. Scores: accuracy (primary), Matthews
              correlation.
+  inflection (classification, like CoLA) "inflection sentence: One dax and two daxen." ->
+             "acceptable" or "unacceptable": is the second form the noun's plural? Half the
+             sentences use it; the others the stem with one of the three other suffixes,
+             drawn alike (never another noun's form), so where the nouns' plural classes are
+             equally common (the lexicon draws them so), every suffix is as common in
+             acceptable sentences as in unacceptable ones and the spelling tells nothing.
+             Scores: accuracy (primary), Matthews correlation.
   kind       (closed-book question answering, the question of Roberts, Raffel and Shazeer
              2020) "question: what kind of thing is the dax?" -> "animal". Score: exact match.
   plural     (closed-book question answering about form) "question: what is the plural of
@@ -41,12 +48,13 @@ from typing import Sequence
 import numpy as np
 
 from minit5.data.metrics import matthews_corrcoef, rouge
-from minit5.data.world import CATEGORIES, World, plural_verb
+from minit5.data.world import CATEGORIES, NUMBERS, PLURAL_SUFFIXES, World, plural_verb
 
 ACCEPTABLE, UNACCEPTABLE = "acceptable", "unacceptable"
 TASK_NAMES = ("agreement", "kind", "summary")
 PRIMARY = {"agreement": "accuracy", "kind": "exact_match", "summary": "rougeLsum",
-           "plural": "exact_match", "plurals": "rougeLsum"}
+           "plural": "exact_match", "plurals": "rougeLsum", "inflection": "accuracy"}
+CLASSIFICATION = ("agreement", "inflection")     # labelled ACCEPTABLE / UNACCEPTABLE
 POOLS = ("train", "validation", "test")
 # Of each block of 10 nouns in frequency order, how many go to each pool.
 POOL_SHARES = (5, 1, 4)
@@ -75,6 +83,18 @@ def agreement_example(world: World, pool, rng: np.random.Generator) -> tuple[str
     verb_form = plural_verb(verb) if plural == acceptable else verb
     return (f"agreement sentence: The {noun.form(plural)} {verb_form}.",
             ACCEPTABLE if acceptable else UNACCEPTABLE)
+
+
+def inflection_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
+    noun = world.draw(rng, pool)
+    number = NUMBERS[rng.integers(len(NUMBERS))]
+    if rng.random() < 0.5:
+        return f"inflection sentence: One {noun.stem} and {number} {noun.plural}.", ACCEPTABLE
+    forms = {form for n in world.nouns for form in (n.stem, n.plural)}
+    other = [noun.stem + s for s in PLURAL_SUFFIXES if s != noun.plural_suffix]
+    wrong = [form for form in other if form not in forms] or other
+    return (f"inflection sentence: One {noun.stem} and {number} "
+            f"{wrong[rng.integers(len(wrong))]}.", UNACCEPTABLE)
 
 
 def kind_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
@@ -106,7 +126,8 @@ def plurals_example(world: World, pool, rng: np.random.Generator) -> tuple[str, 
 
 
 MAKERS = {"agreement": agreement_example, "kind": kind_example, "summary": summary_example,
-          "plural": plural_example, "plurals": plurals_example}
+          "plural": plural_example, "plurals": plurals_example,
+          "inflection": inflection_example}
 
 
 def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generator,
@@ -123,8 +144,8 @@ def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generato
 
 def item_scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> np.ndarray:
     """(N,) the primary score of each prediction, in 0-100: 100 x exact match for agreement,
-    kind and plural (the accuracy of a classification is the exact match of its label), 100 x
-    ROUGE-Lsum F-measure for summary and plurals (one sentence: ROUGE-L)."""
+    inflection, kind and plural (the accuracy of a classification is the exact match of its
+    label), 100 x ROUGE-Lsum F-measure for summary and plurals (one sentence: ROUGE-L)."""
     if len(predictions) != len(targets):
         raise ValueError(f"item_scores({name!r}): {len(predictions)} predictions for "
                          f"{len(targets)} targets")
@@ -136,12 +157,12 @@ def item_scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -
 
 
 def scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> dict:
-    """Every score of task `name`, in 0-100: the primary one (`PRIMARY`) and, for agreement,
-    Matthews correlation (x 100; an answer that is not a label counts as the wrong label),
-    for summary and plurals, exact match."""
+    """Every score of task `name`, in 0-100: the primary one (`PRIMARY`) and, for the
+    classification tasks (`CLASSIFICATION`), Matthews correlation (x 100; an answer that is
+    not a label counts as the wrong label), for summary and plurals, exact match."""
     items = item_scores(name, predictions, targets)
     out = {PRIMARY[name]: float(items.mean())}
-    if name == "agreement":
+    if name in CLASSIFICATION:
         wanted = [t == ACCEPTABLE for t in targets]
         said = [(p.strip() == ACCEPTABLE) if p.strip() in (ACCEPTABLE, UNACCEPTABLE)
                 else not w for p, w in zip(predictions, wanted)]

@@ -42,7 +42,8 @@ Gates (each with its number in the results file):
   data           "1" beats "tiny corpus" (seed 0) by >= `data` points with the paired 95%
                  interval above zero;
   learns         every task's training score >= `learns` (of a ceiling of 100) in "scratch"
-                 and "1", every seed;
+                 and "1", every seed: read at the checkpoint chosen on validation, or, in a
+                 design whose fine-tuning has `learns_at: "end"`, after the last step;
   noise          the standard deviation of "1"'s suite average over its seeds <= `noise_sd`.
 
 What the intervals leave out: items about one noun are not independent, and the bootstrap over
@@ -301,7 +302,8 @@ def _encoded(setup: Setup, examples) -> list:
 
 def finetune(setup: Setup, arm: str, seed: int, task: str, lr: float) -> dict:
     """One fine-tuning run: its validation curve and, at its best validation checkpoint, the
-    per-item test scores and the training-set score."""
+    per-item test scores and the training-set score ("train"; with `learns_at: "end"` also
+    "train_end", the training-set score after the last step)."""
     f = setup.design["finetune"]
     model = arm_model(setup, arm, seed)
     train = _encoded(setup, setup.examples["train"][task])
@@ -323,10 +325,14 @@ def finetune(setup: Setup, arm: str, seed: int, task: str, lr: float) -> dict:
             curve.append([step, round(score, 2)])
             if best is None or score > best[1]:
                 best = (step, score, {k: v.copy() for k, v in model.state_dict().items()})
+    check = setup.examples["train"][task][:f["train_check"]]
+    end = {}
+    if f.get("learns_at") == "end":           # the training set after the last step
+        end["train_end"] = round(float(item_scores(task, _answers(model, setup, check),
+                                                   [t for _, t in check]).mean()), 2)
     model.load_state_dict(best[2])
     test = setup.examples["test"][task]
     predictions = _answers(model, setup, test)
-    check = setup.examples["train"][task][:f["train_check"]]
     return {"arm": arm, "seed": seed, "task": task, "lr": lr, "validation_curve": curve,
             "step": best[0], "validation": round(best[1], 2),
             "test_items": [round(float(x), 1) for x in
@@ -335,6 +341,7 @@ def finetune(setup: Setup, arm: str, seed: int, task: str, lr: float) -> dict:
                      scores(task, predictions, [t for _, t in test]).items()},
             "train": round(float(item_scores(task, _answers(model, setup, check),
                                              [t for _, t in check]).mean()), 2),
+            **end,
             "examples": [[x, t, p] for (x, t), p in zip(test[:5], predictions[:5])],
             "seconds": round(time.time() - started, 1)}
 
@@ -417,7 +424,8 @@ def gates(runs: list, design=DESIGN, n_resamples: int = 1000) -> dict:
     data_gap = statistics.paired_interval(one, tiny, rng, n_resamples)
     data = {"full_minus_tiny": data_gap,
             "passes": bool(data_gap["mean"] >= g["data"] and data_gap["low"] > 0)}
-    train = {f"{arm} seed {s}": {t: best[(arm, s, t)]["train"] for t in tasks}
+    read = "train_end" if design["finetune"].get("learns_at") == "end" else "train"
+    train = {f"{arm} seed {s}": {t: best[(arm, s, t)][read] for t in tasks}
              for arm in SEEDED_ARMS for s in seeds}
     learns = {"train": train, "passes": bool(all(v >= g["learns"] for row in train.values()
                                                  for v in row.values()))}
@@ -455,7 +463,9 @@ def describe(results: dict) -> list[str]:
                  + ", ".join(f"{k} {v:.1f}" for k, v in g["dose_response"]["suite"].items()))
     lines.append(verdict("data") + f", full minus cut corpus "
                  f"{interval(g['data']['full_minus_tiny'])}")
-    lines.append(verdict("learns") + ", training-set scores at the chosen checkpoint:")
+    at_end = results["design"]["finetune"].get("learns_at") == "end"
+    lines.append(verdict("learns") + ", training-set scores "
+                 + ("after the last step:" if at_end else "at the chosen checkpoint:"))
     lines += [f"  {run:<16} " + ", ".join(f"{t} {v:.1f}" for t, v in row.items())
               for run, row in g["learns"]["train"].items()]
     lines.append(verdict("noise") + ", suite by seed "

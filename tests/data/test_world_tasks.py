@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from minit5.data.world import CATEGORIES, World, plural_verb
+from minit5.data.world import CATEGORIES, NUMBERS, PLURAL_SUFFIXES, World, plural_verb
 from minit5.data.world_tasks import (
     ACCEPTABLE,
     MAKERS,
@@ -69,6 +69,36 @@ def test_agreement_labels_are_right_and_balanced():
     assert 0.45 < np.mean(plural) < 0.55
 
 
+def test_inflection_labels_are_right_balanced_and_not_in_the_spelling():
+    examples = task_examples("inflection", WORLD, POOLS["test"], 4000,
+                             np.random.default_rng(3))
+    stems = {n.stem: n for n in WORLD.nouns}
+    wrong = {t: [] for t in PLURAL_SUFFIXES}            # the true suffix -> the ones shown
+    for x, label in examples:
+        match = re.fullmatch(r"inflection sentence: One ([a-z]+) and ([a-z]+) ([a-z]+)\.", x)
+        assert match, x
+        noun, number, form = stems[match[1]], match[2], match[3]
+        assert number in NUMBERS and form.startswith(noun.stem)
+        suffix = form[len(noun.stem):]
+        assert suffix in PLURAL_SUFFIXES
+        assert label == (ACCEPTABLE if form == noun.plural else UNACCEPTABLE), x
+        if label == UNACCEPTABLE:
+            assert form not in FORMS                    # never another noun's form
+            wrong[noun.plural_suffix].append(suffix)
+    share = sum(t == ACCEPTABLE for _, t in examples) / len(examples)
+    assert 0.46 < share < 0.54
+    for true, shown in wrong.items():                   # the other three suffixes alike
+        counts = [shown.count(s) for s in PLURAL_SUFFIXES if s != true]
+        assert true not in shown and min(counts) > 0.75 * max(counts), (true, counts)
+    # so over a lexicon with balanced classes, each suffix is as common in both labels
+    uniform = task_examples("inflection", WORLD, np.arange(len(WORLD.nouns)), 8000,
+                            np.random.default_rng(4), uniform=True)
+    for suffix in PLURAL_SUFFIXES:
+        a, u = (np.mean([x.rstrip(".").endswith(suffix) for x, t in uniform if t == label])
+                for label in (ACCEPTABLE, UNACCEPTABLE))
+        assert abs(a - u) < 0.06, (suffix, a, u)
+
+
 def test_kind_answers_the_category_not_in_the_question():
     for x, target in task_examples("kind", WORLD, POOLS["test"], 200, np.random.default_rng(3)):
         (i, plural), = named(x)
@@ -123,6 +153,8 @@ def test_item_scores_and_scores():
     assert out["matthews"] == pytest.approx(100 * (1 * 1 - 0 * 2) / np.sqrt(1 * 3 * 3 * 1))
     assert item_scores("plurals", ["daxi wugen", "daxi wug"], ["daxi wugen"] * 2).tolist() \
         == [100.0, 50.0]
+    judged = scores("inflection", [ACCEPTABLE, "maybe"], [ACCEPTABLE, UNACCEPTABLE])
+    assert judged["accuracy"] == 50.0 and "matthews" in judged
     summary = scores("summary", ["a tool", "tools"], ["a tool", "a tool"])
     assert summary["exact_match"] == 50.0 and set(summary) == {PRIMARY["summary"],
                                                                "exact_match"}

@@ -72,9 +72,19 @@ def test_each_gate_fails_on_its_own_flaw():
     assert not noisy["noise"]["passes"] and noisy["noise"]["std"] > 3
 
 
+def test_learns_reads_the_end_of_fine_tuning_where_the_design_says_so():
+    runs = [dict(r, train=50.0, train_end=99.0) for r in fake_runs(GOOD)]
+    at_end = copy.deepcopy(DESIGN)
+    at_end["finetune"]["learns_at"] = "end"
+    assert not gates(runs, DESIGN, n_resamples=200)["learns"]["passes"]
+    out = gates(runs, at_end, n_resamples=200)["learns"]
+    assert out["passes"] and {v for row in out["train"].values() for v in row.values()} == {99.0}
+
+
 def test_describe_reads_each_gate_and_its_figures():
     def text(runs):
         results = {"gates": gates(runs, n_resamples=200), "command": "world_gates",
+                   "design": DESIGN,
                    "provenance": {"machine": "m", "date": "d"}, "cpu_seconds": {}}
         return results["gates"], "\n".join(world_gates.describe(results))
 
