@@ -488,19 +488,22 @@ def smoke_design(base=DESIGN) -> dict:
     return d
 
 
-def tables_budget(results: dict, rows: int, seeds: int = 3, parallel: int = 2) -> dict:
+def tables_budget(results: dict, rows: int, seeds: int = 3, parallel: int = 2,
+                  rates: int | None = None) -> dict:
     """What the paper's tables would cost on this benchmark, from the gates file's measured
     times: every one of `rows` rows pre-trained once (the mean of the two pre-training runs)
-    and fine-tuned with `seeds` seeds as an arm of the gates is (every task at every learning
-    rate; the mean over the arm-seeds that were run), `parallel` runs at a time.
+    and fine-tuned with `seeds` seeds as an arm of the gates is (every task at `rates`
+    learning rates, by default all of the design's; the mean over the arm-seeds that were
+    run), `parallel` runs at a time.
     {"pretraining_seconds", "finetuning_seconds" (per row), "hours" (wall, on `parallel`
     cores)}."""
+    lrs = len(results["design"]["finetune"]["lrs"])
     pretraining = float(np.mean([r["seconds"] for r in results["pretraining"].values()]))
     per_arm_seed = {}
     for r in results["runs"]:
         key = (r["arm"], r["seed"])
         per_arm_seed[key] = per_arm_seed.get(key, 0.0) + r["seconds"]
-    finetuning = seeds * float(np.mean(list(per_arm_seed.values())))
+    finetuning = seeds * float(np.mean(list(per_arm_seed.values()))) * (rates or lrs) / lrs
     return {"pretraining_seconds": pretraining, "finetuning_seconds": finetuning,
             "hours": rows * (pretraining + finetuning) / parallel / 3600}
 

@@ -228,7 +228,8 @@ def test_longer_probe_run_starts_with_the_gates_run():
 
 
 def test_tables_budget_adds_measured_times():
-    results = {"pretraining": {"full": {"seconds": 300.0}, "tiny corpus": {"seconds": 100.0}},
+    results = {"design": DESIGN,
+               "pretraining": {"full": {"seconds": 300.0}, "tiny corpus": {"seconds": 100.0}},
                "runs": [{"arm": "scratch", "seed": 0, "seconds": 50.0},
                         {"arm": "scratch", "seed": 0, "seconds": 70.0},
                         {"arm": "1", "seed": 0, "seconds": 80.0}]}
@@ -236,6 +237,9 @@ def test_tables_budget_adds_measured_times():
     assert out["pretraining_seconds"] == 200.0
     assert out["finetuning_seconds"] == 3 * 100.0           # mean of 120 and 80, 3 seeds
     assert out["hours"] == pytest.approx(10 * 500.0 / 2 / 3600)
+    one_rate = world_gates.tables_budget(results, rows=10, seeds=3, parallel=2, rates=1)
+    assert len(DESIGN["finetune"]["lrs"]) == 2
+    assert one_rate["finetuning_seconds"] == 3 * 100.0 / 2   # half the runs
 
 
 @pytest.mark.parametrize("name, design", [("probe", DESIGN), ("probe_longer", None),
