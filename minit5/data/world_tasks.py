@@ -22,6 +22,9 @@ input.
              equally common (the lexicon draws them so), every suffix is as common in
              acceptable sentences as in unacceptable ones and the spelling tells nothing.
              Scores: accuracy (primary), Matthews correlation.
+  number     (classification) "number: daxi" -> "plural" or "singular": the number of one form,
+             which only the lexicon fixes (half the items show the plural). What agreement
+             asks, without the verb. Scores: accuracy (primary), Matthews correlation.
   kind       (closed-book question answering, the question of Roberts, Raffel and Shazeer
              2020) "question: what kind of thing is the dax?" -> "animal". Score: exact match.
   plural     (closed-book question answering about form) "question: what is the plural of
@@ -51,10 +54,13 @@ from minit5.data.metrics import matthews_corrcoef, rouge
 from minit5.data.world import CATEGORIES, NUMBERS, PLURAL_SUFFIXES, World, plural_verb
 
 ACCEPTABLE, UNACCEPTABLE = "acceptable", "unacceptable"
+PLURAL, SINGULAR = "plural", "singular"
 TASK_NAMES = ("agreement", "kind", "summary")
 PRIMARY = {"agreement": "accuracy", "kind": "exact_match", "summary": "rougeLsum",
-           "plural": "exact_match", "plurals": "rougeLsum", "inflection": "accuracy"}
-CLASSIFICATION = ("agreement", "inflection")     # labelled ACCEPTABLE / UNACCEPTABLE
+           "plural": "exact_match", "plurals": "rougeLsum", "inflection": "accuracy",
+           "number": "accuracy"}
+LABELS = {"agreement": (ACCEPTABLE, UNACCEPTABLE), "inflection": (ACCEPTABLE, UNACCEPTABLE),
+          "number": (PLURAL, SINGULAR)}   # the classification tasks: (positive, negative)
 POOLS = ("train", "validation", "test")
 # Of each block of 10 nouns in frequency order, how many go to each pool.
 POOL_SHARES = (5, 1, 4)
@@ -97,6 +103,12 @@ def inflection_example(world: World, pool, rng: np.random.Generator) -> tuple[st
             f"{wrong[rng.integers(len(wrong))]}.", UNACCEPTABLE)
 
 
+def number_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
+    noun = world.draw(rng, pool)
+    plural = bool(rng.random() < 0.5)
+    return f"number: {noun.form(plural)}", PLURAL if plural else SINGULAR
+
+
 def kind_example(world: World, pool, rng: np.random.Generator) -> tuple[str, str]:
     noun = world.draw(rng, pool)
     return f"question: what kind of thing is the {noun.stem}?", noun.category
@@ -127,7 +139,7 @@ def plurals_example(world: World, pool, rng: np.random.Generator) -> tuple[str, 
 
 MAKERS = {"agreement": agreement_example, "kind": kind_example, "summary": summary_example,
           "plural": plural_example, "plurals": plurals_example,
-          "inflection": inflection_example}
+          "inflection": inflection_example, "number": number_example}
 
 
 def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generator,
@@ -144,7 +156,7 @@ def task_examples(name: str, world: World, pool, n: int, rng: np.random.Generato
 
 def item_scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> np.ndarray:
     """(N,) the primary score of each prediction, in 0-100: 100 x exact match for agreement,
-    inflection, kind and plural (the accuracy of a classification is the exact match of its
+    inflection, number, kind and plural (the accuracy of a classification is the exact match of its
     label), 100 x ROUGE-Lsum F-measure for summary and plurals (one sentence: ROUGE-L)."""
     if len(predictions) != len(targets):
         raise ValueError(f"item_scores({name!r}): {len(predictions)} predictions for "
@@ -158,13 +170,14 @@ def item_scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -
 
 def scores(name: str, predictions: Sequence[str], targets: Sequence[str]) -> dict:
     """Every score of task `name`, in 0-100: the primary one (`PRIMARY`) and, for the
-    classification tasks (`CLASSIFICATION`), Matthews correlation (x 100; an answer that is
+    classification tasks (`LABELS`), Matthews correlation (x 100; an answer that is
     not a label counts as the wrong label), for summary and plurals, exact match."""
     items = item_scores(name, predictions, targets)
     out = {PRIMARY[name]: float(items.mean())}
-    if name in CLASSIFICATION:
-        wanted = [t == ACCEPTABLE for t in targets]
-        said = [(p.strip() == ACCEPTABLE) if p.strip() in (ACCEPTABLE, UNACCEPTABLE)
+    if name in LABELS:
+        positive, negative = LABELS[name]
+        wanted = [t == positive for t in targets]
+        said = [(p.strip() == positive) if p.strip() in (positive, negative)
                 else not w for p, w in zip(predictions, wanted)]
         out["matthews"] = matthews_corrcoef([int(s) for s in said],
                                                     [int(w) for w in wanted])

@@ -99,6 +99,20 @@ def test_inflection_labels_are_right_balanced_and_not_in_the_spelling():
         assert abs(a - u) < 0.06, (suffix, a, u)
 
 
+def test_number_labels_each_form_by_the_lexicon():
+    examples = task_examples("number", WORLD, POOLS["train"], 2000, np.random.default_rng(5))
+    for x, label in examples:
+        (i, plural), = named(x)
+        assert x == f"number: {WORLD.nouns[i].form(plural)}"
+        assert label == ("plural" if plural else "singular")
+    assert 0.45 < np.mean([t == "plural" for _, t in examples]) < 0.55
+    out = scores("number", ["plural", "singular", "plural", "many"],
+                 ["plural", "plural", "plural", "singular"])
+    assert out["accuracy"] == 50.0
+    # "many" reads as the wrong label: predicted (1, 0, 1, 1) for wanted (1, 1, 1, 0)
+    assert out["matthews"] == pytest.approx(100 * (2 * 0 - 1 * 1) / np.sqrt(3 * 3 * 1 * 1))
+
+
 def test_kind_answers_the_category_not_in_the_question():
     for x, target in task_examples("kind", WORLD, POOLS["test"], 200, np.random.default_rng(3)):
         (i, plural), = named(x)
