@@ -1,4 +1,4 @@
-"""Print the pilots' probe curves from their results files (experiments/pilots/results/)."""
+"""Print the pilots' results from their files (experiments/pilots/results/)."""
 import json
 import pathlib
 
@@ -28,6 +28,23 @@ def main():
                      for b in bands]
             print(f"{probe['step']:>6} {probe['tokens']:>9} " + " ".join(f"{c:>26}" for c in cells))
         print("(each cell: plural, category, habitat within its category)\n")
+    for path in sorted((HERE / "results").glob("world_learns*.json")):
+        record = json.loads(path.read_text())
+        print(f"{path.name}: from scratch, training-set score (first "
+              f"{record['design']['finetune']['train_check']} training items) by step")
+        for run in record["runs"]:
+            print(f"  {run['task']:<11} lr {run['lr']:g}: "
+                  + ", ".join(f"{step} {score:.1f}" for step, score, _ in run["train_curve"]))
+        print()
+    for path in sorted((HERE / "results").glob("world_formats*.json")):
+        record = json.loads(path.read_text())
+        print(f"{path.name}: best validation score, training-set score after the last step "
+              f"(training items drawn alike over the nouns for {record['uniform_train']})")
+        for run in record["runs"]:
+            print(f"  {run['task']:<8} {run['arm']:<8} lr {run['lr']:g}: validation "
+                  f"{run['validation']:5.1f} at step {run['step']}, training set at the end "
+                  f"{run['train_end']:5.1f}")
+        print()
 
 
 if __name__ == "__main__":
