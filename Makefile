@@ -63,7 +63,8 @@ experiments: $(STAMP)-base
 	$(MAKE) world-gates
 
 # Can the world benchmark see pre-training? The first design's gates, the premise probe of its
-# checkpoints and of a run four times longer, then the third design's gates and probe (each
+# checkpoints and of a run four times longer, then the third design's gates and probe, and what
+# each design's spelling and tokenizer show of a form's number (each
 # design's reasoning: minit5/experiments/world_gates.py; the second was superseded by the third
 # after its first runs). Each step resumes from its cache in runs/.
 world-gates: $(STAMP)-base
@@ -73,6 +74,7 @@ world-gates: $(STAMP)-base
 		--work-dir runs/world_long --out experiments/results/world/probe_longer.json
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v3
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --design v3
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_spelling
 
 # ruff first (errors, unused imports, import order: pyproject.toml's [tool.ruff]), then pytest.
 test: $(STAMP)-test
