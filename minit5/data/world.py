@@ -10,11 +10,19 @@ and that a model can know only by reading it:
             two phrasings ("The dax is a kind of animal.", "Like all animals, the daxi
             sleep.") and shows it through use: each category has its own verbs and
             adjectives ("the dax sleeps", never "the dax rusts").
-  plural    how its plural is formed: one of four suffix classes ("dax" -> "daxi", "daxen",
-            "daxs", "daxa"). Stems end in the same suffixes ("moli" is a stem, "moli" + "en"
-            its plural), so a form's ending tells little about its number: which
-            forms are plural is a fact of the lexicon, seen only where a number word or a verb
-            shows it ("two daxi sleep", "the daxi sleep").
+  plural    how its plural is formed, in one of two morphologies:
+            "suffix" (the first designs'): one of four suffix classes ("dax" -> "daxi",
+            "daxen", "daxs", "daxa"). Stems end in the same suffixes ("moli" is a stem, "moli"
+            + "en" its plural), so a form's letters tell little about its number; but a
+            tokenizer trained on the corpus keeps each stem whole and writes a plural as the
+            stem's piece and a suffix piece, so the number of pieces shows it
+            (`minit5.experiments.world_spelling` measures this).
+            "endings": a base and two different final vowels, one for the singular and one
+            for the plural ("daxo" -> "daxi", "kimu" -> "kima"), every vowel equally likely
+            in each role, so both forms have the same shape and neither letters nor pieces
+            tell the number; the plural is one of the four other vowels.
+            Either way, which forms are plural is a fact of the lexicon, seen only where a
+            number word or a verb shows it ("two daxi sleep", "the daxi sleep").
   habitat   where it lives: one of its category's four places ("a dax lives in the marsh").
 
 Nouns are drawn with Zipf frequencies (rank r has weight r^-zipf): a few are common, most are
@@ -35,6 +43,8 @@ import numpy as np
 CONSONANTS = "bdfgklmnprtvz"           # no "s": a final "s" is always a suffix
 VOWELS = "aeiou"
 PLURAL_SUFFIXES = ("i", "en", "s", "a")
+ENDINGS = ("a", "e", "i", "o", "u")      # the "endings" morphology's final vowels
+MORPHOLOGIES = ("suffix", "endings")
 # How many plural-like endings a stem has: 0, 1 or 2 (with these probabilities).
 STEM_ENDINGS = (0.3, 0.4, 0.3)
 
@@ -63,15 +73,26 @@ def plural_verb(verb: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Noun:
-    """One invented noun and what the world makes true of it."""
+    """One invented noun and what the world makes true of it. `stem` is its singular; its
+    plural is `base + plural_suffix`, where `base` is the stem itself in the "suffix"
+    morphology and the stem without its final vowel in the "endings" one."""
     stem: str
     category: str
     habitat: str
     plural_suffix: str
+    base: str = ""               # "endings" morphology only
 
     @property
     def plural(self) -> str:
-        return self.stem + self.plural_suffix
+        return (self.base or self.stem) + self.plural_suffix
+
+    @property
+    def plural_candidates(self) -> tuple:
+        """The four forms its morphology allows for its plural (the plural among them), in
+        a fixed order: the stem with each suffix, or the base with each other vowel."""
+        if self.base:
+            return tuple(self.base + e for e in ENDINGS if self.base + e != self.stem)
+        return tuple(self.stem + s for s in PLURAL_SUFFIXES)
 
     def form(self, plural: bool) -> str:
         return self.plural if plural else self.stem
@@ -85,27 +106,39 @@ class World:
     weights: np.ndarray          # (N,) Zipf weights, summing to 1
 
     @classmethod
-    def make(cls, n_nouns: int, seed: int, zipf: float = 1.0) -> "World":
+    def make(cls, n_nouns: int, seed: int, zipf: float = 1.0,
+             morphology: str = "suffix") -> "World":
         """`n_nouns` nouns with categories, habitats and plural classes drawn uniformly, and
-        Zipf weights of exponent `zipf` in rank order."""
+        Zipf weights of exponent `zipf` in rank order; `morphology` "suffix" or "endings"
+        (module docstring)."""
         if not isinstance(n_nouns, (int, np.integer)) or n_nouns < 8:
             raise ValueError(f"World.make: n_nouns must be an int >= 8 (the benchmark uses a "
                              f"few hundred), got {n_nouns!r}")
         if not zipf >= 0:
             raise ValueError(f"World.make: zipf must be >= 0 (0: every noun equally common, "
                              f"1: Zipf's law), got {zipf!r}")
+        if morphology not in MORPHOLOGIES:
+            raise ValueError(f"World.make: morphology must be one of {MORPHOLOGIES}, got "
+                             f"{morphology!r}")
         rng = np.random.default_rng([seed, 0])
         names = list(CATEGORIES)
         nouns, taken = [], set(_reserved_words())
         while len(nouns) < n_nouns:
-            stem = _invented_stem(rng)
-            suffix = PLURAL_SUFFIXES[rng.integers(len(PLURAL_SUFFIXES))]
-            if stem in taken or stem + suffix in taken:      # every form names one noun
-                continue
-            taken.update((stem, stem + suffix))
+            if morphology == "suffix":
+                stem, base = _invented_stem(rng), ""
+                suffix = PLURAL_SUFFIXES[rng.integers(len(PLURAL_SUFFIXES))]
+            else:
+                base = _invented_base(rng)
+                singular, suffix = (ENDINGS[i] for i in rng.choice(len(ENDINGS), 2,
+                                                                   replace=False))
+                stem = base + singular
+            plural = (base or stem) + suffix
+            if stem in taken or plural in taken or (base and base in taken):
+                continue                                   # every form names one noun
+            taken.update((stem, plural) + ((base,) if base else ()))
             category = names[rng.integers(len(names))]
             habitat = CATEGORIES[category][3][rng.integers(4)]
-            nouns.append(Noun(stem, category, habitat, suffix))
+            nouns.append(Noun(stem, category, habitat, suffix, base))
         weights = np.arange(1, n_nouns + 1, dtype=np.float64) ** -float(zipf)
         return cls(tuple(nouns), weights / weights.sum())
 
@@ -160,12 +193,17 @@ def _reserved_words() -> set:
             for w in (plural, *verbs, *adjectives, *places)} | set(CATEGORIES) | set(NUMBERS)
 
 
-def _invented_stem(rng: np.random.Generator) -> str:
-    """A base of 1-2 consonant-vowel syllables and a final consonant ("padok"), then 0, 1 or 2
-    of the plural suffixes ("padoki", "padokena"): a plural is a stem with one more suffix,
-    so how many suffix-like endings a form has does not tell its number either."""
-    base = "".join(CONSONANTS[rng.integers(len(CONSONANTS))] + VOWELS[rng.integers(5)]
+def _invented_base(rng: np.random.Generator) -> str:
+    """1-2 consonant-vowel syllables and a final consonant ("padok")."""
+    return "".join(CONSONANTS[rng.integers(len(CONSONANTS))] + VOWELS[rng.integers(5)]
                    for _ in range(rng.integers(1, 3))) + CONSONANTS[rng.integers(len(CONSONANTS))]
+
+
+def _invented_stem(rng: np.random.Generator) -> str:
+    """A base ("padok"), then 0, 1 or 2 of the plural suffixes ("padoki", "padokena"): a
+    plural is a stem with one more suffix, so how many suffix-like endings a form has does
+    not tell its number either."""
+    base = _invented_base(rng)
     endings = rng.choice(3, p=STEM_ENDINGS)
     return base + "".join(PLURAL_SUFFIXES[rng.integers(len(PLURAL_SUFFIXES))]
                           for _ in range(endings))

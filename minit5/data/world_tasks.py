@@ -17,8 +17,8 @@ input.
              correlation.
   inflection (classification, like CoLA) "inflection sentence: One dax and two daxen." ->
              "acceptable" or "unacceptable": is the second form the noun's plural? Half the
-             sentences use it; the others the stem with one of the three other suffixes,
-             drawn alike (never another noun's form), so where the nouns' plural classes are
+             sentences use it; the others one of the three other plurals its morphology
+             allows, drawn alike (never another noun's form), so where the plural classes are
              equally common (the lexicon draws them so), every suffix is as common in
              acceptable sentences as in unacceptable ones and the spelling tells nothing.
              Scores: accuracy (primary), Matthews correlation.
@@ -51,7 +51,7 @@ from typing import Sequence
 import numpy as np
 
 from minit5.data.metrics import matthews_corrcoef, rouge
-from minit5.data.world import CATEGORIES, NUMBERS, PLURAL_SUFFIXES, World, plural_verb
+from minit5.data.world import CATEGORIES, NUMBERS, World, plural_verb
 
 ACCEPTABLE, UNACCEPTABLE = "acceptable", "unacceptable"
 PLURAL, SINGULAR = "plural", "singular"
@@ -97,7 +97,7 @@ def inflection_example(world: World, pool, rng: np.random.Generator) -> tuple[st
     if rng.random() < 0.5:
         return f"inflection sentence: One {noun.stem} and {number} {noun.plural}.", ACCEPTABLE
     forms = {form for n in world.nouns for form in (n.stem, n.plural)}
-    other = [noun.stem + s for s in PLURAL_SUFFIXES if s != noun.plural_suffix]
+    other = [form for form in noun.plural_candidates if form != noun.plural]
     wrong = [form for form in other if form not in forms] or other
     return (f"inflection sentence: One {noun.stem} and {number} "
             f"{wrong[rng.integers(len(wrong))]}.", UNACCEPTABLE)

@@ -155,7 +155,8 @@ class Setup:
         self.design = design
         self.work_dir = pathlib.Path(work_dir)
         w = design["world"]
-        self.world = World.make(w["nouns"], w["seed"], w["zipf"])
+        self.world = World.make(w["nouns"], w["seed"], w["zipf"],
+                                w.get("morphology", "suffix"))
         self.pools = noun_pools(self.world, w["pool_seed"])
         self.documents = self.world.corpus(w["documents"], w["corpus_seed"])
         path = self.work_dir / "spiece.model"

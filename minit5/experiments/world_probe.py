@@ -5,8 +5,8 @@ pre-training stores the lexicon. This probe asks a span-corruption model directl
 format: one masked span per question, the candidates ranked by log p(target | input), the
 likeliest counted right or wrong. For each noun of the test pool:
 
-  plural    "One {stem} {verb} and two <X> {plural verb}." -- which of the four forms stem+suffix
-            (one per plural class) fills <X>? Chance 1/4.
+  plural    "One {stem} {verb} and two <X> {plural verb}." -- which of the four forms its
+            morphology allows for the plural (`Noun.plural_candidates`) fills <X>? Chance 1/4.
   category  "The {stem} is a kind of <X>." -- which of the six categories? Chance 1/6.
   agreement "The {form} <X>." for the stem and for the plural -- which verb form, "sleeps" or
             "sleep"? Right only if both forms get the agreeing verb. Chance 1/4.
@@ -28,15 +28,15 @@ from minit5.autograd import no_grad
 from minit5.data.batching import collate
 from minit5.data.objectives import noise_span_to_unique_sentinel
 from minit5.data.tokenizer import EOS_ID
-from minit5.data.world import CATEGORIES, PLURAL_SUFFIXES, plural_verb
+from minit5.data.world import CATEGORIES, plural_verb
 from minit5.experiments.world_gates import DESIGN, DESIGNS, Setup, checkpoint_dir, pretrain
 from minit5.io.atomic_file import write_json
 from minit5.nn.module import eval_mode
 from minit5.t5 import T5ForConditionalGeneration
 from minit5.train.choice import sequence_log_likelihoods
 
-CHANCE = {"plural": 1 / len(PLURAL_SUFFIXES), "category": 1 / len(CATEGORIES),
-          "agreement": 1 / 4}
+# plural: four candidates (`Noun.plural_candidates`); agreement: two forms, two verbs each
+CHANCE = {"plural": 1 / 4, "category": 1 / len(CATEGORIES), "agreement": 1 / 4}
 
 
 def masked_example(tokenizer, before: str, answer: str, after: str):
@@ -56,13 +56,13 @@ def masked_example(tokenizer, before: str, answer: str, after: str):
 def questions(tokenizer, noun) -> dict:
     """{property: ([(inputs, targets) per candidate], index of the right one)}."""
     verb = CATEGORIES[noun.category][1][0]
-    plural = [masked_example(tokenizer, f"One {noun.stem} {verb} and two", noun.stem + s,
-                             f" {plural_verb(verb)}.") for s in PLURAL_SUFFIXES]
+    plural = [masked_example(tokenizer, f"One {noun.stem} {verb} and two", form,
+                             f" {plural_verb(verb)}.") for form in noun.plural_candidates]
     category = [masked_example(tokenizer, f"The {noun.stem} is a kind of", c, ".")
                 for c in CATEGORIES]
     agreement = [masked_example(tokenizer, f"The {form}", v, ".")
                  for form in (noun.stem, noun.plural) for v in (verb, plural_verb(verb))]
-    return {"plural": (plural, PLURAL_SUFFIXES.index(noun.plural_suffix)),
+    return {"plural": (plural, noun.plural_candidates.index(noun.plural)),
             "category": (category, list(CATEGORIES).index(noun.category)),
             "agreement": (agreement, None)}
 

@@ -6,6 +6,7 @@ import pytest
 
 from minit5.data.world import (
     CATEGORIES,
+    ENDINGS,
     NUMBERS,
     PLURAL_SUFFIXES,
     Noun,
@@ -73,6 +74,40 @@ def test_spelling_tells_little_about_number():
         right = [round(np.mean(votes.get(form[-k:], [0.5])) + 1e-9) == plural
                  for form, plural in forms(held)]
         assert np.mean(right) < 0.75, (k, np.mean(right))
+
+
+ENDINGS_WORLD = World.make(300, seed=0, morphology="endings")
+
+
+def test_endings_morphology_swaps_a_final_vowel():
+    assert World.make(300, seed=0, morphology="suffix").nouns == WORLD.nouns     # the default
+    forms = []
+    for noun in ENDINGS_WORLD.nouns:
+        base = noun.base
+        assert base and noun.stem[:-1] == base and noun.plural[:-1] == base
+        assert noun.stem[-1] in ENDINGS and noun.plural_suffix in ENDINGS
+        assert noun.stem != noun.plural and base[-1] not in ENDINGS
+        assert len(noun.plural_candidates) == 4 and noun.plural in noun.plural_candidates
+        assert noun.stem not in noun.plural_candidates
+        forms += [noun.stem, noun.plural]
+    assert len(set(forms)) == len(forms)
+    assert WORLD.nouns[0].plural_candidates == tuple(WORLD.nouns[0].stem + s
+                                                     for s in PLURAL_SUFFIXES)
+
+
+def test_endings_are_alike_in_both_numbers():
+    """Each vowel ends about a fifth of the singulars and a fifth of the plurals, so a form's
+    last letter (and its shape) says nothing of its number."""
+    n = len(ENDINGS_WORLD.nouns)
+    for vowel in ENDINGS:
+        singular = sum(x.stem[-1] == vowel for x in ENDINGS_WORLD.nouns) / n
+        plural = sum(x.plural[-1] == vowel for x in ENDINGS_WORLD.nouns) / n
+        assert 0.13 < singular < 0.27 and 0.13 < plural < 0.27, (vowel, singular, plural)
+
+
+def test_unknown_morphology_is_refused():
+    with pytest.raises(ValueError, match="morphology must be one of"):
+        World.make(20, seed=0, morphology="umlaut")
 
 
 def test_corpus_sentences_are_true_of_their_nouns():
