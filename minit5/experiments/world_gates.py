@@ -50,7 +50,9 @@ What the intervals leave out: items about one noun are not independent, and the 
 items treats the world's lexicon as fixed (the question is what a model knows of this world),
 not as a sample of possible worlds. In the first two designs the test items are drawn by the
 nouns' frequencies, so a few common nouns carry much of the score; the third draws validation
-and test items uniformly over their nouns.
+and test items uniformly over their nouns. In the first three worlds the tokenizer shows each
+form's number (a stem is one piece, its plural two: `minit5.experiments.world_spelling`), so a
+task about number there can be done by a rule about pieces, without knowing any noun.
 
     python -m minit5.experiments.world_gates --work-dir runs/world_gates
 """
@@ -172,8 +174,9 @@ class Setup:
             split: {name: task_examples(name, self.world, self.pools[split], sizes[split],
                                         np.random.default_rng([EXAMPLE_SEEDS[split],
                                                                TASK_IDS[name]]),
-                                        uniform=design.get("uniform_eval", False)
-                                        and split != "train")
+                                        uniform=design.get(
+                                            "uniform_train" if split == "train"
+                                            else "uniform_eval", False))
                     for name in tasks_of(design)}
             for split in sizes}
 
