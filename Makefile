@@ -63,10 +63,10 @@ experiments: $(STAMP)-base
 	$(MAKE) world-gates
 
 # Can the world benchmark see pre-training? The first design's gates, the premise probe of its
-# checkpoints and of a run four times longer, then the third design's gates and probe, and what
-# each design's spelling and tokenizer show of a form's number (each
-# design's reasoning: minit5/experiments/world_gates.py; the second was superseded by the third
-# after its first runs). Each step resumes from its cache in runs/.
+# checkpoints and of a run four times longer, then the third and fourth designs' gates and
+# probes, and what each design's letters and pieces show of a form's number (each design's
+# reasoning: minit5/experiments/world_gates.py; the second was superseded by the third after
+# its first runs). Each step resumes from its cache in runs/.
 world-gates: $(STAMP)-base
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v1
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe
@@ -74,6 +74,8 @@ world-gates: $(STAMP)-base
 		--work-dir runs/world_long --out experiments/results/world/probe_longer.json
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v3
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --design v3
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_gates --design v4
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_probe --design v4
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m minit5.experiments.world_spelling
 
 # ruff first (errors, unused imports, import order: pyproject.toml's [tool.ruff]), then pytest.

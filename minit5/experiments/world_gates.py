@@ -135,7 +135,28 @@ DESIGN_V3 = json.loads(json.dumps(DESIGN_V2))
 DESIGN_V3["name"] = "v3"
 DESIGN_V3["uniform_eval"] = True
 DESIGN_V3["world"].update(seed=2, corpus_seed=2, pool_seed=2)
-DESIGNS = {"v1": DESIGN, "v2": DESIGN_V2, "v3": DESIGN_V3}
+# The fourth design, written after the third's gates (all five failed), the spelling check and
+# the pilots on the "endings" world (experiments/pilots/: world_learns, world_formats,
+# world_endings; validation items and training-pool nouns only), before any run of its own.
+# What those showed: in the first three worlds the tokenizer gives a form's number away (a
+# stem is one piece, its plural two), which is why agreement transferred from the cut corpus as
+# well as from the full one; a world whose two forms differ only in a final vowel, each vowel
+# alike in either number ("endings"), hides it from letters and pieces alike. On that world,
+# the probe finds the plural class stored and rising with tokens, and on validation the number
+# of a form ("number: daxo" -> singular) moved with pre-training while agreement barely did and
+# from scratch did not fit its training set even at the end; the plural question moved a little
+# with its training items drawn alike over the nouns; the plural list did not. So: the endings
+# world (seed 3, the pilot's), the tasks number (classification), plural (question) and
+# plurals (generation, kept as the paper's kind of task although the pilot suggests it will not
+# transfer at this budget: the decoder does not copy a new noun), training items drawn alike over
+# the training nouns, and the learns gate read after the last fine-tuning step.
+DESIGN_V4 = json.loads(json.dumps(DESIGN_V3))
+DESIGN_V4["name"] = "v4"
+DESIGN_V4["tasks"] = ["number", "plural", "plurals"]
+DESIGN_V4["world"].update(seed=3, corpus_seed=3, pool_seed=3, morphology="endings")
+DESIGN_V4["uniform_train"] = True
+DESIGN_V4["finetune"]["learns_at"] = "end"
+DESIGNS = {"v1": DESIGN, "v2": DESIGN_V2, "v3": DESIGN_V3, "v4": DESIGN_V4}
 
 ARMS = ("scratch", "1/8", "1/4", "1/2", "1", "tiny corpus")
 SEEDED_ARMS = ("scratch", "1")          # the arms fine-tuned with every seed
@@ -566,8 +587,8 @@ def run(work_dir, out, parallel: int = 2, design=DESIGN,
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--design", choices=sorted(DESIGNS), default="v3",
-                    help="v1, v2, v3: the designs above (v1's results: world/gates.json; v2 "
+    ap.add_argument("--design", choices=sorted(DESIGNS), default="v4",
+                    help="v1 .. v4: the designs above (v1's results: world/gates.json; v2 "
                          "was superseded by v3 after its first runs)")
     ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                     help="gpu: the GPU scale (`gpu_design`), one run at a time")

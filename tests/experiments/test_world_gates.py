@@ -15,7 +15,8 @@ from minit5.experiments.world_gates import ARMS, DESIGN, SEEDED_ARMS, chosen, ga
 RESULTS_DIR = pathlib.Path(__file__).parents[2] / "experiments" / "results"
 RECORDED = {"v1": RESULTS_DIR / "world" / "gates.json",
             "v2": RESULTS_DIR / "world" / "gates_v2.json",
-            "v3": RESULTS_DIR / "world" / "gates_v3.json"}
+            "v3": RESULTS_DIR / "world" / "gates_v3.json",
+            "v4": RESULTS_DIR / "world" / "gates_v4.json"}
 N_ITEMS = 400
 
 
@@ -136,6 +137,18 @@ def test_third_design_is_the_second_with_uniform_evaluation_items_and_a_new_worl
         assert low < share * len(pool) < high, (uniform, share * len(pool))
 
 
+def test_fourth_design_changes_only_what_it_says():
+    v3, v4 = world_gates.DESIGN_V3, world_gates.DESIGN_V4
+    assert v4["tasks"] == ["number", "plural", "plurals"]
+    assert v4["finetune"] == {**v3["finetune"], "learns_at": "end"}
+    assert v4["world"] == {**v3["world"], "seed": 3, "corpus_seed": 3, "pool_seed": 3,
+                           "morphology": "endings"}
+    assert v4["uniform_train"] is True and "uniform_train" not in v3
+    for key in ("tokenizer", "model", "pretrain", "gates", "uniform_eval"):
+        assert v4[key] == v3[key]
+    assert set(v4) == set(v3) | {"uniform_train"}
+
+
 def test_smoke_design_only_shrinks_sizes():
     before = copy.deepcopy(DESIGN)
     smoke = world_gates.smoke_design()
@@ -244,7 +257,8 @@ def test_tables_budget_adds_measured_times():
 
 @pytest.mark.parametrize("name, design", [("probe", DESIGN), ("probe_longer", None),
                                           ("history/probe_v2", world_gates.DESIGN_V2),
-                                          ("probe_v3", world_gates.DESIGN_V3)])
+                                          ("probe_v3", world_gates.DESIGN_V3),
+                                          ("probe_v4", world_gates.DESIGN_V4)])
 def test_recorded_probes_match_their_designs(name, design):
     from minit5.experiments.world_probe import CHANCE, longer_design
     path = RESULTS_DIR / "world" / f"{name}.json"
